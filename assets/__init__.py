@@ -1,0 +1,14 @@
+"""Packaged data: the humanoid template, the bundled mocap clip, default references and checkpoints.
+
+See ``PROVENANCE.md`` in this folder for where each file comes from and how it was made."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+ASSETS_DIR = Path(str(resources.files(__package__)))
+HUMANOID_TEMPLATE = ASSETS_DIR / "mjcf" / "humanoid.xml"
+RUN_CLIP = ASSETS_DIR / "mocap" / "humanoid3d_run.txt"
+DEFAULT_REFERENCE = ASSETS_DIR / "references" / "run_default.npz"
+CHECKPOINT_DIR = ASSETS_DIR / "checkpoints"

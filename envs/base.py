@@ -1,0 +1,168 @@
+"""Shared machinery of MotionLab's humanoid envs (modelled on Gymnasium's ``MujocoEnv``).
+
+The model is built from :class:`~motionlab.body.BodyParams` (optionally a new random body each episode),
+physics runs ``frame_skip`` MuJoCo steps per control step, and a diverging simulation ends the
+episode with ``truncated=True`` and ``info["diverged"]`` naming the reason instead of raising.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from motionlab.body import BodyParams, random_body
+from motionlab.humanoid import GROUND_CONTACT_GEOMS, NUM_JOINTS, HumanoidModel, build_model
+
+PROPRIO_DIM = 1 + 6 + NUM_JOINTS + 3 + 3 + NUM_JOINTS + 12
+BODY_DIM = 10
+MAX_JOINT_SPEED = 100.0  # rad/s; beyond this the state is treated as diverged
+DEFAULT_CAMERA = "side"
+
+
+class HumanoidEnv(gym.Env):
+    """Base class: body, physics stepping, proprioception, fall and divergence checks, rendering."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    def __init__(
+        self,
+        body: BodyParams | dict | None = None,
+        randomize_body: bool = False,
+        body_spread: float = 0.1,
+        frame_skip: int = 6,
+        max_episode_seconds: float = 10.0,
+        early_termination: bool = True,
+        render_mode: str | None = None,
+        width: int = 640,
+        height: int = 480,
+        camera: str = DEFAULT_CAMERA,
+    ):
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode={render_mode!r}; supported: {self.metadata['render_modes']}")
+        self.base_body = BodyParams.coerce(body).resolved()
+        self.randomize_body = randomize_body
+        self.body_spread = body_spread
+        self.frame_skip = int(frame_skip)
+        self.max_episode_seconds = float(max_episode_seconds)
+        self.early_termination = early_termination
+        self.render_mode = render_mode
+        self.width, self.height, self.camera = width, height, camera
+        self._renderer: mujoco.Renderer | None = None
+        self._load_body(self.base_body)
+        self.metadata = {**self.metadata, "render_fps": int(round(1.0 / self.dt))}
+
+    # ------------------------------------------------------------------ model
+    def _load_body(self, body: BodyParams) -> None:
+        self.hm: HumanoidModel = build_model(body)
+        self.body = self.hm.body
+        self.model = self.hm.model
+        self.data = mujoco.MjData(self.model)
+        self._body_vec = self.body.as_vector()
+        self._ee_ids = self.hm.end_effector_site_ids
+        self._ctrl_lo, self._ctrl_hi = self.model.actuator_ctrlrange.T.copy()
+        allowed = {self.model.geom(g).id for g in GROUND_CONTACT_GEOMS}
+        self._fall_geom = np.array([i not in allowed for i in range(self.model.ngeom)])
+        self._floor_id = self.model.geom("floor").id
+        self._total_mass = float(self.model.body_subtreemass[1])
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    @property
+    def dt(self) -> float:
+        return self.model.opt.timestep * self.frame_skip
+
+    @property
+    def max_episode_steps(self) -> int:
+        return int(round(self.max_episode_seconds / self.dt))
+
+    def _maybe_new_body(self) -> None:
+        if self.randomize_body:
+            self._load_body(random_body(self.np_random, self.body_spread, self.base_body))
+
+    # ------------------------------------------------------------------ physics
+    def _set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        mujoco.mj_resetData(self.model, self.data)
+        self.data.qpos[:] = qpos
+        self.data.qvel[:] = qvel
+        mujoco.mj_forward(self.model, self.data)
+        self._badqacc_count = int(self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number)
+
+    def _simulate(self, ctrl: np.ndarray) -> str | None:
+        """Run ``frame_skip`` physics steps; returns a divergence reason or None."""
+        np.clip(ctrl, self._ctrl_lo, self._ctrl_hi, out=self.data.ctrl)
+        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        d = self.data
+        if d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > self._badqacc_count:
+            return "MuJoCo reported unstable accelerations (mjWARN_BADQACC) and reset the state"
+        if not (np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()):
+            return "non-finite (NaN/Inf) qpos or qvel"
+        if np.abs(d.qvel).max() > MAX_JOINT_SPEED:
+            return f"velocity above {MAX_JOINT_SPEED} (rad or m)/s"
+        return None
+
+    def _fallen(self) -> bool:
+        """True when a body part other than feet, shins or hands touches the floor."""
+        d = self.data
+        for i in range(d.ncon):
+            c = d.contact[i]
+            other = c.geom2 if c.geom1 == self._floor_id else c.geom1 if c.geom2 == self._floor_id else -1
+            if other >= 0 and self._fall_geom[other]:
+                return True
+        return d.qpos[2] < 0.45 * self.body.leg_length
+
+    # ------------------------------------------------------------------ observation helpers
+    def _heading(self) -> tuple[np.ndarray, float]:
+        """2x2 world->heading rotation (yaw removed) and the yaw angle."""
+        xmat = self.data.xmat[1]
+        yaw = np.arctan2(xmat[3], xmat[0])
+        c, s = np.cos(yaw), np.sin(yaw)
+        return np.array([[c, s], [-s, c]]), yaw
+
+    def _to_heading(self, vec: np.ndarray, rot: np.ndarray) -> np.ndarray:
+        """Rotate (..., 3) world vectors into the heading frame."""
+        out = np.array(vec, dtype=float, copy=True)
+        out[..., :2] = vec[..., :2] @ rot.T
+        return out
+
+    def _proprioception(self, rot: np.ndarray) -> np.ndarray:
+        """Body-frame proprioception (see the env docstrings for the layout)."""
+        d = self.data
+        root_mat = d.xmat[1].reshape(3, 3)
+        local_mat = self._to_heading(root_mat.T, rot).T  # root orientation in the heading frame
+        lin_vel = self._to_heading(d.qvel[:3], rot)
+        ang_vel = root_mat @ d.qvel[3:6]  # local -> world
+        ang_vel = self._to_heading(ang_vel, rot)
+        ee = self._to_heading(d.site_xpos[self._ee_ids] - d.qpos[:3], rot)
+        return np.concatenate(
+            [
+                d.qpos[2:3],
+                local_mat[:, :2].ravel(),
+                d.qpos[7:],
+                lin_vel,
+                ang_vel,
+                0.1 * d.qvel[6:],
+                ee.ravel(),
+            ]
+        )
+
+    # ------------------------------------------------------------------ rendering
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+        self._renderer.update_scene(self.data, camera=self.camera)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    # ------------------------------------------------------------------ info
+    def _base_info(self) -> dict[str, Any]:
+        return {"time": float(self.data.time), "body": self.body.to_dict()}

@@ -1,0 +1,166 @@
+"""``MotionLab/Ideal-v0``: run at a target speed as stably and efficiently as the physics allows."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS
+from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
+from motionlab.reference import Reference, load_reference
+
+from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
+
+REWARD_WEIGHTS = {
+    "speed": 0.35,
+    "upright": 0.15,
+    "angular_momentum": 0.1,
+    "style": 0.2,
+    "alive": 0.2,
+    "cost_of_transport": -0.05,
+    "impact": -0.05,
+}
+IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body weight is penalised
+
+
+class IdealEnv(HumanoidEnv):
+    """Free running for a given body: no reference to follow, a gait that is fast, stable and cheap.
+
+    ## Action space
+    ``Box(-1, 1, (28,))``: PD targets ``nominal + action_scale * a`` (rad), clipped to the joint ranges,
+    where ``nominal`` is the mean pose of the athlete reference.
+
+    ## Observation space
+    ``Box(-inf, inf, (94,))``, float64: the 81-dim proprioception of ``Track-v0`` (pelvis height,
+    heading-frame orientation, joint angles, pelvis velocities, joint velocities x 0.1, wrists and ankles
+    relative to the pelvis), a gait clock ``sin, cos(2 pi t / T)`` at the athlete's stride period T,
+    the target speed (m/s) and the 10 normalised body parameters.
+
+    ## Reward
+    Weighted sum of terms, each in ``info["reward_terms"]``:
+    ``speed = exp(-2 (v_x - v*)^2)`` (0.35; forward pelvis velocity in the heading frame);
+    ``upright = z_trunk . z_world`` (0.15); ``angular_momentum = exp(-|L_com| / (m h))`` (0.1; whole-body
+    angular momentum about the centre of mass); ``style = exp(-0.5 min_i ||q - q_i||^2 / 28 * 28)``
+    (0.2; nearest athlete pose, keeps the gait human); ``alive`` = 1 (0.2);
+    ``cost_of_transport`` = positive actuator work / (m g distance) over the step (-0.05);
+    ``impact`` = vertical ground reaction force per foot above 2.5 body weights, in body weights (-0.05).
+
+    ## Episode
+    Starts from an athlete pose at a random phase with its velocity; terminates on a fall (anything but
+    feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
+    or on divergence (``info["diverged"]``).
+    """
+
+    def __init__(
+        self,
+        target_speed: float = 3.5,
+        style_reference: str | os.PathLike | Reference | None = None,
+        action_scale: float = 0.6,
+        max_episode_seconds: float = 20.0,
+        **kwargs: Any,
+    ):
+        if not 0.5 <= target_speed <= 10.0:
+            raise ValueError(f"target_speed={target_speed} m/s is outside the human range [0.5, 10] m/s")
+        ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or DEFAULT_REFERENCE)
+        if ref.qpos is None:
+            raise ValueError("the style reference needs a qpos trajectory")
+        self.style_reference = ref
+        self.target_speed = float(target_speed)
+        self.action_scale = action_scale
+        super().__init__(max_episode_seconds=max_episode_seconds, **kwargs)
+        self.style_poses = ref.qpos[:, 7:].copy()
+        self.nominal_pose = self.style_poses.mean(axis=0)
+        self.stride_period = float(ref.source.get("stride_period_s", 0.8))
+        self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS,), dtype=np.float32)
+        obs_dim = PROPRIO_DIM + 2 + 1 + BODY_DIM
+        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
+        self._init_body = None
+
+    def _prepare_initial_states(self) -> None:
+        if self._init_body == self.body:
+            return
+        ref = self.style_reference
+        qpos = ref.qpos if ref.body is None or ref.body.resolved() == self.body else retarget_qpos(ref.qpos, ref.body, self.body)
+        times = np.arange(0.0, ref.duration + 1e-9, self.dt)
+        self._init_qpos = resample_qpos(qpos, ref.fps, times)
+        self._init_qvel = qpos_velocities(self.model, self._init_qpos, self.dt)
+        self._foot_ids = [self.model.geom(g).id for g in FOOT_GEOMS]
+        self._init_body = self.body
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._maybe_new_body()
+        self._prepare_initial_states()
+        i = int(self.np_random.integers(0, len(self._init_qpos)))
+        qpos = self._init_qpos[i].copy()
+        qpos[:2] = 0.0
+        qvel = self._init_qvel[i].copy()
+        qvel[0] *= self.target_speed / max(self.style_reference.source.get("speed_mps", self.target_speed), 0.1)
+        self._set_state(qpos, qvel)
+        self._phase0 = i * self.dt / self.stride_period
+        self.steps = 0
+        return self._obs(), self._base_info()
+
+    def step(self, action: np.ndarray):
+        action = np.asarray(action, dtype=np.float64)
+        x_before = float(self.data.qpos[0])
+        diverged = self._simulate(self.nominal_pose + self.action_scale * action)
+        self.steps += 1
+        if diverged:
+            return np.zeros(self.observation_space.shape), 0.0, False, True, {**self._base_info(), "diverged": diverged}
+        terms, speed = self._reward_terms(x_before)
+        reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items())
+        fell = self._fallen()
+        terminated = self.early_termination and fell
+        truncated = self.steps >= self.max_episode_steps
+        info = {**self._base_info(), "reward_terms": terms, "fall": fell, "speed": speed}
+        return self._obs(), float(reward), bool(terminated), bool(truncated), info
+
+    def _obs(self) -> np.ndarray:
+        rot, _ = self._heading()
+        phase = 2 * np.pi * (self._phase0 + self.data.time / self.stride_period)
+        return np.concatenate(
+            [self._proprioception(rot), [np.sin(phase), np.cos(phase), self.target_speed], self._body_vec]
+        )
+
+    def _reward_terms(self, x_before: float) -> tuple[dict[str, float], float]:
+        m, d = self.model, self.data
+        rot, _ = self._heading()
+        v_fwd = float(rot[0] @ d.qvel[:2])
+        trunk_up = float(d.xmat[m.body("chest").id][8])
+        mujoco.mj_subtreeVel(m, d)
+        ang_mom = float(np.linalg.norm(d.subtree_angmom[1]))
+        weight = self._total_mass * 9.81
+        power = d.actuator_force * d.qvel[6:]
+        work = float(np.clip(power, 0.0, None).sum()) * self.dt
+        distance = max(float(d.qpos[0]) - x_before, 0.01 * self.dt)
+        pose_d2 = ((self.style_poses - d.qpos[7:]) ** 2).sum(axis=1).min()
+        terms = {
+            "speed": float(np.exp(-2.0 * (v_fwd - self.target_speed) ** 2)),
+            "upright": trunk_up,
+            "angular_momentum": float(np.exp(-ang_mom / (self._total_mass * self.body.height))),
+            "style": float(np.exp(-0.5 * pose_d2)),
+            "alive": 1.0,
+            "cost_of_transport": min(work / (weight * distance), 5.0),
+            "impact": self._impact_excess(weight),
+        }
+        return terms, v_fwd
+
+    def _impact_excess(self, weight: float) -> float:
+        """Vertical ground reaction above the threshold, per foot, in body weights."""
+        m, d = self.model, self.data
+        force = np.zeros(6)
+        per_foot = dict.fromkeys(self._foot_ids, 0.0)
+        for i in range(d.ncon):
+            c = d.contact[i]
+            g = c.geom1 if c.geom1 in per_foot else c.geom2 if c.geom2 in per_foot else None
+            if g is None:
+                continue
+            mujoco.mj_contactForce(m, d, i, force)
+            per_foot[g] += abs(force[0] * c.frame[2])  # normal force's vertical component
+        return float(sum(max(f / weight - IMPACT_THRESHOLD_BW, 0.0) for f in per_foot.values()))

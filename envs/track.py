@@ -1,0 +1,228 @@
+"""``MotionLab/Track-v0``: the humanoid follows a reference ``qpos`` trajectory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.humanoid import NUM_JOINTS
+from motionlab.keypoints import BODY_LANDMARKS
+from motionlab.motion import Kinematics, qpos_velocities, resample_qpos, retarget_qpos
+from motionlab.reference import Reference, ReferenceFormatError, load_reference
+
+from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
+
+REF_OFFSETS = (1, 2, 4)  # future reference frames in the observation (control steps ahead)
+REF_FRAME_DIM = NUM_JOINTS + 3 + 6
+REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
+RESIDUAL_FORCE_DIM = 6
+_BODY_KP = list(BODY_LANDMARKS)
+
+
+class TrackEnv(HumanoidEnv):
+    """Imitation of a reference motion with residual PD control (DeepMimic-style rewards).
+
+    ## Action space
+    ``Box(-1, 1, (28,))`` (``(34,)`` with ``residual_force=True``). Each of the 28 hinge actuators is a
+    PD servo whose target is the reference joint angle of the next control step plus
+    ``action_scale * a`` (rad), clipped to the joint range; a zero action replays the reference through
+    the PD servos alone. The 6 optional extra dims are a residual force and torque on the pelvis
+    (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x height (Nm),
+    penalised in the reward.
+
+    ## Observation space
+    ``Box(-inf, inf, (203,))``, float64:
+
+    ======  =====================================================================================
+    dims    content
+    ======  =====================================================================================
+    1       pelvis height (m)
+    6       pelvis orientation in the heading frame (first two columns of the rotation matrix)
+    28      joint angles (rad)
+    3       pelvis linear velocity, heading frame (m/s)
+    3       pelvis angular velocity, heading frame (rad/s)
+    28      joint velocities x 0.1 (rad/s)
+    12      wrists and ankles relative to the pelvis, heading frame (m)
+    3 x 37  reference at +1, +2, +4 control steps, each: joint angle error (28), reference pelvis
+            position relative to the current pelvis in the heading frame (3), reference pelvis
+            orientation relative to the current one (6)
+    1       phase: progress through the reference in [0, 1]
+    10      body parameters, normalised to the default adult (height, mass, 8 segments)
+    ======  =====================================================================================
+
+    ## Reward
+    ``sum_k w_k r_k`` with, as in DeepMimic (Peng et al. 2018), each term in ``(0, 1]``:
+    pose ``exp(-2 ||q - q*||^2)`` over hinges plus pelvis orientation angle (w=0.5); velocity
+    ``exp(-0.1 ||qd - qd*||^2)`` (w=0.05); end effector ``exp(-40 sum_e ||p_e - p*_e||^2)`` with
+    wrists/ankles relative to the pelvis (w=0.15); root ``exp(-10 ||x - x*||^2 - 0.1 ||v - v*||^2)``
+    (w=0.2); centre of mass velocity ``exp(-1 ||c_dot - c_dot*||^2)`` (w=0.1). Minus
+    ``residual_force_penalty * ||a_rf||^2`` when residual force control is on. ``info["reward_terms"]``
+    holds every term, ``info["mpjpe"]`` the mean per-joint position error of the 12 body landmarks (m).
+
+    ## Episode
+    Reference state initialisation (start at a random reference frame with its velocity) and early
+    termination on a fall (any body part but feet, shins and hands touching the ground) or when the
+    pelvis drifts ``max_root_error`` m from the reference; both switchable. Truncated at the end of the
+    reference or after ``max_episode_seconds``, or when the simulation diverges (``info["diverged"]``).
+    """
+
+    def __init__(
+        self,
+        reference: str | os.PathLike | Reference | None = None,
+        action_scale: float = 0.2,
+        reference_state_init: bool = True,
+        max_root_error: float = 1.0,
+        residual_force: bool = False,
+        residual_force_scale: float = 0.1,
+        residual_force_penalty: float = 0.05,
+        **kwargs: Any,
+    ):
+        self.reference = reference if isinstance(reference, Reference) else load_reference(reference or DEFAULT_REFERENCE)
+        if self.reference.qpos is None:
+            raise ReferenceFormatError(
+                "Track-v0 needs a reference with a humanoid qpos trajectory; lift the keypoints first "
+                "(`motionlab lift`)"
+            )
+        self.action_scale = action_scale
+        self.reference_state_init = reference_state_init
+        self.max_root_error = max_root_error
+        self.residual_force = residual_force
+        self.residual_force_scale = residual_force_scale
+        self.residual_force_penalty = residual_force_penalty
+        super().__init__(**kwargs)
+        n_act = NUM_JOINTS + (RESIDUAL_FORCE_DIM if residual_force else 0)
+        self.action_space = spaces.Box(-1.0, 1.0, (n_act,), dtype=np.float32)
+        obs_dim = PROPRIO_DIM + len(REF_OFFSETS) * REF_FRAME_DIM + 1 + BODY_DIM
+        self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
+        self._ref_body = None
+
+    # ------------------------------------------------------------------ reference on the current body
+    def _prepare_reference(self) -> None:
+        """Retarget the reference to the current body and sample it at the control rate."""
+        if self._ref_body == self.body:
+            return
+        ref = self.reference
+        qpos = ref.qpos
+        if ref.body is not None and ref.body.resolved() != self.body:
+            qpos = retarget_qpos(qpos, ref.body, self.body)
+        times = np.arange(0.0, ref.duration + 1e-9, self.dt)
+        self.ref_qpos = resample_qpos(qpos, ref.fps, times)
+        self.ref_qvel = qpos_velocities(self.model, self.ref_qpos, self.dt)
+        kin = Kinematics(self.hm)
+        self.ref_ee = kin.sites(self.ref_qpos, self._ee_ids) - self.ref_qpos[:, None, :3]
+        self.ref_kp = kin.sites(self.ref_qpos, self.hm.keypoint_site_ids[_BODY_KP])
+        self.ref_com_vel = np.gradient(self._com_trajectory(kin), self.dt, axis=0)
+        self._ref_body = self.body
+
+    def _com_trajectory(self, kin: Kinematics) -> np.ndarray:
+        d = kin.data
+        out = np.empty((len(self.ref_qpos), 3))
+        for t, q in enumerate(self.ref_qpos):
+            d.qpos[:] = q
+            mujoco.mj_kinematics(self.model, d)
+            mujoco.mj_comPos(self.model, d)
+            out[t] = d.subtree_com[1]
+        return out
+
+    # ------------------------------------------------------------------ gym API
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._maybe_new_body()
+        self._prepare_reference()
+        n = len(self.ref_qpos)
+        last_start = max(n - 1 - max(REF_OFFSETS) - 10, 0)
+        self.t0 = int(self.np_random.integers(0, last_start + 1)) if self.reference_state_init else 0
+        if options and "start_frame" in options:
+            self.t0 = int(np.clip(options["start_frame"], 0, last_start))
+        self.t = self.t0
+        qpos = self.ref_qpos[self.t].copy()
+        self._set_state(qpos, self.ref_qvel[self.t])
+        # lift so no foot starts below the floor
+        lowest = min(self._lowest_foot_point(), 0.0)
+        if lowest < 0:
+            qpos[2] -= lowest
+            self._set_state(qpos, self.ref_qvel[self.t])
+        self.steps = 0
+        return self._obs(), self._info({})
+
+    def _lowest_foot_point(self) -> float:
+        return float(self.data.site_xpos[self.hm.keypoint_site_ids[[29, 30, 31, 32]], 2].min())
+
+    def step(self, action: np.ndarray):
+        action = np.asarray(action, dtype=np.float64)
+        self.t = min(self.t + 1, len(self.ref_qpos) - 1)
+        target = self.ref_qpos[self.t, 7:] + self.action_scale * action[:NUM_JOINTS]
+        rf_cost = 0.0
+        if self.residual_force:
+            rf = np.clip(action[NUM_JOINTS:], -1.0, 1.0)
+            weight = self._total_mass * 9.81
+            self.data.xfrc_applied[1, :3] = rf[:3] * self.residual_force_scale * weight
+            self.data.xfrc_applied[1, 3:] = rf[3:] * self.residual_force_scale * weight * self.body.height
+            rf_cost = self.residual_force_penalty * float(rf @ rf)
+        diverged = self._simulate(target)
+        self.steps += 1
+        if diverged:
+            info = self._info({"diverged": diverged})
+            return np.zeros(self.observation_space.shape), 0.0, False, True, info
+        terms, mpjpe, root_err = self._reward_terms()
+        reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items()) - rf_cost
+        fell = self._fallen()
+        drifted = root_err > self.max_root_error
+        terminated = self.early_termination and (fell or drifted)
+        truncated = self.t >= len(self.ref_qpos) - 1 or self.steps >= self.max_episode_steps
+        terms["residual_force_cost"] = rf_cost
+        info = self._info({"reward_terms": terms, "mpjpe": mpjpe, "fall": fell, "drift": drifted})
+        return self._obs(), float(reward), bool(terminated), bool(truncated), info
+
+    # ------------------------------------------------------------------ observation and reward
+    def _obs(self) -> np.ndarray:
+        rot, _ = self._heading()
+        d = self.data
+        root_mat = d.xmat[1].reshape(3, 3)
+        parts = [self._proprioception(rot)]
+        last = len(self.ref_qpos) - 1
+        for k in REF_OFFSETS:
+            ref = self.ref_qpos[min(self.t + k, last)]
+            rel_pos = self._to_heading(ref[:3] - d.qpos[:3], rot)
+            ref_mat = np.empty(9)
+            mujoco.mju_quat2Mat(ref_mat, ref[3:7])
+            rel_rot = root_mat.T @ ref_mat.reshape(3, 3)
+            parts += [ref[7:] - d.qpos[7:], rel_pos, rel_rot[:, :2].ravel()]
+        parts += [[self.t / max(last, 1)], self._body_vec]
+        return np.concatenate(parts)
+
+    def _reward_terms(self) -> tuple[dict[str, float], float, float]:
+        d, t = self.data, self.t
+        ref_q, ref_v = self.ref_qpos[t], self.ref_qvel[t]
+        joint_err = d.qpos[7:] - ref_q[7:]
+        quat_err = np.empty(3)
+        mujoco.mju_subQuat(quat_err, d.qpos[3:7], ref_q[3:7])
+        pose_err = joint_err @ joint_err + quat_err @ quat_err
+        vel_err = d.qvel[6:] - ref_v[6:]
+        ee_err = (d.site_xpos[self._ee_ids] - d.qpos[:3]) - self.ref_ee[t]
+        root_pos_err = d.qpos[:3] - ref_q[:3]
+        root_vel_err = d.qvel[:3] - ref_v[:3]
+        mujoco.mj_subtreeVel(self.model, d)
+        com_vel_err = d.subtree_linvel[1] - self.ref_com_vel[t]
+        kp = d.site_xpos[self.hm.keypoint_site_ids[_BODY_KP]]
+        mpjpe = float(np.linalg.norm((kp - kp.mean(0)) - (self.ref_kp[t] - self.ref_kp[t].mean(0)), axis=1).mean())
+        root_err = float(np.sqrt(root_pos_err @ root_pos_err))
+        terms = {
+            "pose": float(np.exp(-2.0 * pose_err)),
+            "velocity": float(np.exp(-0.1 * (vel_err @ vel_err))),
+            "end_effector": float(np.exp(-40.0 * np.sum(ee_err * ee_err))),
+            "root": float(np.exp(-10.0 * root_err**2 - 0.1 * (root_vel_err @ root_vel_err))),
+            "com": float(np.exp(-1.0 * (com_vel_err @ com_vel_err))),
+        }
+        return terms, mpjpe, root_err
+
+    def _info(self, extra: dict[str, Any]) -> dict[str, Any]:
+        info = self._base_info()
+        info.update(frame=self.t, reference_frames=len(self.ref_qpos), **extra)
+        return info
+

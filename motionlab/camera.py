@@ -1,0 +1,64 @@
+"""A pinhole camera in the simulation's world frame (z up), optionally moving at constant velocity.
+
+A camera that moves (a dolly that follows the runner, or a treadmill filmed from a fixed spot, which is
+the same thing seen from the belt) keeps the runner in frame while root translation stays recoverable:
+``world = camera-relative + velocity * t``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera looking from ``position`` towards ``target`` (at t = 0), z-up world."""
+
+    width: int = 640
+    height: int = 480
+    focal_px: float = 700.0
+    position: tuple[float, float, float] = (0.0, -6.0, 1.0)
+    target: tuple[float, float, float] = (0.0, 0.0, 0.9)
+    velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @classmethod
+    def side_on(
+        cls, distance: float = 6.0, height: float = 1.0, speed: float = 0.0, azimuth_deg: float = 0.0, **kw
+    ) -> "Camera":
+        """A camera on the runner's right, ``distance`` m from the running line, rotated ``azimuth_deg``
+        towards the front (0 = perpendicular), following at ``speed`` m/s along +x."""
+        a = np.deg2rad(azimuth_deg)
+        pos = (distance * np.sin(a), -distance * np.cos(a), height)
+        return cls(position=tuple(map(float, pos)), target=(0.0, 0.0, height - 0.1), velocity=(speed, 0.0, 0.0), **kw)
+
+    def rotation(self) -> np.ndarray:
+        """World-to-camera rotation, rows = camera x (right), y (down), z (forward)."""
+        fwd = np.subtract(self.target, self.position).astype(float)
+        fwd /= np.linalg.norm(fwd)
+        right = np.cross(fwd, [0.0, 0.0, 1.0])
+        right /= np.linalg.norm(right)
+        down = np.cross(fwd, right)
+        return np.stack([right, down, fwd])
+
+    def to_camera(self, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+        """World points (..., 3) -> camera frame; ``times`` (T,) moves the camera for (T, ..., 3) input."""
+        pos = np.asarray(self.position, dtype=float)
+        if times is not None:
+            shift = np.asarray(times, dtype=float)[:, None] * np.asarray(self.velocity, dtype=float)
+            pos = pos + shift.reshape((len(times),) + (1,) * (points.ndim - 2) + (3,))
+        return (points - pos) @ self.rotation().T
+
+    def project(self, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+        """Pixel coordinates (..., 2) of world points (..., 3)."""
+        pc = self.to_camera(points, times)
+        z = np.maximum(pc[..., 2:3], 1e-6)
+        return self.focal_px * pc[..., :2] / z + np.array([self.width / 2, self.height / 2])
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Camera":
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})

@@ -1,0 +1,107 @@
+"""Operations on humanoid ``qpos`` trajectories: resampling, velocities, mirroring, kinematics, retargeting."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from motionlab.body import BodyParams
+from motionlab.humanoid import FOOT_GEOMS, JOINT_NAMES, HumanoidModel, build_model
+
+_MIRROR_INDEX = np.array(
+    [JOINT_NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in JOINT_NAMES]
+)
+# Reflecting y -> -y keeps rotations about y and negates those about x and z.
+_MIRROR_SIGN = np.array([-1.0 if n.endswith(("_x", "_z")) else 1.0 for n in JOINT_NAMES])
+
+
+def quat_wxyz_to_rotation(q: np.ndarray) -> Rotation:
+    return Rotation.from_quat(np.asarray(q)[..., [1, 2, 3, 0]])
+
+
+def rotation_to_quat_wxyz(r: Rotation) -> np.ndarray:
+    q = r.as_quat()[..., [3, 0, 1, 2]]
+    return q * np.where(q[..., :1] < 0, -1.0, 1.0)  # w >= 0, a unique sign
+
+
+def resample_qpos(qpos: np.ndarray, fps: float, times: np.ndarray) -> np.ndarray:
+    """qpos (T, nq) sampled at ``fps`` evaluated at ``times`` (s): linear for positions and hinges,
+    slerp for the root quaternion; times past the ends are clamped."""
+    t_src = np.arange(len(qpos)) / fps
+    times = np.clip(np.asarray(times, dtype=float), 0.0, t_src[-1])
+    out = np.empty((len(times), qpos.shape[1]))
+    for j in [0, 1, 2, *range(7, qpos.shape[1])]:
+        out[:, j] = np.interp(times, t_src, qpos[:, j])
+    out[:, 3:7] = rotation_to_quat_wxyz(Slerp(t_src, quat_wxyz_to_rotation(qpos[:, 3:7]))(times))
+    return out
+
+
+def qpos_velocities(model: mujoco.MjModel, qpos: np.ndarray, dt: float) -> np.ndarray:
+    """Generalised velocities (T, nv) by central differences (MuJoCo's convention: root angular velocity
+    in the root's local frame)."""
+    T = len(qpos)
+    qvel = np.zeros((T, model.nv))
+    for t in range(T):
+        a, b = max(t - 1, 0), min(t + 1, T - 1)
+        if a != b:
+            mujoco.mj_differentiatePos(model, qvel[t], (b - a) * dt, qpos[a], qpos[b])
+    return qvel
+
+
+def mirror_qpos(qpos: np.ndarray) -> np.ndarray:
+    """Left-right mirror image (reflection y -> -y) of a trajectory."""
+    out = qpos.copy()
+    out[:, 1] = -qpos[:, 1]
+    ypr = quat_wxyz_to_rotation(qpos[:, 3:7]).as_euler("ZYX")
+    ypr[:, [0, 2]] *= -1  # yaw and roll change sign, pitch stays
+    out[:, 3:7] = rotation_to_quat_wxyz(Rotation.from_euler("ZYX", ypr))
+    out[:, 7:] = qpos[:, 7:][:, _MIRROR_INDEX] * _MIRROR_SIGN
+    return out
+
+
+class Kinematics:
+    """Forward kinematics of one humanoid over whole trajectories."""
+
+    def __init__(self, hm: HumanoidModel):
+        self.hm = hm
+        self.data = mujoco.MjData(hm.model)
+        self._foot_geoms = [hm.model.geom(g).id for g in FOOT_GEOMS]
+
+    def sites(self, qpos: np.ndarray, site_ids: np.ndarray | None = None) -> np.ndarray:
+        """(T, n_sites, 3) world site positions (all 33 keypoint sites by default)."""
+        ids = self.hm.keypoint_site_ids if site_ids is None else site_ids
+        out = np.empty((len(qpos), len(ids), 3))
+        for t, q in enumerate(qpos):
+            self.data.qpos[:] = q
+            mujoco.mj_kinematics(self.hm.model, self.data)
+            out[t] = self.data.site_xpos[ids]
+        return out
+
+    def sole_heights(self, qpos: np.ndarray) -> np.ndarray:
+        """(T,) lowest point of either foot box per frame."""
+        corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
+        m, d = self.hm.model, self.data
+        out = np.empty(len(qpos))
+        for t, q in enumerate(qpos):
+            d.qpos[:] = q
+            mujoco.mj_kinematics(m, d)
+            lows = [
+                (d.geom_xpos[g] + (corners * m.geom_size[g]) @ d.geom_xmat[g].reshape(3, 3).T)[:, 2].min()
+                for g in self._foot_geoms
+            ]
+            out[t] = min(lows)
+        return out
+
+
+def retarget_qpos(qpos: np.ndarray, source: BodyParams, target: BodyParams, clearance: float = 0.002) -> np.ndarray:
+    """Move a joint-angle trajectory made for ``source`` onto ``target``: joint angles are kept, root
+    translation scales with leg length, and the motion is shifted vertically so the lowest sole point
+    over the trajectory sits ``clearance`` m above the floor (feet on, not under, the ground)."""
+    source, target = BodyParams.coerce(source), BodyParams.coerce(target)
+    out = qpos.copy()
+    scale = target.leg_length / source.leg_length
+    out[:, :2] = qpos[0, :2] + (qpos[:, :2] - qpos[0, :2]) * scale
+    out[:, 2] *= scale
+    out[:, 2] += clearance - Kinematics(build_model(target)).sole_heights(out).min()
+    return out
