@@ -20,6 +20,7 @@ PROPRIO_DIM = 1 + 6 + NUM_JOINTS + 3 + 3 + NUM_JOINTS + 12
 BODY_DIM = 10
 MAX_JOINT_SPEED = 100.0  # rad/s; beyond this the state is treated as diverged
 DEFAULT_CAMERA = "side"
+_INSTABILITY_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQPOS)
 
 
 class HumanoidEnv(gym.Env):
@@ -61,6 +62,7 @@ class HumanoidEnv(gym.Env):
         self.model = self.hm.model
         self.data = mujoco.MjData(self.model)
         self._body_vec = self.body.as_vector()
+        self._body_info = self.body.to_dict()
         self._ee_ids = self.hm.end_effector_site_ids
         self._ctrl_lo, self._ctrl_hi = self.model.actuator_ctrlrange.T.copy()
         allowed = {self.model.geom(g).id for g in GROUND_CONTACT_GEOMS}
@@ -89,15 +91,16 @@ class HumanoidEnv(gym.Env):
         self.data.qpos[:] = qpos
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)
-        self._badqacc_count = int(self.data.warning[mujoco.mjtWarning.mjWARN_BADQACC].number)
+        self._warning_counts = [int(self.data.warning[w].number) for w in _INSTABILITY_WARNINGS]
 
     def _simulate(self, ctrl: np.ndarray) -> str | None:
         """Run ``frame_skip`` physics steps; returns a divergence reason or None."""
         np.clip(ctrl, self._ctrl_lo, self._ctrl_hi, out=self.data.ctrl)
         mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
         d = self.data
-        if d.warning[mujoco.mjtWarning.mjWARN_BADQACC].number > self._badqacc_count:
-            return "MuJoCo reported unstable accelerations (mjWARN_BADQACC) and reset the state"
+        for w, before in zip(_INSTABILITY_WARNINGS, self._warning_counts):
+            if d.warning[w].number > before:
+                return f"MuJoCo reported an unstable simulation ({w.name}) and reset the state"
         if not (np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()):
             return "non-finite (NaN/Inf) qpos or qvel"
         if np.abs(d.qvel).max() > MAX_JOINT_SPEED:
@@ -115,38 +118,23 @@ class HumanoidEnv(gym.Env):
         return d.qpos[2] < 0.45 * self.body.leg_length
 
     # ------------------------------------------------------------------ observation helpers
-    def _heading(self) -> tuple[np.ndarray, float]:
-        """2x2 world->heading rotation (yaw removed) and the yaw angle."""
+    def _heading(self) -> np.ndarray:
+        """3x3 world->heading rotation: the pelvis yaw removed, z stays up."""
         xmat = self.data.xmat[1]
-        yaw = np.arctan2(xmat[3], xmat[0])
-        c, s = np.cos(yaw), np.sin(yaw)
-        return np.array([[c, s], [-s, c]]), yaw
+        norm = np.hypot(xmat[0], xmat[3]) or 1.0
+        c, s = xmat[0] / norm, xmat[3] / norm
+        return np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
 
-    def _to_heading(self, vec: np.ndarray, rot: np.ndarray) -> np.ndarray:
-        """Rotate (..., 3) world vectors into the heading frame."""
-        out = np.array(vec, dtype=float, copy=True)
-        out[..., :2] = vec[..., :2] @ rot.T
-        return out
-
-    def _proprioception(self, rot: np.ndarray) -> np.ndarray:
+    def _proprioception(self, heading: np.ndarray) -> np.ndarray:
         """Body-frame proprioception (see the env docstrings for the layout)."""
         d = self.data
         root_mat = d.xmat[1].reshape(3, 3)
-        local_mat = self._to_heading(root_mat.T, rot).T  # root orientation in the heading frame
-        lin_vel = self._to_heading(d.qvel[:3], rot)
-        ang_vel = root_mat @ d.qvel[3:6]  # local -> world
-        ang_vel = self._to_heading(ang_vel, rot)
-        ee = self._to_heading(d.site_xpos[self._ee_ids] - d.qpos[:3], rot)
+        local_mat = heading @ root_mat  # pelvis orientation in the heading frame
+        lin_vel = heading @ d.qvel[:3]
+        ang_vel = heading @ (root_mat @ d.qvel[3:6])  # MuJoCo's free-joint angular velocity is local
+        ee = (d.site_xpos[self._ee_ids] - d.qpos[:3]) @ heading.T
         return np.concatenate(
-            [
-                d.qpos[2:3],
-                local_mat[:, :2].ravel(),
-                d.qpos[7:],
-                lin_vel,
-                ang_vel,
-                0.1 * d.qvel[6:],
-                ee.ravel(),
-            ]
+            [d.qpos[2:3], local_mat[:, :2].ravel(), d.qpos[7:], lin_vel, ang_vel, 0.1 * d.qvel[6:], ee.ravel()]
         )
 
     # ------------------------------------------------------------------ rendering
@@ -165,4 +153,4 @@ class HumanoidEnv(gym.Env):
 
     # ------------------------------------------------------------------ info
     def _base_info(self) -> dict[str, Any]:
-        return {"time": float(self.data.time), "body": self.body.to_dict()}
+        return {"time": float(self.data.time), "body": dict(self._body_info)}

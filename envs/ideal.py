@@ -122,16 +122,14 @@ class IdealEnv(HumanoidEnv):
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
 
     def _obs(self) -> np.ndarray:
-        rot, _ = self._heading()
         phase = 2 * np.pi * (self._phase0 + self.data.time / self.stride_period)
         return np.concatenate(
-            [self._proprioception(rot), [np.sin(phase), np.cos(phase), self.target_speed], self._body_vec]
+            [self._proprioception(self._heading()), [np.sin(phase), np.cos(phase), self.target_speed], self._body_vec]
         )
 
     def _reward_terms(self, x_before: float) -> tuple[dict[str, float], float]:
         m, d = self.model, self.data
-        rot, _ = self._heading()
-        v_fwd = float(rot[0] @ d.qvel[:2])
+        v_fwd = float(self._heading()[0] @ d.qvel[:3])
         trunk_up = float(d.xmat[m.body("chest").id][8])
         mujoco.mj_subtreeVel(m, d)
         ang_mom = float(np.linalg.norm(d.subtree_angmom[1]))

@@ -115,7 +115,9 @@ class TrackEnv(HumanoidEnv):
         self.ref_qvel = qpos_velocities(self.model, self.ref_qpos, self.dt)
         kin = Kinematics(self.hm)
         self.ref_ee = kin.sites(self.ref_qpos, self._ee_ids) - self.ref_qpos[:, None, :3]
-        self.ref_kp = kin.sites(self.ref_qpos, self.hm.keypoint_site_ids[_BODY_KP])
+        ref_kp = kin.sites(self.ref_qpos, self.hm.keypoint_site_ids[_BODY_KP])
+        self.ref_kp_centred = ref_kp - ref_kp.mean(axis=1, keepdims=True)
+        self._kp_ids = self.hm.keypoint_site_ids[_BODY_KP]
         self.ref_com_vel = np.gradient(self._com_trajectory(kin), self.dt, axis=0)
         self._ref_body = self.body
 
@@ -181,14 +183,14 @@ class TrackEnv(HumanoidEnv):
 
     # ------------------------------------------------------------------ observation and reward
     def _obs(self) -> np.ndarray:
-        rot, _ = self._heading()
+        heading = self._heading()
         d = self.data
         root_mat = d.xmat[1].reshape(3, 3)
-        parts = [self._proprioception(rot)]
+        parts = [self._proprioception(heading)]
         last = len(self.ref_qpos) - 1
         for k in REF_OFFSETS:
             ref = self.ref_qpos[min(self.t + k, last)]
-            rel_pos = self._to_heading(ref[:3] - d.qpos[:3], rot)
+            rel_pos = heading @ (ref[:3] - d.qpos[:3])
             ref_mat = np.empty(9)
             mujoco.mju_quat2Mat(ref_mat, ref[3:7])
             rel_rot = root_mat.T @ ref_mat.reshape(3, 3)
@@ -209,8 +211,9 @@ class TrackEnv(HumanoidEnv):
         root_vel_err = d.qvel[:3] - ref_v[:3]
         mujoco.mj_subtreeVel(self.model, d)
         com_vel_err = d.subtree_linvel[1] - self.ref_com_vel[t]
-        kp = d.site_xpos[self.hm.keypoint_site_ids[_BODY_KP]]
-        mpjpe = float(np.linalg.norm((kp - kp.mean(0)) - (self.ref_kp[t] - self.ref_kp[t].mean(0)), axis=1).mean())
+        kp = d.site_xpos[self._kp_ids]
+        kp_err = (kp - kp.sum(axis=0) / len(kp)) - self.ref_kp_centred[t]
+        mpjpe = float(np.sqrt((kp_err * kp_err).sum(axis=1)).mean())
         root_err = float(np.sqrt(root_pos_err @ root_pos_err))
         terms = {
             "pose": float(np.exp(-2.0 * pose_err)),

@@ -1,0 +1,95 @@
+"""Env stepping speed: Track-v0 and Ideal-v0 vs raw ``mj_step`` (same model, same control rate) and
+Gymnasium's Humanoid-v5, measured in one run. Prints a table and writes ``benchmarks/results/envs.json``.
+
+    python benchmarks/bench_envs.py [--steps 3000]
+
+Targets (issue #2): each env >= 1.0x Humanoid-v5 steps/s and within 1.5x of raw physics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+import motionlab  # noqa: F401  (registers the envs)
+from motionlab.humanoid import build_model, standing_qpos
+from motionlab.io_utils import write_json
+
+RESULTS = Path(__file__).parent / "results" / "envs.json"
+
+
+def time_env(env_id: str, steps: int, **kwargs) -> float:
+    env = gym.make(env_id, **kwargs)
+    rng = np.random.default_rng(0)
+    actions = rng.uniform(-0.1, 0.1, size=(steps, *env.action_space.shape)).astype(np.float32)
+    env.reset(seed=0)
+    for a in actions[:200]:  # warm up
+        if any(env.step(a)[2:4]):
+            env.reset()
+    start = time.perf_counter()
+    for a in actions:
+        _, _, term, trunc, _ = env.step(a)
+        if term or trunc:
+            env.reset()
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def time_raw(steps: int, frame_skip: int) -> float:
+    hm = build_model()
+    m, d = hm.model, mujoco.MjData(hm.model)
+    rng = np.random.default_rng(0)
+    ctrl = rng.uniform(-0.1, 0.1, size=(steps, m.nu))
+    qpos0 = standing_qpos(hm)
+    d.qpos[:] = qpos0
+    start = time.perf_counter()
+    for i in range(steps):
+        d.ctrl[:] = ctrl[i]
+        mujoco.mj_step(m, d, nstep=frame_skip)
+        if d.qpos[2] < 0.4:
+            mujoco.mj_resetData(m, d)
+            d.qpos[:] = qpos0
+    return steps / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=3000)
+    args = parser.parse_args()
+    track = gym.make("MotionLab/Track-v0").unwrapped
+    frame_skip = track.frame_skip
+    rates = {
+        "Humanoid-v5": time_env("Humanoid-v5", args.steps),
+        "raw mj_step": time_raw(args.steps, frame_skip),
+        "MotionLab/Track-v0": time_env("MotionLab/Track-v0", args.steps),
+        "MotionLab/Ideal-v0": time_env("MotionLab/Ideal-v0", args.steps),
+    }
+    base, raw = rates["Humanoid-v5"], rates["raw mj_step"]
+    print(f"control rate {1 / track.dt:.1f} Hz ({frame_skip} x {track.model.opt.timestep * 1000:.1f} ms physics steps)")
+    print(f"{'env':<22}{'steps/s':>10}{'vs Humanoid-v5':>16}{'raw / env':>11}")
+    for name, rate in rates.items():
+        print(f"{name:<22}{rate:>10.0f}{rate / base:>15.2f}x{raw / rate:>10.2f}x")
+    write_json(
+        RESULTS,
+        {
+            "steps": args.steps,
+            "machine": platform.processor() or platform.machine(),
+            "control_hz": 1 / track.dt,
+            "frame_skip": frame_skip,
+            "steps_per_s": rates,
+            "vs_humanoid_v5": {k: v / base for k, v in rates.items()},
+            "raw_over_env": {k: raw / v for k, v in rates.items()},
+        },
+    )
+    print(f"saved {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import motionlab  # noqa: F401  (registers the envs)
+from motionlab.assets import RUN_CLIP
+from motionlab.body import BodyParams
+from motionlab.mocap import mocap_reference
+from motionlab.reference import Reference, ReferenceFormatError
+
+ENV_IDS = ["MotionLab/Track-v0", "MotionLab/Ideal-v0"]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_gymnasium_and_sb3_checkers_pass(env_id):
+    env = gym.make(env_id)
+    gym_check_env(env.unwrapped, skip_render_check=True)
+    sb3_check_env(env.unwrapped, warn=True)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("policy", ["random", "zero"])
+def test_step_random_and_zero_actions(env_id, policy):
+    env = gym.make(env_id, body=BodyParams(height=1.65, mass=60))
+    obs, info = env.reset(seed=3)
+    assert env.observation_space.contains(obs)
+    for _ in range(60):
+        action = env.action_space.sample() if policy == "random" else np.zeros(env.action_space.shape, np.float32)
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert np.isfinite(obs).all() and np.isfinite(reward)
+        assert set(info["reward_terms"]) and all(np.isfinite(v) for v in info["reward_terms"].values())
+        if terminated or truncated:
+            obs, info = env.reset()
+
+
+def test_zero_residual_stays_up_half_a_second_on_the_real_clip():
+    """With zero residual the PD servos alone replay the real running clip for a while."""
+    ref = mocap_reference(RUN_CLIP, cycles=3)
+    env = gym.make("MotionLab/Track-v0", reference=ref, reference_state_init=False)
+    env.reset(seed=0)
+    dt = env.unwrapped.dt
+    steps = 0
+    while True:
+        _, _, terminated, truncated, info = env.step(np.zeros(28, np.float32))
+        steps += 1
+        if terminated or truncated:
+            break
+    assert steps * dt >= 0.5, f"fell after {steps * dt:.2f} s"
+    assert info["fall"] or info["drift"]  # and it does not last forever without a policy
+
+
+def test_first_step_reward_is_high_when_starting_on_the_reference():
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(np.zeros(28, np.float32))
+    assert reward > 0.5 and info["mpjpe"] < 0.06
+    assert set(info["reward_terms"]) >= {"pose", "velocity", "end_effector", "root", "com"}
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_seeding_is_reproducible(env_id):
+    def rollout(seed):
+        env = gym.make(env_id, randomize_body=True)
+        env.action_space.seed(seed)
+        obs, _ = env.reset(seed=seed)
+        out = [obs]
+        for _ in range(20):
+            out.append(env.step(env.action_space.sample())[0])
+        return np.array(out)
+
+    np.testing.assert_array_equal(rollout(7), rollout(7))
+    assert not np.array_equal(rollout(7), rollout(8))
+
+
+def test_body_randomisation_changes_the_body_each_episode():
+    env = gym.make("MotionLab/Track-v0", randomize_body=True, body_spread=0.1)
+    heights = set()
+    for seed in range(4):
+        _, info = env.reset(seed=seed)
+        heights.add(round(info["body"]["height"], 4))
+        env.step(np.zeros(28, np.float32))
+    assert len(heights) == 4
+    assert all(1.5 < h < 2.0 for h in heights)
+
+
+def test_make_vec_works():
+    envs = gym.make_vec("MotionLab/Track-v0", num_envs=2, vectorization_mode="sync")
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (2, 203)
+    obs, rewards, *_ = envs.step(np.zeros((2, 28), np.float32))
+    assert rewards.shape == (2,) and np.isfinite(rewards).all()
+    envs.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_render_rgb_array_follows_the_runner(env_id):
+    env = gym.make(env_id, render_mode="rgb_array", width=320, height=240)
+    env.reset(seed=0)
+    first = env.render()
+    for _ in range(10):
+        env.step(np.zeros(env.action_space.shape, np.float32))
+    later = env.render()
+    assert first.shape == (240, 320, 3) and first.dtype == np.uint8
+    centre = later[60:180, 110:210].astype(int)
+    assert centre.std() > 10  # the runner is in view, not just sky and floor
+    assert np.abs(first.astype(int) - later.astype(int)).mean() > 1
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_diverging_simulation_truncates_with_a_reason(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.unwrapped.data.qvel[:] = 1e12  # a blown-up state
+    obs, reward, terminated, truncated, info = env.step(np.zeros(env.action_space.shape, np.float32))
+    assert truncated and not terminated
+    assert "diverged" in info and info["diverged"]
+    assert np.isfinite(obs).all() and reward == 0.0
+
+
+def test_track_needs_a_qpos_reference():
+    ref = Reference(fps=30, keypoints2d=np.zeros((10, 33, 3)), image_size=(640, 480))
+    with pytest.raises(ReferenceFormatError, match="lift"):
+        gym.make("MotionLab/Track-v0", reference=ref)
+
+
+def test_residual_force_option_is_penalised_and_reported():
+    env = gym.make("MotionLab/Track-v0", residual_force=True, reference_state_init=False)
+    assert env.action_space.shape == (34,)
+    env.reset(seed=0)
+    action = np.zeros(34, np.float32)
+    action[28:] = 1.0
+    _, _, _, _, info = env.step(action)
+    assert info["reward_terms"]["residual_force_cost"] > 0
+
+
+def test_ideal_rejects_inhuman_target_speed():
+    with pytest.raises(ValueError, match="target_speed"):
+        gym.make("MotionLab/Ideal-v0", target_speed=25.0)
