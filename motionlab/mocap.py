@@ -12,6 +12,7 @@ a smooth loop for any number of cycles, at any playback speed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -149,10 +150,12 @@ def mocap_reference(
     speed_scale: float = 1.0,
     mirror: bool = False,
     camera: Camera | None = None,
+    follow_runner: bool = True,
     harmonics: int = 8,
 ) -> Reference:
     """A looping reference from a DeepMimic clip, retargeted to ``body`` and projected to 2D keypoints
-    through ``camera`` (default: side-on, following the runner at its mean speed)."""
+    through ``camera`` (default: side-on). With ``follow_runner`` the camera moves along +x at the
+    runner's mean speed (a tracking shot); otherwise it keeps its own velocity."""
     if cycles < 1 or not 0.5 <= speed_scale <= 2.0 or fps <= 0:
         raise ValueError(f"cycles >= 1, 0.5 <= speed_scale <= 2 and fps > 0 required (got {cycles}, {speed_scale}, {fps})")
     body = BodyParams.coerce(body).resolved()
@@ -165,7 +168,9 @@ def mocap_reference(
         qpos = mirror_qpos(qpos)
     qpos = retarget_qpos(qpos, DEEPMIMIC_BODY, body)
     speed = float((qpos[-1, 0] - qpos[0, 0]) / duration)
-    camera = camera or Camera.side_on(speed=speed)
+    camera = camera or Camera.side_on()
+    if follow_runner:
+        camera = dataclasses.replace(camera, velocity=(speed, 0.0, 0.0))
     ref = project_qpos(qpos, body, fps, camera)
     ref.source = {
         "kind": "mocap",
