@@ -94,14 +94,23 @@ class Kinematics:
         return out
 
 
-def retarget_qpos(qpos: np.ndarray, source: BodyParams, target: BodyParams, clearance: float = 0.002) -> np.ndarray:
+def retarget_qpos(
+    qpos: np.ndarray, source: BodyParams, target: BodyParams, clearance: float = 0.002, stance_band: float = 0.05
+) -> np.ndarray:
     """Move a joint-angle trajectory made for ``source`` onto ``target``: joint angles are kept, root
-    translation scales with leg length, and the motion is shifted vertically so the lowest sole point
-    over the trajectory sits ``clearance`` m above the floor (feet on, not under, the ground)."""
+    translation scales with leg length, and the root height is corrected so that feet are on, not
+    under or above, the ground: frames whose lowest sole point is within ``stance_band`` of the lowest
+    over the clip are stance frames and get their sole put ``clearance`` m above the floor; the
+    correction is interpolated linearly through flight phases."""
     source, target = BodyParams.coerce(source), BodyParams.coerce(target)
     out = qpos.copy()
     scale = target.leg_length / source.leg_length
     out[:, :2] = qpos[0, :2] + (qpos[:, :2] - qpos[0, :2]) * scale
     out[:, 2] *= scale
-    out[:, 2] += clearance - Kinematics(build_model(target)).sole_heights(out).min()
+    soles = Kinematics(build_model(target)).sole_heights(out)
+    stance = soles <= soles.min() + stance_band
+    frames = np.arange(len(out))
+    ground = np.interp(frames, frames[stance], soles[stance])
+    out[:, 2] -= ground - clearance
+    out[:, 2] += max(0.0, clearance - Kinematics(build_model(target)).sole_heights(out).min())  # never under
     return out
