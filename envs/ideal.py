@@ -25,15 +25,18 @@ REWARD_WEIGHTS = {
     "cost_of_transport": -0.05,
     "impact": -0.05,
 }
-IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body weight is penalised
+IMPACT_THRESHOLD_BW = 2.5
+_PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table  # vertical ground reaction per foot above 2.5 x body weight is penalised
 
 
 class IdealEnv(HumanoidEnv):
     """Free running for a given body: no reference to follow, a gait that is fast, stable and cheap.
 
     ## Action space
-    ``Box(-1, 1, (28,))``: PD targets ``nominal + action_scale * a`` (rad), clipped to the joint ranges,
-    where ``nominal`` is the mean pose of the athlete reference.
+    ``Box(-1, 1, (28,))``: PD targets ``prior(phase) + action_scale * a`` (rad), clipped to the joint
+    ranges. ``prior`` is the athlete's gait cycle (from the style reference) played at the gait clock,
+    which runs ``target_speed / athlete_speed`` times the athlete's cadence: a gait prior that the policy
+    is free to change (as in residual tracking, this makes learning to run far cheaper than from scratch).
 
     ## Observation space
     ``Box(-inf, inf, (94,))``, float64: the 81-dim proprioception of ``Track-v0`` (pelvis height,
@@ -60,7 +63,7 @@ class IdealEnv(HumanoidEnv):
         self,
         target_speed: float = 3.5,
         style_reference: str | os.PathLike | Reference | None = None,
-        action_scale: float = 0.6,
+        action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
         **kwargs: Any,
     ):
@@ -74,8 +77,11 @@ class IdealEnv(HumanoidEnv):
         self.action_scale = action_scale
         super().__init__(max_episode_seconds=max_episode_seconds, **kwargs)
         self.style_poses = ref.qpos[:, 7:].copy()
-        self.nominal_pose = self.style_poses.mean(axis=0)
         self.stride_period = float(ref.source.get("stride_period_s", 0.8))
+        athlete_speed = float(ref.source.get("speed_mps", self.target_speed))
+        self.clock_rate = float(np.clip(self.target_speed / athlete_speed, 0.6, 1.6))
+        cycle_times = np.arange(_PRIOR_SAMPLES) * self.stride_period / _PRIOR_SAMPLES
+        self._prior = resample_qpos(ref.qpos, ref.fps, cycle_times)[:, 7:]
         self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS,), dtype=np.float32)
         obs_dim = PROPRIO_DIM + 2 + 1 + BODY_DIM
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
@@ -86,7 +92,7 @@ class IdealEnv(HumanoidEnv):
             return
         ref = self.style_reference
         qpos = ref.qpos if ref.body is None or ref.body.resolved() == self.body else retarget_qpos(ref.qpos, ref.body, self.body)
-        times = np.arange(0.0, ref.duration + 1e-9, self.dt)
+        times = np.arange(0.0, self.stride_period + 2 * self.dt, self.dt)  # one cycle
         self._init_qpos = resample_qpos(qpos, ref.fps, times)
         self._init_qvel = qpos_velocities(self.model, self._init_qpos, self.dt)
         self._foot_ids = [self.model.geom(g).id for g in FOOT_GEOMS]
@@ -96,12 +102,10 @@ class IdealEnv(HumanoidEnv):
         super().reset(seed=seed)
         self._maybe_new_body()
         self._prepare_initial_states()
-        i = int(self.np_random.integers(0, len(self._init_qpos)))
+        i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()
         qpos[:2] = 0.0
-        qvel = self._init_qvel[i].copy()
-        qvel[0] *= self.target_speed / max(self.style_reference.source.get("speed_mps", self.target_speed), 0.1)
-        self._set_state(qpos, qvel)
+        self._set_state(qpos, self._init_qvel[i] * self.clock_rate)  # time scaling scales every velocity
         self._phase0 = i * self.dt / self.stride_period
         self.steps = 0
         return self._obs(), self._base_info()
@@ -109,7 +113,7 @@ class IdealEnv(HumanoidEnv):
     def step(self, action: np.ndarray):
         action = np.asarray(action, dtype=np.float64)
         x_before = float(self.data.qpos[0])
-        diverged = self._simulate(self.nominal_pose + self.action_scale * action)
+        diverged = self._simulate(self._prior_pose(self.data.time + self.dt) + self.action_scale * action)
         self.steps += 1
         if diverged:
             return np.zeros(self.observation_space.shape), 0.0, False, True, {**self._base_info(), "diverged": diverged}
@@ -121,8 +125,19 @@ class IdealEnv(HumanoidEnv):
         info = {**self._base_info(), "reward_terms": terms, "fall": fell, "speed": speed}
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
 
+    def _phase(self, time: float) -> float:
+        """Gait phase in cycles at simulation ``time``."""
+        return self._phase0 + time * self.clock_rate / self.stride_period
+
+    def _prior_pose(self, time: float) -> np.ndarray:
+        """The athlete's joint angles at the gait clock (linear interpolation in the cycle table)."""
+        x = (self._phase(time) % 1.0) * _PRIOR_SAMPLES
+        i = int(x)
+        w = x - i
+        return (1 - w) * self._prior[i] + w * self._prior[(i + 1) % _PRIOR_SAMPLES]
+
     def _obs(self) -> np.ndarray:
-        phase = 2 * np.pi * (self._phase0 + self.data.time / self.stride_period)
+        phase = 2 * np.pi * self._phase(self.data.time)
         return np.concatenate(
             [self._proprioception(self._heading()), [np.sin(phase), np.cos(phase), self.target_speed], self._body_vec]
         )
