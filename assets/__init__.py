@@ -11,4 +11,5 @@ ASSETS_DIR = Path(str(resources.files(__package__)))
 HUMANOID_TEMPLATE = ASSETS_DIR / "mjcf" / "humanoid.xml"
 RUN_CLIP = ASSETS_DIR / "mocap" / "humanoid3d_run.txt"
 DEFAULT_REFERENCE = ASSETS_DIR / "references" / "run_default.npz"
+SAMPLE_INPUT = ASSETS_DIR / "references" / "sample_input.npz"
 CHECKPOINT_DIR = ASSETS_DIR / "checkpoints"

@@ -1,0 +1,271 @@
+"""The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
+
+Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
+(tracking policy in ``Track-v0``) -> Ideal (ideal policy in ``Ideal-v0``, same body, the user's speed)
+-> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from rich.console import Console
+
+import motionlab  # noqa: F401  (registers the envs)
+from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
+from motionlab.body import BodyParams, BodyParamsError, random_body
+from motionlab.lift import LiftError, lift_reference
+from motionlab.reference import Reference, load_reference
+
+MIN_INPUT_SECONDS = 1.0
+SPEED_RANGE = (2.0, 6.0)  # m/s the Ideal runner is asked to hold (running, not walking or sprinting)
+DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
+DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
+
+
+class InferenceError(ValueError):
+    """Input the main job cannot turn into a result; the message says what and why."""
+
+
+@dataclass
+class InferenceConfig:
+    """What to run on. ``video=None`` uses the embedded sample (real mocap projected to 2D)."""
+
+    out: Path
+    video: Path | None = None
+    ckpt_track: Path = DEFAULT_TRACK_CKPT
+    ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
+    seconds: float = 10.0
+    body: BodyParams = field(default_factory=BodyParams)
+    body_search: int = 0
+    body_search_seconds: float = 2.0
+    roi: tuple[int, int, int, int] | None = None
+    seed: int = 0
+    size: tuple[int, int] = (1280, 720)
+    shadows: bool = False
+
+
+class StageTimer:
+    """Prints progress per stage and keeps each stage's wall time."""
+
+    def __init__(self, total: int, console: Console):
+        self.total, self.console, self.times, self._n = total, console, {}, 0
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self._n += 1
+        start = time.perf_counter()
+        with self.console.status(f"[{self._n}/{self.total}] {name} ..."):
+            yield
+        self.times[name] = time.perf_counter() - start
+        self.console.print(f"[{self._n}/{self.total}] {name}: {self.times[name]:.2f} s")
+
+
+def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
+    """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
+    from motionlab.inference.compose import compose_video
+    from motionlab.inference.metrics import gait_metrics
+    from motionlab.inference.report import write_report
+    from motionlab.inference.rollout import run_policy
+    from motionlab.training.checkpoint import load_policy
+
+    console = console or Console(stderr=True)
+    out = Path(cfg.out)
+    if out.suffix.lower() != ".mp4":
+        raise InferenceError(f"--out must be an .mp4 path, got {out}")
+    stages = StageTimer(8, console)
+
+    with stages("load policies"):
+        track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
+    with stages("keypoints"):
+        ref2d, original = _keypoints(cfg)
+    with stages("lift to 3D"):
+        body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
+        try:
+            lifted, lift_report = lift_reference(ref2d, body)
+        except LiftError as exc:
+            raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
+    seconds = min(cfg.seconds, lifted.duration)
+    user_speed = _speed(lifted)
+    target_speed = float(np.clip(user_speed, *SPEED_RANGE))
+    with stages("closest (tracking policy)"):
+        track_env = gym.make(
+            "MotionLab/Track-v0",
+            reference=lifted,
+            body=body,
+            reference_state_init=False,
+            early_termination=False,
+            max_episode_seconds=seconds,
+            **_policy_env_kwargs(track_policy, ("action_scale", "residual_force")),
+        )
+        track_policy.check_compatible(track_env.observation_space, track_env.action_space)
+        closest = run_policy(track_env, track_policy, seconds, seed=cfg.seed)
+    with stages("ideal (ideal policy)"):
+        ideal_env = gym.make(
+            "MotionLab/Ideal-v0",
+            body=body,
+            target_speed=target_speed,
+            early_termination=False,
+            max_episode_seconds=seconds,
+            **_policy_env_kwargs(ideal_policy, ("action_scale",)),
+        )
+        ideal_policy.check_compatible(ideal_env.observation_space, ideal_env.action_space)
+        ideal = run_policy(ideal_env, ideal_policy, seconds, seed=cfg.seed)
+    with stages("gait metrics"):
+        closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
+    with stages("render and encode"):
+        compose_video(
+            out,
+            closest,
+            ideal,
+            original=original,
+            original_fps=ref2d.fps,
+            size=cfg.size,
+            seconds=seconds,
+            shadows=cfg.shadows,
+            reflections=cfg.shadows,
+        )
+    with stages("report"):
+        extra = {
+            "input": str(cfg.video) if cfg.video else "embedded sample (real running mocap projected to 2D)",
+            "seconds": seconds,
+            "body": body.to_dict(),
+            "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
+            "user_speed_mps": user_speed,
+            "ideal_target_speed_mps": target_speed,
+            "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
+            "keypoints": ref2d.source.get("summary", {}),
+            "closest": {"fell": closest.fell, "fall_time_s": closest.fall_time, "end": closest.end_reason},
+            "ideal": {"fell": ideal.fell, "fall_time_s": ideal.fall_time, "end": ideal.end_reason},
+            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
+            "stage_seconds": dict(stages.times),
+        }
+        tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
+        json_path, png_path = write_report(
+            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking
+        )
+    console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
+    return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
+
+
+def _policy_env_kwargs(policy: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The env settings the policy was trained with that change the action/observation meaning."""
+    env_kwargs = policy.env_kwargs or {}
+    return {k: env_kwargs[k] for k in keys if k in env_kwargs}
+
+
+def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
+    """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
+    from motionlab.render import skeleton_2d_frame
+    from motionlab.video.overlay import draw_pose
+
+    if cfg.video is None:
+        ref = load_reference(SAMPLE_INPUT)
+        ref = replace(ref, qpos=None, body=None)  # the sample stands for a video: keypoints only
+        w, h = ref.image_size
+        frames = (skeleton_2d_frame(ref, t, w, h) for t in range(ref.num_frames))
+        return ref, frames
+    from motionlab.video.pose import extract_keypoints
+    from motionlab.video.reader import VideoReader
+
+    ref, summary = extract_keypoints(cfg.video, cfg.roi, max_seconds=cfg.seconds, progress=True)
+    ref.source["summary"] = summary
+    if ref.duration < MIN_INPUT_SECONDS:
+        raise InferenceError(
+            f"{cfg.video}: the video is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s of running is needed"
+        )
+    px, vis = ref.keypoints_px(), ref.keypoints2d[..., 2]
+
+    def frames() -> Iterator[np.ndarray]:
+        with VideoReader(cfg.video, max_frames=ref.num_frames) as video:
+            for frame in video:
+                t = frame.index
+                yield draw_pose(frame.rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else frame.rgb
+
+    return ref, frames()
+
+
+def _speed(ref: Reference) -> float:
+    """Mean forward speed of the lifted motion (m/s)."""
+    q = ref.qpos
+    return float(np.hypot(*(q[-1, :2] - q[0, :2])) / max(ref.duration, 1e-6))
+
+
+def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
+    """Random search over bodies around ``cfg.body`` minimising the lift's reprojection error over the
+    first ``cfg.body_search_seconds`` (no RL training involved)."""
+    n = max(2, int(round(cfg.body_search_seconds * ref.fps)) + 1)
+    head = replace(
+        ref,
+        keypoints2d=ref.keypoints2d[:n],
+        keypoints2d_valid=ref.keypoints2d_valid[:n],
+        world_keypoints=None if ref.world_keypoints is None else ref.world_keypoints[:n],
+    )
+    rng = np.random.default_rng(cfg.seed)
+    candidates = [cfg.body.resolved()] + [random_body(rng, 0.12, cfg.body) for _ in range(cfg.body_search - 1)]
+    scored = []
+    for body in candidates:
+        try:
+            scored.append((lift_reference(head, body)[1].mean_reprojection_px, body))
+        except LiftError:
+            continue
+    if not scored:
+        raise InferenceError("body search: no candidate body could be fitted to the first seconds of the video")
+    return min(scored, key=lambda s: s[0])[1]
+
+
+# ---------------------------------------------------------------------- command line
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="motionlab-infer", description="Video of a person running -> Closest vs Ideal MP4")
+    p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
+    p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
+    p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
+    p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
+    p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
+    p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
+    p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
+    p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
+    p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
+    p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
+    p.add_argument("--shadows", action="store_true", help="render shadows and reflections (slower)")
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        from motionlab.video.pose import parse_roi
+
+        cfg = InferenceConfig(
+            out=args.out,
+            video=args.video,
+            ckpt_track=args.ckpt_track,
+            ckpt_ideal=args.ckpt_ideal,
+            seconds=args.seconds,
+            body=BodyParams(height=args.height, mass=args.mass),
+            body_search=args.body_search,
+            body_search_seconds=args.body_search_seconds,
+            roi=parse_roi(args.roi) if args.roi else None,
+            seed=args.seed,
+            shadows=args.shadows,
+        )
+        run_inference(cfg, console)
+    except (InferenceError, BodyParamsError, ValueError, FileNotFoundError) as exc:
+        console.print(f"[bold red]motionlab-infer: error:[/] {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
