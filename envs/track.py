@@ -65,6 +65,8 @@ class TrackEnv(HumanoidEnv):
     holds every term, ``info["mpjpe"]`` the mean per-joint position error of the 12 body landmarks (m).
 
     ## Episode
+    ``reset(options={"reference": ref})`` switches to another reference (a path or ``Reference``), e.g.
+    one drawn from a teacher dataset; ``options={"start_frame": i}`` starts at reference frame ``i``.
     Reference state initialisation (start at a random reference frame with its velocity) and early
     termination on a fall (any body part but feet, shins and hands touching the ground) or when the
     pelvis drifts ``max_root_error`` m from the reference; both switchable. Truncated at the end of the
@@ -82,12 +84,7 @@ class TrackEnv(HumanoidEnv):
         residual_force_penalty: float = 0.05,
         **kwargs: Any,
     ):
-        self.reference = reference if isinstance(reference, Reference) else load_reference(reference or DEFAULT_REFERENCE)
-        if self.reference.qpos is None:
-            raise ReferenceFormatError(
-                "Track-v0 needs a reference with a humanoid qpos trajectory; lift the keypoints first "
-                "(`motionlab lift`)"
-            )
+        self.reference = self._checked(reference)
         self.action_scale = action_scale
         self.reference_state_init = reference_state_init
         self.max_root_error = max_root_error
@@ -102,6 +99,16 @@ class TrackEnv(HumanoidEnv):
         self._ref_body = None
 
     # ------------------------------------------------------------------ reference on the current body
+    @staticmethod
+    def _checked(reference: str | os.PathLike | Reference | None) -> Reference:
+        ref = reference if isinstance(reference, Reference) else load_reference(reference or DEFAULT_REFERENCE)
+        if ref.qpos is None:
+            raise ReferenceFormatError(
+                "Track-v0 needs a reference with a humanoid qpos trajectory; lift the keypoints first "
+                "(`motionlab lift`)"
+            )
+        return ref
+
     def _prepare_reference(self) -> None:
         """Retarget the reference to the current body and sample it at the control rate."""
         if self._ref_body == self.body:
@@ -134,6 +141,9 @@ class TrackEnv(HumanoidEnv):
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if options and "reference" in options:
+            self.reference = self._checked(options["reference"])
+            self._ref_body = None
         self._maybe_new_body()
         self._prepare_reference()
         n = len(self.ref_qpos)

@@ -1,0 +1,116 @@
+"""Training environments from the config: env id and kwargs, Track reference datasets, vectorisation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from motionlab.body import BodyParams
+from motionlab.cli import UserError
+from motionlab.envs.track import TrackEnv
+from motionlab.reference import Reference, ReferenceFormatError, load_reference
+
+TRACK_ENV_ID = "MotionLab/Track-v0"
+VEC_ENV_CLASSES: dict[str, type[VecEnv]] = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Everything needed to build one env: ``gym.make(env_id, **env_kwargs)`` (JSON-safe kwargs), plus the
+    Track references drawn per episode when the dataset holds more than one."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    dataset: tuple[str, ...] = field(default=())
+
+
+class ReferenceSampler(gym.Wrapper):
+    """Gives every Track-v0 episode a reference drawn uniformly from a set (a teacher dataset)."""
+
+    def __init__(self, env: gym.Env, references: Sequence[Reference]):
+        super().__init__(env)
+        if not isinstance(env.unwrapped, TrackEnv):
+            raise TypeError(f"ReferenceSampler wraps Track-v0, got {type(env.unwrapped).__name__}")
+        if not references:
+            raise ValueError("ReferenceSampler needs at least one reference")
+        self.references = list(references)
+        self._rng = np.random.default_rng()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        reference = self.references[int(self._rng.integers(len(self.references)))]
+        return self.env.reset(seed=seed, options={**(options or {}), "reference": reference})
+
+
+def dataset_paths(path: str | os.PathLike) -> list[Path]:
+    """The reference files of a dataset: ``path`` itself (one ``.npz``) or the ``.npz`` files in a folder."""
+    path = Path(path).expanduser().resolve()
+    if path.is_dir():
+        files = sorted(path.glob("*.npz"))
+        if not files:
+            raise UserError(f"dataset folder {path} holds no .npz reference files")
+        return files
+    if not path.is_file():
+        raise UserError(f"dataset {path} does not exist (give a reference .npz or a folder of them)")
+    if path.suffix != ".npz":
+        raise UserError(f"dataset {path} is not a .npz reference file")
+    return [path]
+
+
+def _check_track_references(paths: Sequence[Path]) -> None:
+    """Load every reference once so a bad file fails now, with its name, rather than inside a worker."""
+    for p in paths:
+        try:
+            ref = load_reference(p)
+        except ReferenceFormatError as exc:
+            raise UserError(f"dataset file {p}: {exc}") from exc
+        if ref.qpos is None:
+            raise UserError(f"dataset file {p} has no qpos trajectory; Track-v0 needs lifted references")
+
+
+def env_spec(cfg: Mapping[str, Any]) -> EnvSpec:
+    """Build the :class:`EnvSpec` of a resolved training config (``task``, ``body`` and ``dataset`` keys)."""
+    task, body = cfg["task"], cfg["body"]
+    kwargs = dict(task["env_kwargs"])
+    kwargs.update(
+        body=BodyParams.coerce(dict(body["params"])).to_dict(),
+        randomize_body=bool(body["randomize"]),
+        body_spread=float(body["spread"]),
+    )
+    dataset: tuple[str, ...] = ()
+    if cfg.get("dataset") is not None:
+        if task["env_id"] != TRACK_ENV_ID:
+            raise UserError(f"dataset= is for task=track; {task['env_id']} takes no reference dataset")
+        paths = dataset_paths(cfg["dataset"])
+        _check_track_references(paths)
+        if len(paths) == 1:
+            kwargs["reference"] = str(paths[0])
+        else:
+            dataset = tuple(str(p) for p in paths)
+    return EnvSpec(task["env_id"], kwargs, dataset)
+
+
+def make_env(spec: EnvSpec) -> gym.Env:
+    """One env of ``spec`` (with a :class:`ReferenceSampler` when it has a dataset)."""
+    env = gym.make(spec.env_id, **spec.env_kwargs)
+    if spec.dataset:
+        env = ReferenceSampler(env, [load_reference(p) for p in spec.dataset])
+    return env
+
+
+def make_training_env(spec: EnvSpec, n_envs: int, seed: int, vec_env: str) -> VecEnv:
+    """``n_envs`` monitored copies of ``spec`` in a ``dummy`` or ``subproc`` VecEnv, seeded ``seed + rank``."""
+    if vec_env not in VEC_ENV_CLASSES:
+        raise UserError(f"vec_env={vec_env!r}; choose one of {sorted(VEC_ENV_CLASSES)}")
+    return make_vec_env(
+        make_env, n_envs=n_envs, seed=seed, env_kwargs={"spec": spec}, vec_env_cls=VEC_ENV_CLASSES[vec_env]
+    )

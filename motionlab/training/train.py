@@ -1,0 +1,205 @@
+"""``motionlab-train``: Hydra-configured SB3 PPO on MotionLab's envs (configs in ``motionlab.configs``).
+
+A run directory collects ``latest/`` and ``best/`` checkpoints, ``export/`` (written at the end),
+TensorBoard logs in ``tb/`` and evaluation metrics in ``metrics.jsonl``. Starting with ``run_dir=`` an
+existing run directory resumes it from ``latest/`` with the config saved there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch as th
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from motionlab.body import BodyParamsError
+from motionlab.cli import UserError
+from motionlab.io_utils import atomic_write
+from motionlab.reference import ReferenceFormatError
+
+from .callbacks import CheckpointCallback, EvalCallback
+from .checkpoint import (
+    Checkpointer,
+    CheckpointError,
+    export_policy,
+    find_checkpoint,
+    policy_spec,
+    read_meta,
+    restore_training,
+)
+from .envs import EnvSpec, env_spec, make_env, make_training_env
+
+log = logging.getLogger(__name__)
+USER_ERRORS = (UserError, CheckpointError, BodyParamsError, ReferenceFormatError)
+EVAL_SEED = 10_000  # evaluation episodes use reset seeds EVAL_SEED, EVAL_SEED + 1, ...
+
+
+def _validate(cfg: dict[str, Any]) -> None:
+    for key in ("total_timesteps", "n_envs", "checkpoint_every", "eval_episodes", "torch_threads"):
+        if int(cfg[key]) < 1:
+            raise UserError(f"{key}={cfg[key]}; it must be at least 1")
+    if int(cfg["eval_every"]) < 0:
+        raise UserError(f"eval_every={cfg['eval_every']}; use 0 to evaluate only at the end")
+    rollout = int(cfg["ppo"]["n_steps"]) * int(cfg["n_envs"])
+    if int(cfg["ppo"]["batch_size"]) > rollout:
+        raise UserError(
+            f"ppo.batch_size={cfg['ppo']['batch_size']} exceeds the rollout of ppo.n_steps x n_envs = {rollout} samples"
+        )
+
+
+def _overrides() -> list[str]:
+    """The command-line overrides of this Hydra job ([] outside a Hydra app, e.g. with ``hydra.compose``)."""
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def _command() -> str:
+    if HydraConfig.initialized():
+        return shlex.join(["motionlab-train", *_overrides()])
+    return shlex.join(sys.argv)
+
+
+def _run_info(cfg: dict[str, Any], spec: EnvSpec, venv: VecEnv) -> dict[str, Any]:
+    """The constant part of every checkpoint's ``meta.json``."""
+    policy_cls, policy_kwargs = policy_spec(cfg["policy"])
+    return {
+        "env_id": spec.env_id,
+        "env_kwargs": spec.env_kwargs,
+        "dataset": list(spec.dataset),
+        "body": spec.env_kwargs["body"],
+        "observation_shape": list(venv.observation_space.shape),
+        "action_low": venv.action_space.low.tolist(),
+        "action_high": venv.action_space.high.tolist(),
+        "policy": {
+            "class": f"{policy_cls.__module__}.{policy_cls.__qualname__}",
+            "kwargs": policy_kwargs,
+            "config": cfg["policy"],
+        },
+        "config": cfg,
+        "command": _command(),
+    }
+
+
+def _keep_metrics_until(path: Path, timesteps: int) -> None:
+    """Drop ``metrics.jsonl`` rows written after the checkpoint a run restarts from."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [r for r in rows if json.loads(r)["timesteps"] <= timesteps]
+    if len(kept) != len(rows):
+        with atomic_write(path) as tmp:
+            tmp.write_text("".join(r + "\n" for r in kept))
+
+
+def _new_model(config: dict[str, Any], venv: VecEnv, run_dir: Path) -> PPO:
+    """A fresh PPO learner on ``venv`` wrapped in VecNormalize."""
+    norm = config["normalize"]
+    vecnorm = VecNormalize(
+        venv,
+        norm_obs=bool(norm["obs"]),
+        norm_reward=bool(norm["reward"]),
+        clip_obs=float(norm["clip_obs"]),
+        gamma=float(config["ppo"]["gamma"]),
+    )
+    policy_cls, policy_kwargs = policy_spec(config["policy"])
+    return PPO(
+        policy_cls,
+        vecnorm,
+        policy_kwargs=policy_kwargs,
+        seed=int(config["seed"]),
+        device=str(config["device"]),
+        tensorboard_log=str(run_dir / "tb"),
+        verbose=0,
+        **config["ppo"],
+    )
+
+
+def train(cfg: DictConfig) -> Path:
+    """Train (or resume) the run described by ``cfg``; returns the run directory.
+
+    ``cfg`` is the composed ``train`` config. Outside a Hydra app (``hydra.compose``) give ``run_dir``
+    explicitly: its default is Hydra's output directory.
+    """
+    run_dir = Path(str(cfg.run_dir)).expanduser().resolve()
+    latest = find_checkpoint(run_dir, "latest")
+    resume_meta = read_meta(latest) if latest is not None else None
+    if resume_meta is not None:
+        config = dict(resume_meta["config"])
+        ignored = [o for o in _overrides() if not o.startswith("run_dir=")]
+        if ignored:
+            log.warning("ignoring %s: a resumed run keeps the config saved in latest/meta.json", " ".join(ignored))
+        log.info(
+            "resuming %s from latest/ at %d timesteps (its saved config applies)", run_dir, resume_meta["num_timesteps"]
+        )
+    else:
+        config = OmegaConf.to_container(cfg, resolve=True)
+        if config["dataset"] is not None:  # saved absolute: a resume may start from another directory
+            config["dataset"] = str(Path(config["dataset"]).expanduser().resolve())
+    config["run_dir"] = str(run_dir)
+    _validate(config)
+    th.set_num_threads(int(config["torch_threads"]))
+    start = int(resume_meta["num_timesteps"]) if resume_meta else 0
+
+    spec = env_spec(config)
+    eval_env = make_env(spec)  # built first: bad env kwargs fail here, before worker processes start
+    venv = make_training_env(spec, int(config["n_envs"]), int(config["seed"]) + start, str(config["vec_env"]))
+    try:
+        if resume_meta is not None:
+            model = restore_training(latest, venv, str(config["device"]))
+            model.tensorboard_log = str(run_dir / "tb")
+        else:
+            model = _new_model(config, venv, run_dir)
+        info = _run_info(config, spec, venv)
+        checkpointer = Checkpointer.resumed(run_dir, info, resume_meta) if resume_meta else Checkpointer(run_dir, info)
+        metrics_path = run_dir / "metrics.jsonl"
+        _keep_metrics_until(metrics_path, start)
+        callbacks = CallbackList(
+            [
+                EvalCallback(
+                    checkpointer,
+                    eval_env,
+                    int(config["eval_every"]),
+                    int(config["eval_episodes"]),
+                    metrics_path,
+                    EVAL_SEED,
+                ),
+                CheckpointCallback(checkpointer, int(config["checkpoint_every"])),
+            ]
+        )
+        remaining = int(config["total_timesteps"]) - model.num_timesteps
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=callbacks,
+                tb_log_name="ppo",
+                reset_num_timesteps=resume_meta is None,
+                progress_bar=bool(config["progress_bar"]),
+            )
+        else:
+            log.info("%s already has %d of %d timesteps", run_dir, model.num_timesteps, config["total_timesteps"])
+        source = find_checkpoint(run_dir, "best") or find_checkpoint(run_dir, "latest")
+        export_policy(source, run_dir / "export")
+        log.info("trained %d timesteps; exported %s to %s", model.num_timesteps, source.name, run_dir / "export")
+    finally:
+        venv.close()
+        eval_env.close()
+    return run_dir
+
+
+@hydra.main(version_base=None, config_path="pkg://motionlab.configs", config_name="train")
+def main(cfg: DictConfig) -> None:
+    """Console entry point ``motionlab-train`` (Hydra command line: overrides, ``-m`` sweeps)."""
+    try:
+        train(cfg)
+    except USER_ERRORS as exc:
+        print(f"motionlab-train: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc

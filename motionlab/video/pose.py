@@ -1,0 +1,330 @@
+"""MediaPipe Pose on every frame of a video -> a keypoint :class:`~motionlab.reference.Reference`.
+
+We run the legacy ``mp.solutions.pose.Pose`` in video mode (it detects a person once, then tracks the
+landmarks from frame to frame) with MediaPipe's own landmark smoothing off: smoothing is done afterwards,
+without lag, by :mod:`motionlab.video.smoothing`. Landmarks are stored normalised to the full original
+frame; frames without a detection stay gaps (zeros, ``keypoints2d_valid`` False), nothing is invented.
+
+Region of interest. People far from the camera are too small for MediaPipe's person detector. With
+``roi=(x, y, w, h)`` (pixels of the upright frame) only that region is analysed: it is cropped, upscaled
+to at least :data:`MIN_CROP_SIDE` pixels on its short side, and the landmarks are mapped back.
+
+Person selection. Legacy Pose reports one person, the most prominent one when it (re)detects, and can
+switch to someone else when its tracking is lost. :class:`PoseTracker` keeps a track of the person
+followed so far (hip centre and torso length in pixels) and rejects a detection whose hip centre moved
+further than ``max_jump_torsos + max_speed_torsos * dt`` torso lengths since the last accepted frame, or
+whose torso length changed more than twofold. When a detection is rejected, or video-mode Pose lost
+the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in
+single-image mode on a window around the track's last position (6 torso lengths wide) and keeps that
+pose only if it is consistent with the track; otherwise the frame is a gap. A track not seen for
+``track_timeout_s`` is dropped and the next detection starts a new one. To choose who is followed, give
+an ROI around that person.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
+from motionlab.reference import Reference
+from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
+from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
+
+Box = tuple[int, int, int, int]  # x, y, w, h in pixels
+
+MIN_CROP_SIDE = 256  # ROI crops are upscaled to at least this many pixels on their short side
+MIN_ROI_SIDE = 16
+REDETECT_WINDOW_TORSOS = 6.0
+NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or crop/zoom the video"
+
+
+class NoPoseError(ValueError):
+    """MediaPipe found no person in any frame."""
+
+
+class PoseModelError(ValueError):
+    """The requested MediaPipe model is not available."""
+
+
+@dataclass(frozen=True)
+class PoseSettings:
+    """MediaPipe model settings and the person-tracking tolerances (see the module docstring)."""
+
+    model_complexity: int = 1  # 0 lite, 1 full (bundled), 2 heavy
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    max_jump_torsos: float = 1.0
+    max_speed_torsos: float = 15.0  # torso lengths per second (a sprinter moves ~12)
+    track_timeout_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.model_complexity not in (0, 1, 2):
+            raise ValueError(f"model_complexity must be 0, 1 or 2, got {self.model_complexity}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One person's landmarks: ``keypoints`` (33, 3) x/W, y/H of the full frame and visibility;
+    ``world`` (33, 3) metres, MediaPipe's hip-centred world convention."""
+
+    keypoints: np.ndarray
+    world: np.ndarray
+
+    def hip_and_torso_px(self, image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
+        """Hip-midpoint pixel position and shoulder-to-hip length in pixels."""
+        px = self.keypoints[:, :2] * np.asarray(image_size, dtype=np.float64)
+        hip = (px[INDEX["left_hip"]] + px[INDEX["right_hip"]]) / 2
+        shoulder = (px[INDEX["left_shoulder"]] + px[INDEX["right_shoulder"]]) / 2
+        return hip, max(float(np.linalg.norm(shoulder - hip)), 1.0)
+
+
+def parse_roi(text: str) -> Box:
+    """``"x,y,w,h"`` (pixels) -> a box; ValueError naming the problem."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"ROI must be four integers x,y,w,h in pixels, got {text!r}") from None
+    if w <= 0 or h <= 0 or x < 0 or y < 0:
+        raise ValueError(f"ROI {text!r}: x, y must be >= 0 and w, h > 0")
+    return x, y, w, h
+
+
+def clip_box(box: Box, image_size: tuple[int, int]) -> Box:
+    """``box`` cut to the image; ValueError if less than :data:`MIN_ROI_SIDE` pixels of it remain."""
+    W, H = image_size
+    x0, y0 = max(box[0], 0), max(box[1], 0)
+    x1, y1 = min(box[0] + box[2], W), min(box[1] + box[3], H)
+    if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
+        raise ValueError(
+            f"ROI {','.join(map(str, box))} leaves less than {MIN_ROI_SIDE} px inside the {W}x{H} frame"
+        )
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _make_pose(static_image_mode: bool, settings: PoseSettings) -> Any:
+    import mediapipe as mp
+
+    try:
+        return mp.solutions.pose.Pose(
+            static_image_mode=static_image_mode,
+            model_complexity=settings.model_complexity,
+            smooth_landmarks=False,
+            enable_segmentation=False,
+            min_detection_confidence=settings.min_detection_confidence,
+            min_tracking_confidence=settings.min_tracking_confidence,
+        )
+    except OSError as exc:  # the lite/heavy models are downloaded on first use
+        raise PoseModelError(
+            f"MediaPipe model_complexity={settings.model_complexity} is not bundled and could not be "
+            f"downloaded ({exc}); use model complexity 1, which ships with mediapipe"
+        ) from exc
+
+
+def _detect(pose: Any, rgb: np.ndarray, box: Box) -> Detection | None:
+    """Run ``pose`` on the crop ``box`` of ``rgb`` (upscaled if small); landmarks in full-frame units."""
+    x, y, w, h = box
+    crop = rgb[y : y + h, x : x + w]
+    scale = MIN_CROP_SIDE / min(w, h)
+    if scale > 1:
+        crop = cv2.resize(crop, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
+    result = pose.process(np.ascontiguousarray(crop))
+    if result.pose_landmarks is None:
+        return None
+    lm = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark], dtype=np.float64)
+    H, W = rgb.shape[:2]
+    lm[:, 0] = (x + lm[:, 0] * w) / W
+    lm[:, 1] = (y + lm[:, 1] * h) / H
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark], dtype=np.float64)
+    return Detection(lm, world)
+
+
+@dataclass
+class _Track:
+    hip: np.ndarray
+    torso: float
+    time_s: float
+
+
+class PoseTracker:
+    """Per-frame pose of one person, consistent over time (see the module docstring).
+
+    >>> with PoseTracker((640, 480), roi=None) as tracker:
+    ...     detection = tracker(frame_rgb, time_s)  # Detection or None
+    """
+
+    def __init__(self, image_size: tuple[int, int], roi: Box | None = None, settings: PoseSettings = PoseSettings()):
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.region = clip_box(roi, self.image_size) if roi is not None else (0, 0, *self.image_size)
+        self.settings = settings
+        self.rejected = 0  # detections inconsistent with the track
+        self.redetected = 0  # frames where re-detection around the track found the person
+        self._video_pose = _make_pose(False, settings)
+        self._image_pose: Any = None
+        self._track: _Track | None = None
+
+    def __call__(self, rgb: np.ndarray, time_s: float) -> Detection | None:
+        if rgb.shape[1::-1] != self.image_size:
+            raise VideoReadError(f"frame size {rgb.shape[1]}x{rgb.shape[0]} differs from {self.image_size}")
+        if self._track is not None and time_s - self._track.time_s > self.settings.track_timeout_s:
+            self._track = None
+        detection = _detect(self._video_pose, rgb, self.region)
+        if detection is not None and not self._consistent(detection, time_s):
+            self.rejected += 1
+            detection = None
+        if detection is None and self._track is not None:
+            detection = self._redetect(rgb, time_s)
+            self.redetected += detection is not None
+        if detection is not None:
+            hip, torso = detection.hip_and_torso_px(self.image_size)
+            self._track = _Track(hip, torso, time_s)
+        return detection
+
+    def _consistent(self, detection: Detection, time_s: float) -> bool:
+        if self._track is None:
+            return True
+        hip, torso = detection.hip_and_torso_px(self.image_size)
+        s, track = self.settings, self._track
+        allowed = track.torso * (s.max_jump_torsos + s.max_speed_torsos * (time_s - track.time_s))
+        return bool(np.linalg.norm(hip - track.hip) <= allowed and 0.5 <= torso / track.torso <= 2.0)
+
+    def _redetect(self, rgb: np.ndarray, time_s: float) -> Detection | None:
+        """Single-image Pose on a window around the track's last hip position."""
+        assert self._track is not None
+        half = max(REDETECT_WINDOW_TORSOS * self._track.torso, MIN_CROP_SIDE / 4) / 2
+        cx, cy = self._track.hip
+        rx, ry, rw, rh = self.region
+        x0, y0 = max(int(cx - half), rx), max(int(cy - half), ry)
+        x1, y1 = min(int(cx + half), rx + rw), min(int(cy + half), ry + rh)
+        if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
+            return None
+        if self._image_pose is None:
+            self._image_pose = _make_pose(True, self.settings)
+        detection = _detect(self._image_pose, rgb, (x0, y0, x1 - x0, y1 - y0))
+        return detection if detection is not None and self._consistent(detection, time_s) else None
+
+    def close(self) -> None:
+        self._video_pose.close()
+        if self._image_pose is not None:
+            self._image_pose.close()
+
+    def __enter__(self) -> "PoseTracker":
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def extract_keypoints(
+    video_path: str | Path,
+    roi: Box | None = None,
+    *,
+    settings: PoseSettings = PoseSettings(),
+    smoothing: SmoothingParams | None = SmoothingParams(),
+    start_s: float = 0.0,
+    max_seconds: float | None = None,
+    max_frames: int | None = None,
+    progress: bool = False,
+) -> tuple[Reference, dict[str, Any]]:
+    """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
+
+    Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
+    no frame has a pose, ValueError for a bad ROI or time window."""
+    video_path = Path(video_path)
+    end_s = start_s + max_seconds if max_seconds is not None else None
+    times, keypoints, world, valid = [], [], [], []
+    timing = {"decode": 0.0, "pose": 0.0, "smooth": 0.0}
+    with contextlib.ExitStack() as stack:
+        video = stack.enter_context(VideoReader(video_path, start_s, end_s, max_frames))
+        bar = stack.enter_context(
+            tqdm(total=video.expected_frames, desc=video_path.name, unit="frame", disable=not progress)
+        )
+        tracker: PoseTracker | None = None
+        frames = iter(video)
+        while True:
+            tic = time.perf_counter()
+            frame = next(frames, None)
+            timing["decode"] += time.perf_counter() - tic
+            if frame is None:
+                break
+            if tracker is None:
+                tracker = stack.enter_context(PoseTracker(frame.rgb.shape[1::-1], roi, settings))
+            tic = time.perf_counter()
+            detection = tracker(frame.rgb, frame.time_s)
+            timing["pose"] += time.perf_counter() - tic
+            times.append(frame.time_s)
+            valid.append(detection is not None)
+            keypoints.append(detection.keypoints if detection else np.zeros((NUM_LANDMARKS, 3)))
+            world.append(detection.world if detection else np.zeros((NUM_LANDMARKS, 3)))
+            bar.update()
+        assert tracker is not None  # VideoReader raises when it yields no frame
+        image_size, region = tracker.image_size, tracker.region
+        rejected, redetected = tracker.rejected, tracker.redetected
+
+    times_a, kp, wk, valid_a = np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid)
+    n, n_pose = len(times_a), int(valid_a.sum())
+    where = f" inside the ROI {','.join(map(str, region))}" if roi is not None else ""
+    if n_pose == 0:
+        advice = "is the ROI around the person and a bit larger than them?" if roi is not None else NO_POSE_ADVICE
+        raise NoPoseError(f"{video_path}: no person found in any of the {n} frames{where}; {advice}")
+    if n < 2:
+        raise VideoReadError(f"{video_path}: only {n} frame decoded; a reference needs at least 2")
+    if smoothing is not None:
+        tic = time.perf_counter()
+        size = np.asarray(image_size, dtype=np.float64)
+        kp[..., :2] = savgol(kp[..., :2] * size, times_a, valid_a, smoothing) / size
+        wk = savgol(wk, times_a, valid_a, smoothing)
+        timing["smooth"] = time.perf_counter() - tic
+
+    fps = effective_fps(times_a, video.info.nominal_fps)
+    gaps = [stop - start for start, stop in valid_runs(~valid_a)]
+    summary = {
+        "video": video_path.name,
+        "frames": n,
+        "frames_with_pose": n_pose,
+        "detection_rate": n_pose / n,
+        "longest_gap_frames": max(gaps, default=0),
+        "mean_visibility": float(kp[valid_a][:, list(BODY_LANDMARKS), 2].mean()),
+        "fps": fps,
+        "fps_nominal": video.info.nominal_fps,
+        "variable_frame_rate": is_variable_rate(times_a),
+        "start_s": float(times_a[0]),
+        "duration_s": float(times_a[-1] - times_a[0]),
+        "image_size": list(image_size),
+        "rotation_deg": video.info.rotation_deg,
+        "roi": list(region) if roi is not None else None,
+        "track_rejections": rejected,
+        "redetections": redetected,
+        "timing_s": timing,
+    }
+    source = {
+        "kind": "video",
+        "file": video_path.name,
+        "roi": summary["roi"],
+        "model": {"name": "mediapipe.solutions.pose", "version": _mediapipe_version(), **settings.to_dict()},
+        "smoothing": smoothing.to_dict() if smoothing is not None else None,
+        "frame_times_s": np.round(times_a, 6).tolist(),
+        "summary": summary,
+    }
+    reference = Reference(
+        fps=fps, keypoints2d=kp, keypoints2d_valid=valid_a, image_size=image_size, world_keypoints=wk, source=source
+    )
+    return reference, summary
+
+
+def _mediapipe_version() -> str:
+    import mediapipe as mp
+
+    return mp.__version__

@@ -1,0 +1,163 @@
+"""Video decoding through OpenCV's FFmpeg backend: upright RGB frames with their container timestamps.
+
+Phone videos carry a rotation in their metadata; OpenCV applies it (``CAP_PROP_ORIENTATION_AUTO``), so
+frames come out upright and :attr:`VideoInfo.width`/``height`` are the upright size. Timestamps are the
+decoder's presentation times (``CAP_PROP_POS_MSEC``), so variable-frame-rate videos keep their real timing;
+:func:`effective_fps` summarises them as one rate.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+
+class VideoReadError(ValueError):
+    """A video file that is missing, empty, not a video, or has no decodable frames."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (sizes are after applying the rotation metadata)."""
+
+    path: Path
+    width: int
+    height: int
+    nominal_fps: float
+    frame_count: int  # the container's estimate; 0 when unknown
+    rotation_deg: int  # rotation metadata that was applied to make frames upright
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+
+class Frame(NamedTuple):
+    """One decoded frame: ``index`` counts frames yielded, ``time_s`` is the video timestamp."""
+
+    index: int
+    time_s: float
+    rgb: np.ndarray  # (H, W, 3) uint8
+
+
+class VideoReader:
+    """Decode ``path`` frame by frame, optionally only the window ``[start_s, end_s)`` and ``max_frames``.
+
+    >>> with VideoReader("run.mp4", max_frames=100) as video:
+    ...     for frame in video:
+    ...         use(frame.time_s, frame.rgb)
+
+    Raises :class:`VideoReadError` for a missing/empty/unreadable file, and while iterating when no frame
+    could be decoded (in the window). Timestamps are strictly increasing: a repeated or missing container
+    timestamp is replaced by the previous one plus one nominal frame interval.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        start_s: float = 0.0,
+        end_s: float | None = None,
+        max_frames: int | None = None,
+    ):
+        self.path = Path(path)
+        if end_s is not None and end_s <= start_s:
+            raise ValueError(f"empty time window: end {end_s} s is not after start {start_s} s")
+        if max_frames is not None and max_frames < 1:
+            raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+        self.start_s, self.end_s, self.max_frames = float(start_s), end_s, max_frames
+        if not self.path.exists():
+            raise VideoReadError(f"{self.path}: no such file")
+        if not self.path.is_file():
+            raise VideoReadError(f"{self.path}: not a file")
+        if self.path.stat().st_size == 0:
+            raise VideoReadError(f"{self.path}: the file is empty (0 bytes)")
+        self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not self._cap.isOpened():
+            raise VideoReadError(f"{self.path}: not a readable video (FFmpeg cannot open it; corrupt or not a video?)")
+        self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.info = VideoInfo(
+            path=self.path,
+            width=int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            height=int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            nominal_fps=float(fps) if np.isfinite(fps) and fps > 0 else 0.0,
+            frame_count=max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0),
+            rotation_deg=int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360,
+        )
+
+    @property
+    def expected_frames(self) -> int | None:
+        """Estimated number of frames this reader yields (for progress bars); None when unknown."""
+        estimate = None
+        if self.info.frame_count and self.info.nominal_fps > 0:
+            fps = self.info.nominal_fps
+            estimate = max(self.info.frame_count - round(self.start_s * fps), 0)
+            if self.end_s is not None:
+                estimate = min(estimate, math.ceil((self.end_s - self.start_s) * fps))
+        if self.max_frames is not None:
+            estimate = self.max_frames if estimate is None else min(estimate, self.max_frames)
+        return estimate
+
+    def __iter__(self) -> Iterator[Frame]:
+        step = 1.0 / self.info.nominal_fps if self.info.nominal_fps > 0 else 1.0 / 30.0
+        prev_t = -np.inf
+        decoded = yielded = 0
+        while self.max_frames is None or yielded < self.max_frames:
+            if not self._cap.grab():
+                break
+            decoded += 1
+            t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if not np.isfinite(t) or t <= prev_t:
+                t = prev_t + step if np.isfinite(prev_t) else 0.0
+            prev_t = t
+            if t < self.start_s - 1e-6:
+                continue
+            if self.end_s is not None and t >= self.end_s - 1e-6:
+                break
+            ok, bgr = self._cap.retrieve()
+            if not ok:
+                break
+            yield Frame(yielded, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            yielded += 1
+        if decoded == 0:
+            raise VideoReadError(f"{self.path}: no decodable frames (truncated or corrupt video?)")
+        if yielded == 0:
+            raise VideoReadError(
+                f"{self.path}: no frames in the window from {self.start_s:g} s"
+                + (f" to {self.end_s:g} s" if self.end_s is not None else "")
+                + f" ({decoded} frames decoded before it ended)"
+            )
+
+    def close(self) -> None:
+        self._cap.release()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def effective_fps(times_s: np.ndarray, fallback: float) -> float:
+    """Mean frame rate over ``times_s`` (frames - 1 over the span); ``fallback`` for fewer than 2 frames."""
+    times_s = np.asarray(times_s, dtype=float)
+    if len(times_s) < 2 or times_s[-1] <= times_s[0]:
+        return float(fallback)
+    return float((len(times_s) - 1) / (times_s[-1] - times_s[0]))
+
+
+def is_variable_rate(times_s: np.ndarray, tolerance: float = 0.1) -> bool:
+    """True when some frame interval differs from the median interval by more than ``tolerance`` (relative)."""
+    dt = np.diff(np.asarray(times_s, dtype=float))
+    if len(dt) < 2:
+        return False
+    median = float(np.median(dt))
+    return bool(np.any(np.abs(dt - median) > tolerance * median))

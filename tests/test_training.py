@@ -1,0 +1,245 @@
+"""PPO training through the Hydra entry point, with real envs, SB3 and torch (no mocks; ~25 s on 2 cores).
+
+Tiny runs on both tasks; a Track run killed with SIGKILL and resumed from ``latest/``; ``load_policy``
+on exports and full checkpoints; clear errors for mismatched, corrupt and missing checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_module
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+from motionlab.assets import RUN_CLIP
+from motionlab.cli import UserError
+from motionlab.mocap import mocap_reference
+from motionlab.reference import save_reference
+from motionlab.training.checkpoint import CheckpointError, find_checkpoint, load_policy, read_meta
+from motionlab.training.envs import ReferenceSampler, env_spec, make_env
+from motionlab.training.train import train
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TRAIN_SCRIPT = REPO_ROOT / "scripts" / "train.py"
+TINY = [
+    "n_envs=2",
+    "vec_env=dummy",
+    "ppo.n_steps=64",
+    "ppo.batch_size=64",
+    "ppo.n_epochs=2",
+    "policy.hidden=[32,32]",
+    "policy.components=2",
+    "progress_bar=false",
+    "eval_episodes=2",
+    "task.env_kwargs.max_episode_seconds=2",
+]
+
+
+def _compose(overrides: list[str]):
+    with initialize_config_module("motionlab.configs", version_base=None):
+        return compose("train", overrides=overrides)
+
+
+def _run_episode(policy, env: gym.Env) -> int:
+    obs, _ = env.reset(seed=0)
+    steps, done = 0, False
+    while not done:
+        action = policy.predict(obs)
+        assert action.shape == env.action_space.shape
+        assert np.all(np.abs(action) <= 1.0)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        assert np.isfinite(reward)
+        steps += 1
+        done = terminated or truncated
+    return steps
+
+
+@pytest.fixture(scope="module")
+def ideal_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1024-step Ideal-v0 run trained in-process from composed configs (Gaussian head)."""
+    run_dir = tmp_path_factory.mktemp("ideal") / "run"
+    overrides = [*TINY, "task=ideal", "policy=gaussian", "total_timesteps=1024", "eval_every=512"]
+    overrides += ["checkpoint_every=512", f"run_dir={run_dir}"]
+    assert train(_compose(overrides)) == run_dir
+    return run_dir
+
+
+def test_ideal_run_writes_checkpoints_metrics_tensorboard_and_export(ideal_run: Path) -> None:
+    for name in ("latest", "best"):
+        meta = read_meta(ideal_run / name)
+        assert meta["env_id"] == "MotionLab/Ideal-v0"
+        assert meta["config"]["policy"]["arch"] == "gaussian"
+        assert {"model.zip", "vecnormalize.pkl", "rng.pkl"} <= {p.name for p in (ideal_run / name).iterdir()}
+    assert read_meta(ideal_run / "latest")["num_timesteps"] == 1024
+    assert sorted(p.name for p in (ideal_run / "export").iterdir()) == ["meta.json", "obs_norm.npz", "policy.pt"]
+
+    rows = [json.loads(line) for line in (ideal_run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["timesteps"] for r in rows] == [512, 1024]
+    for r in rows:
+        assert 0.0 < r["episode_seconds"] <= 2.0 + 1e-9
+        assert 0.0 <= r["fall_rate"] <= 1.0
+        assert 0.0 < r["normalized_return"] <= 1.0
+        assert r["speed_mps"] > 0.0 and "distance_m" in r
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (events,) = (ideal_run / "tb").glob("ppo_*/events.out.tfevents.*")
+    acc = EventAccumulator(str(events))
+    acc.Reload()
+    assert {"eval/speed_mps", "eval/fall_rate", "train/loss"} <= set(acc.Tags()["scalars"])
+
+
+def test_export_matches_the_sb3_model_and_runs_an_episode(ideal_run: Path) -> None:
+    exported = load_policy(ideal_run / "export")
+    assert (exported.env_id, exported.obs_dim, exported.action_dim) == ("MotionLab/Ideal-v0", 94, 28)
+    assert exported.meta["num_timesteps"] == read_meta(ideal_run / "best")["num_timesteps"]
+
+    # The export applies the same observation normalisation and weights as the SB3 checkpoint it came from.
+    model = PPO.load(ideal_run / "best" / "model.zip", device="cpu")
+    vecnorm = VecNormalize.load(str(ideal_run / "best" / "vecnormalize.pkl"), DummyVecEnv([exported.make_env]))
+    env = exported.make_env()
+    obs, _ = env.reset(seed=3)
+    for _ in range(5):
+        expected, _ = model.predict(vecnorm.normalize_obs(obs), deterministic=True)
+        np.testing.assert_allclose(exported.predict(obs), expected, atol=1e-6)
+        obs, *_ = env.step(expected)
+    assert _run_episode(exported, env) > 0
+    assert _run_episode(load_policy(ideal_run / "latest"), env) > 0  # a full checkpoint loads the same way
+
+
+def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:
+    policy = load_policy(ideal_run / "export")
+    track = gym.make("MotionLab/Track-v0")
+    with pytest.raises(CheckpointError, match=r"Ideal-v0.*\(94,\).*\(203,\)"):
+        policy.check_compatible(track.observation_space, track.action_space)
+    residual = (
+        gym.make("MotionLab/Ideal-v0").observation_space,
+        gym.make("MotionLab/Track-v0", residual_force=True).action_space,
+    )
+    with pytest.raises(CheckpointError, match=r"action \(28,\).*action \(34,\)"):
+        policy.check_compatible(*residual)
+
+
+def test_corrupt_or_incomplete_checkpoints_give_clear_errors(ideal_run: Path, tmp_path: Path) -> None:
+    def broken_copy(name: str) -> Path:
+        dst = tmp_path / name
+        shutil.copytree(ideal_run / "export", dst)
+        return dst
+
+    bad_weights = broken_copy("weights")
+    (bad_weights / "policy.pt").write_bytes(b"not a torch file")
+    with pytest.raises(CheckpointError, match="policy.pt is not a readable policy state_dict"):
+        load_policy(bad_weights)
+
+    bad_meta = broken_copy("meta")
+    (bad_meta / "meta.json").write_text('{"format": "motionlab-policy", "env_id"')
+    with pytest.raises(CheckpointError, match="meta.json is unreadable or not JSON"):
+        load_policy(bad_meta)
+
+    missing = broken_copy("missing")
+    (missing / "obs_norm.npz").unlink()
+    with pytest.raises(CheckpointError, match="missing obs_norm.npz"):
+        load_policy(missing)
+
+    with pytest.raises(CheckpointError, match="not a directory"):
+        load_policy(tmp_path / "nowhere")
+
+    # Resuming from a damaged latest/ fails with the checkpoint named instead of silently restarting.
+    run_dir = tmp_path / "run"
+    shutil.copytree(ideal_run / "latest", run_dir / "latest")
+    (run_dir / "latest" / "model.zip").write_bytes(b"truncated")
+    with pytest.raises(CheckpointError, match=r"cannot resume from .*latest"):
+        train(_compose([f"run_dir={run_dir}"]))
+
+
+def test_kill_between_the_two_renames_of_a_checkpoint_swap_is_recovered(ideal_run: Path, tmp_path: Path) -> None:
+    # A save moves latest/ to .latest.old, then the new directory to latest/; a kill in between leaves
+    # only the backup, which find_checkpoint (and so resuming) restores.
+    shutil.copytree(ideal_run / "latest", tmp_path / ".latest.old")
+    assert find_checkpoint(tmp_path, "latest") == tmp_path / "latest"
+    assert read_meta(tmp_path / "latest")["num_timesteps"] == 1024
+    assert not (tmp_path / ".latest.old").exists()
+    assert find_checkpoint(tmp_path, "best") is None
+
+
+def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    total = 6144
+    args = [sys.executable, str(TRAIN_SCRIPT), *TINY, "task=track", f"total_timesteps={total}"]
+    args += ["checkpoint_every=256", "eval_every=0", f"run_dir={run_dir}"]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while not (run_dir / "latest" / "meta.json").exists():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "no latest/ checkpoint within 180 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = read_meta(run_dir / "latest")["num_timesteps"]
+    assert 0 < killed_at < total
+    assert not (run_dir / "export").exists()
+
+    resumed = subprocess.run(
+        [sys.executable, str(TRAIN_SCRIPT), f"run_dir={run_dir}"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    meta = read_meta(run_dir / "latest")
+    assert meta["resumes"] == [killed_at]  # continued from the killed run's samples, not from zero
+    assert total <= meta["num_timesteps"] < total + 128
+    assert meta["config"]["total_timesteps"] == total
+    (row,) = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert row["timesteps"] == meta["num_timesteps"] and row["mpjpe_m"] > 0.0
+
+    policy = load_policy(run_dir / "export")
+    assert (policy.env_id, policy.obs_dim, policy.action_dim) == ("MotionLab/Track-v0", 203, 28)
+    assert _run_episode(policy, policy.make_env()) > 0
+
+
+def test_bad_config_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(TRAIN_SCRIPT), f"run_dir={tmp_path / 'run'}", f"dataset={tmp_path / 'none.npz'}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "motionlab-train: error: dataset" in result.stderr and "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_track_dataset_folder_draws_a_reference_per_episode(tmp_path: Path) -> None:
+    dataset = tmp_path / "refs"
+    for cycles in (2, 3):
+        save_reference(mocap_reference(RUN_CLIP, cycles=cycles), dataset / f"run_{cycles}.npz")
+    cfg = _compose([*TINY, f"dataset={dataset}", "total_timesteps=256", "eval_every=0", f"run_dir={tmp_path / 'run'}"])
+
+    env = make_env(env_spec(_compose([f"dataset={dataset}", "run_dir=unused"])))
+    assert isinstance(env, ReferenceSampler)
+    lengths = set()
+    for seed in range(8):
+        env.reset(seed=seed)
+        lengths.add(len(env.unwrapped.ref_qpos))
+    assert len(lengths) == 2  # both references are used, each prepared for the episode that draws it
+
+    run_dir = train(cfg)
+    meta = read_meta(run_dir / "export")
+    assert meta["dataset"] == [str(dataset / "run_2.npz"), str(dataset / "run_3.npz")]
+    assert "reference" not in meta["env_kwargs"]
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="holds no .npz reference files"):
+        env_spec(_compose([f"dataset={tmp_path / 'empty'}", "run_dir=unused"]))
+    with pytest.raises(UserError, match="dataset= is for task=track"):
+        env_spec(_compose(["task=ideal", f"dataset={dataset}", "run_dir=unused"]))
