@@ -1,0 +1,352 @@
+"""Lift a reference's 2D keypoints to a humanoid ``qpos`` trajectory on a given body.
+
+The camera is the one given, else the one the reference carries (``source["camera"]``, e.g. mocap
+projections), else an estimate: focal length from a typical phone field of view, distance from the
+person's apparent size against the body's segment lengths, height from where the feet touch the
+ground (a level, static camera; root translation then comes from the image). Frames are solved in
+order by :class:`motionlab.ik.FrameIK`, each warm-started from a constant-velocity prediction of the
+previous ones; the first frame (and any after a long gap) tries several headings. Frames without a
+detection are interpolated in qpos space (held at the ends) and listed in the :class:`LiftReport`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from motionlab.body import BodyParams
+from motionlab.camera import Camera
+from motionlab.humanoid import NQ, NV, HumanoidModel, build_model, standing_qpos
+from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, TemporalPrior
+from motionlab.keypoints import BODY_LANDMARKS, INDEX
+from motionlab.motion import Kinematics, quat_wxyz_to_rotation, rotation_to_quat_wxyz
+from motionlab.reference import Reference, load_reference, save_reference
+
+MIN_VALID_FRAMES = 2
+MIN_VALID_FRACTION = 0.25  # of all frames must have a usable detection
+VISIBLE = 0.5  # a landmark counts as seen at this visibility
+MIN_VISIBLE_BODY_LANDMARKS = 6  # of the 12 body landmarks, for a frame to count as detected
+PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (phone main camera, video)
+REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
+GROUND_CLEARANCE_M = 0.002
+HEADINGS = 8  # candidate headings tried when initialising
+INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
+INIT_ITERATIONS = 30  # Levenberg-Marquardt iterations per candidate (a predicted frame needs far fewer)
+
+_PAIRS = {  # body segment -> landmark pairs (both sides) measuring it
+    "upper_arm": [("left_shoulder", "left_elbow"), ("right_shoulder", "right_elbow")],
+    "forearm": [("left_elbow", "left_wrist"), ("right_elbow", "right_wrist")],
+    "thigh": [("left_hip", "left_knee"), ("right_hip", "right_knee")],
+    "shank": [("left_knee", "left_ankle"), ("right_knee", "right_ankle")],
+}
+_FEET = [INDEX[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
+
+
+class LiftError(ValueError):
+    """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
+
+
+@dataclass
+class LiftReport:
+    """How the lift went: reprojection error, the camera used, interpolated frames, runtime."""
+
+    mean_reprojection_px: float
+    frame_errors_px: np.ndarray  # (T,) mean pixel error over seen body landmarks; NaN where interpolated
+    camera: Camera
+    camera_source: str  # "argument", "reference" or "estimated"
+    interpolated_frames: list[int]
+    runtime_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        errors = [None if np.isnan(e) else round(float(e), 3) for e in self.frame_errors_px]
+        return {
+            "mean_reprojection_px": round(self.mean_reprojection_px, 3),
+            "max_reprojection_px": round(float(np.nanmax(self.frame_errors_px)), 3),
+            "frame_errors_px": errors,
+            "camera": self.camera.to_dict(),
+            "camera_source": self.camera_source,
+            "interpolated_frames": self.interpolated_frames,
+            "runtime_s": round(self.runtime_s, 3),
+        }
+
+    def summary(self) -> str:
+        cam = self.camera
+        n, gaps = len(self.frame_errors_px), len(self.interpolated_frames)
+        return "\n".join(
+            [
+                f"frames: {n} ({n - gaps} solved, {gaps} interpolated) in {self.runtime_s:.2f} s",
+                f"reprojection error: mean {self.mean_reprojection_px:.2f} px, "
+                f"max {np.nanmax(self.frame_errors_px):.2f} px (12 body landmarks)",
+                f"camera ({self.camera_source}): focal {cam.focal_px:.0f} px, position "
+                f"{np.round(cam.position, 2).tolist()} m, target {np.round(cam.target, 2).tolist()} m, "
+                f"velocity {np.round(cam.velocity, 2).tolist()} m/s",
+            ]
+        )
+
+
+def _segment_pixel_length(px: np.ndarray) -> np.ndarray:
+    """(T,) torso + mean thigh + mean shank length in pixels, a measure of the person's apparent size."""
+
+    def mid(a: str, b: str) -> np.ndarray:
+        return (px[:, INDEX[a]] + px[:, INDEX[b]]) / 2
+
+    torso = np.linalg.norm(mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip"), axis=-1)
+    legs = [
+        np.mean([np.linalg.norm(px[:, INDEX[a]] - px[:, INDEX[b]], axis=-1) for a, b in _PAIRS[seg]], axis=0)
+        for seg in ("thigh", "shank")
+    ]
+    return torso + legs[0] + legs[1]
+
+
+def _segment_length(body: BodyParams) -> float:
+    """The metric counterpart of :func:`_segment_pixel_length`."""
+    return body.segment("torso") + body.segment("thigh") + body.segment("shank")
+
+
+def detected_frames(ref: Reference) -> np.ndarray:
+    """(T,) frames with a detection that shows at least 6 of the 12 body landmarks."""
+    seen = (ref.keypoints2d[:, list(BODY_LANDMARKS), 2] >= VISIBLE).sum(axis=1)
+    return ref.keypoints2d_valid & (seen >= MIN_VISIBLE_BODY_LANDMARKS)
+
+
+def estimate_camera(
+    ref: Reference,
+    body: BodyParams,
+    focal_px: float | None = None,
+    distance: float | None = None,
+    height: float | None = None,
+    speed: float = 0.0,
+) -> Camera:
+    """A level camera looking along +y at the person; unknown values are estimated from the keypoints.
+
+    ``speed`` (m/s along +x) describes a tracking shot; 0 is a static camera."""
+    W, H = ref.image_size
+    detected = detected_frames(ref)
+    if not detected.any():
+        raise LiftError("cannot estimate a camera: no frame shows enough body landmarks")
+    px = ref.keypoints_px()[detected]
+    f = focal_px or max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
+    # the least foreshortened frames show the segments at about their true length
+    d = distance or f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
+    if height is None:  # soles on the floor in stance: the lowest feet in the image are at z = 0
+        ground_y = np.percentile(px[:, _FEET, 1].max(axis=1), 90)
+        height = (ground_y - H / 2) * d / f
+    if min(f, d) <= 0:
+        raise LiftError(f"camera focal length and distance must be positive (got {f}, {d})")
+    return Camera(
+        width=W, height=H, focal_px=float(f), position=(0.0, -float(d), float(height)),
+        target=(0.0, 0.0, float(height)), velocity=(float(speed), 0.0, 0.0),
+    )  # fmt: skip
+
+
+def lift_reference(
+    ref: Reference,
+    body: BodyParams | dict | None = None,
+    camera: Camera | None = None,
+    weights: IKWeights | None = None,
+) -> tuple[Reference, LiftReport]:
+    """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
+    to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report."""
+    start = time.perf_counter()
+    body = BodyParams.coerce(body if body is not None else ref.body).resolved()
+    weights = weights or IKWeights()
+    detected = detected_frames(ref)
+    needed = max(MIN_VALID_FRAMES, int(np.ceil(MIN_VALID_FRACTION * ref.num_frames)))
+    if detected.sum() < needed:
+        raise LiftError(
+            f"only {int(detected.sum())} of {ref.num_frames} frames have a usable detection (>= "
+            f"{MIN_VISIBLE_BODY_LANDMARKS} body landmarks with visibility >= {VISIBLE}); lifting needs {needed}"
+        )
+    camera, camera_source = _resolve_camera(ref, body, camera)
+    hm = build_model(body)
+    px = ref.keypoints_px().astype(float)
+    trust = ref.keypoints2d[..., 2] * LANDMARK_TRUST
+    offsets = _world_offsets(ref, camera, body, detected)
+    person_px = np.percentile(_segment_pixel_length(px[detected]), 90) * body.height / _segment_length(body)
+    ik = FrameIK(hm, camera, weights, pixel_sigma=weights.keypoint_sigma * person_px)
+    times = np.arange(ref.num_frames) / ref.fps
+
+    qpos = np.zeros((ref.num_frames, NQ))
+    solved: list[int] = []
+    for t in np.flatnonzero(detected):
+        cam_pos = np.add(camera.position, np.multiply(camera.velocity, times[t]))
+        obs = FrameObservation(px[t], trust[t], cam_pos, None if offsets is None else offsets[t])
+        if not solved or (t - solved[-1]) / ref.fps > REINIT_GAP_S:
+            qpos[t] = _initialise(ik, obs, camera, _segment_pixel_length(px[t : t + 1])[0])
+        else:
+            prior = _temporal_prior(hm, qpos, solved, t, 1.0 / ref.fps, weights)
+            qpos[t] = ik.solve(prior.qpos, obs, prior)[0]
+        solved.append(t)
+    qpos = _fill_gaps(qpos, detected)
+    if camera_source == "estimated":
+        qpos, camera = _stand_on_floor(hm, qpos, camera)
+
+    sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
+    err = np.linalg.norm(camera.project(sites, times) - px[:, list(BODY_LANDMARKS)], axis=-1)
+    seen = ref.keypoints2d[:, list(BODY_LANDMARKS), 2] >= VISIBLE
+    frame_errors = np.where(detected, (err * seen).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
+    report = LiftReport(
+        mean_reprojection_px=float(np.nanmean(frame_errors)),
+        frame_errors_px=frame_errors,
+        camera=camera,
+        camera_source=camera_source,
+        interpolated_frames=np.flatnonzero(~detected).tolist(),
+        runtime_s=time.perf_counter() - start,
+    )
+    lifted = dataclasses.replace(ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()})
+    return lifted, report
+
+
+def joint_position_errors(hm: HumanoidModel, qpos_true: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame MPJPE and PA-MPJPE (m) over the 12 body landmarks: positions relative to the hip
+    midpoint, and after the best similarity transform (Procrustes: rotation, scale, translation)."""
+    sites = hm.keypoint_site_ids[list(BODY_LANDMARKS)]
+    kin = Kinematics(hm)
+    hips = [BODY_LANDMARKS.index(INDEX["left_hip"]), BODY_LANDMARKS.index(INDEX["right_hip"])]
+    a, b = (x - x[:, hips].mean(axis=1, keepdims=True) for x in (kin.sites(qpos_true, sites), kin.sites(qpos, sites)))
+    mpjpe = np.linalg.norm(a - b, axis=-1).mean(axis=1)
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    u, s, vt = np.linalg.svd(np.swapaxes(b, 1, 2) @ a)  # (T, 3, 3)
+    flip = np.sign(np.linalg.det(u @ vt))  # no reflections
+    s[:, 2] *= flip
+    u[:, :, 2] *= flip[:, None]
+    scale = s.sum(axis=1) / (b**2).sum(axis=(1, 2))
+    aligned = scale[:, None, None] * b @ u @ vt
+    return mpjpe, np.linalg.norm(aligned - a, axis=-1).mean(axis=1)
+
+
+def _resolve_camera(ref: Reference, body: BodyParams, camera: Camera | None) -> tuple[Camera, str]:
+    if camera is not None:
+        camera, source = camera, "argument"
+    elif "camera" in ref.source:
+        camera, source = Camera.from_dict(ref.source["camera"]), "reference"
+    else:
+        camera, source = estimate_camera(ref, body), "estimated"
+    if (camera.width, camera.height) != ref.image_size:
+        raise LiftError(
+            f"the {source} camera is {camera.width}x{camera.height} px but the reference's images are "
+            f"{ref.image_size[0]}x{ref.image_size[1]} px"
+        )
+    return camera, source
+
+
+def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: np.ndarray) -> np.ndarray | None:
+    """(T, 33, 3) hip-relative world landmarks in the world's axes, scaled to ``body``; None if absent."""
+    if ref.world_keypoints is None:
+        return None
+    world = ref.world_keypoints.astype(float) @ camera.rotation()  # camera axes -> world axes
+    measured = sum(
+        np.linalg.norm(world[detected, INDEX[a]] - world[detected, INDEX[b]], axis=-1)
+        for pairs in _PAIRS.values()
+        for a, b in pairs
+    )
+    size = float(np.median(measured))
+    if size < 1e-6:
+        raise LiftError("world_keypoints are all zero on frames with a detection")
+    return world * (2 * sum(body.segment(s) for s in _PAIRS) / size)
+
+
+def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: float) -> np.ndarray:
+    """Best of several headings, each a standing pose placed where the hips are seen (at the depth the
+    person's apparent size implies), solved first with a stiff posture prior and then relaxed."""
+    depth = camera.focal_px * _segment_length(ik.hm.body) / max(size_px, 1.0)
+    hips_px = obs.pixels[[INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=0)
+    ray = np.r_[(hips_px - [camera.width / 2, camera.height / 2]) / camera.focal_px, 1.0]
+    root = obs.camera_position + camera.rotation().T @ (ray * depth)
+    best, best_cost = standing_qpos(ik.hm), np.inf
+    for yaw in np.arange(HEADINGS) * 2 * np.pi / HEADINGS:
+        q = standing_qpos(ik.hm)
+        q[:3] = root
+        q[3:7] = rotation_to_quat_wxyz(Rotation.from_euler("z", yaw))
+        q, _ = ik.solve(q, obs, None, stiffness=INIT_STIFFNESS, iterations=INIT_ITERATIONS)
+        q, cost = ik.solve(q, obs, None, iterations=INIT_ITERATIONS)
+        if cost < best_cost:
+            best, best_cost = q, cost
+    return best
+
+
+def _temporal_prior(
+    hm: HumanoidModel, qpos: np.ndarray, solved: list[int], t: int, dt: float, weights: IKWeights
+) -> TemporalPrior:
+    """Constant-velocity prediction from the last two solved frames (or hold the last one)."""
+    last = solved[-1]
+    if len(solved) < 2:
+        return TemporalPrior(qpos[last].copy(), weights.temporal_sigmas(dt, t - last, accelerate=False))
+    before = solved[-2]
+    velocity = np.zeros(NV)
+    mujoco.mj_differentiatePos(hm.model, velocity, last - before, qpos[before], qpos[last])
+    predicted = qpos[last].copy()
+    mujoco.mj_integratePos(hm.model, predicted, velocity, t - last)
+    return TemporalPrior(predicted, weights.temporal_sigmas(dt, t - last, accelerate=True))
+
+
+def _fill_gaps(qpos: np.ndarray, solved: np.ndarray) -> np.ndarray:
+    """Interpolate unsolved frames between solved neighbours (slerp for the root), hold at the ends."""
+    if solved.all():
+        return qpos
+    frames, known = np.arange(len(qpos)), np.flatnonzero(solved)
+    out = qpos.copy()
+    for j in [0, 1, 2, *range(7, NQ)]:
+        out[:, j] = np.interp(frames, known, qpos[known, j])
+    slerp = Slerp(known, quat_wxyz_to_rotation(qpos[known, 3:7]))  # at least MIN_VALID_FRAMES are known
+    out[:, 3:7] = rotation_to_quat_wxyz(slerp(np.clip(frames, known[0], known[-1])))
+    return out
+
+
+def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tuple[np.ndarray, Camera]:
+    """Shift an estimated camera and the motion together vertically so the lowest sole touches the floor
+    (the image is unchanged; only the camera height estimate improves)."""
+    shift = Kinematics(hm).sole_heights(qpos).min() - GROUND_CLEARANCE_M
+    out = qpos.copy()
+    out[:, 2] -= shift
+    down = np.array([0.0, 0.0, shift])
+    moved = dataclasses.replace(
+        camera,
+        position=tuple(np.subtract(camera.position, down).tolist()),
+        target=tuple(np.subtract(camera.target, down).tolist()),
+    )
+    return out, moved
+
+
+# ---------------------------------------------------------------------- command line
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lift", help="reference 2D keypoints -> humanoid qpos on a body (inverse kinematics)")
+    p.add_argument("--ref", required=True, help="input reference .npz (keypoints)")
+    p.add_argument("--out", required=True, help="output reference .npz (keypoints + qpos)")
+    body = p.add_argument_group("body (default: the reference's body, else 1.75 m / 70 kg)")
+    body.add_argument("--height", type=float, help="stature (m)")
+    body.add_argument("--mass", type=float, help="body mass (kg)")
+    for seg in BodyParams.SEGMENTS:
+        body.add_argument(f"--{seg.replace('_', '-')}", dest=seg, type=float, help=f"{seg.replace('_', ' ')} (m)")
+    cam = p.add_argument_group("camera (default: the reference's camera, else estimated)")
+    cam.add_argument("--focal-px", type=float, help="focal length in pixels")
+    cam.add_argument("--camera-distance", type=float, help="distance to the person (m)")
+    cam.add_argument("--camera-height", type=float, help="height above the ground (m)")
+    cam.add_argument("--camera-speed", type=float, help="tracking-shot speed along the running direction (m/s)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    ref = load_reference(args.ref)
+    given = {k: getattr(args, k) for k in ("height", "mass", *BodyParams.SEGMENTS) if getattr(args, k) is not None}
+    body = BodyParams.from_dict(given) if given else None
+    camera = None
+    if any(v is not None for v in (args.focal_px, args.camera_distance, args.camera_height, args.camera_speed)):
+        camera = estimate_camera(
+            ref, BodyParams.coerce(body if body is not None else ref.body).resolved(),
+            focal_px=args.focal_px, distance=args.camera_distance, height=args.camera_height,
+            speed=args.camera_speed or 0.0,
+        )  # fmt: skip
+    lifted, report = lift_reference(ref, body=body, camera=camera)
+    save_reference(lifted, args.out)
+    print(report.summary())
+    print(f"wrote {args.out}")
+    return 0

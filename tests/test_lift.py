@@ -1,0 +1,184 @@
+"""Lifting 2D keypoints to qpos: round trips through projected mocap with known ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import numpy as np
+import pytest
+
+from motionlab.assets import RUN_CLIP
+from motionlab.camera import Camera
+from motionlab.humanoid import JOINT_NAMES, build_model
+from motionlab.ik import IKWeights
+from motionlab.keypoints import BODY_LANDMARKS, INDEX
+from motionlab.lift import LiftError, estimate_camera, joint_position_errors, lift_reference, register
+from motionlab.mocap import mocap_reference, project_qpos
+from motionlab.motion import Kinematics
+from motionlab.reference import Reference, load_reference, save_reference
+
+PA_MPJPE_TARGET_M = 0.040
+MPJPE_TARGET_M = 0.060
+
+
+@pytest.fixture(scope="module")
+def truth() -> Reference:
+    """About 1 s of the real mocap run (one stride cycle, 25 frames) projected through a side-on camera
+    that follows the runner, with its ground-truth qpos."""
+    return mocap_reference(RUN_CLIP, cycles=1)
+
+
+def keypoints_only(ref: Reference, **changes) -> Reference:
+    return dataclasses.replace(ref, qpos=None, body=None, **changes)
+
+
+def errors(truth: Reference, lifted: Reference) -> tuple[float, float]:
+    mpjpe, pa = joint_position_errors(build_model(truth.body), truth.qpos, lifted.qpos)
+    return float(mpjpe.mean()), float(pa.mean())
+
+
+def test_round_trip_meets_error_targets(truth, tmp_path):
+    lifted, report = lift_reference(keypoints_only(truth), body=truth.body)
+    mpjpe, pa = errors(truth, lifted)
+    assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
+    assert report.mean_reprojection_px < 1.0
+    assert report.camera_source == "reference" and report.camera == Camera.from_dict(truth.source["camera"])
+    assert report.interpolated_frames == [] and np.isfinite(report.frame_errors_px).all()
+    # the keypoints are kept, qpos and body added, and the lift is described in the source
+    np.testing.assert_array_equal(lifted.keypoints2d, truth.keypoints2d)
+    np.testing.assert_array_equal(lifted.world_keypoints, truth.world_keypoints)
+    assert lifted.body == truth.body and lifted.source["lift"]["camera_source"] == "reference"
+    saved = load_reference(save_reference(lifted, tmp_path / "lifted.npz"))
+    np.testing.assert_allclose(saved.qpos, lifted.qpos)
+
+
+def test_noise_degrades_gracefully(truth):
+    rng = np.random.default_rng(0)
+    kp = truth.keypoints2d.copy()
+    kp[..., :2] += rng.normal(0.0, 3.0, kp[..., :2].shape) / np.asarray(truth.image_size)  # 3 px
+    lifted, report = lift_reference(keypoints_only(truth, keypoints2d=kp), body=truth.body)
+    mpjpe, pa = errors(truth, lifted)
+    assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
+    # the fit follows the keypoints to about the noise level, not beyond it and not far from it
+    assert 1.5 < report.mean_reprojection_px < 4.5
+
+
+def test_unknown_camera_is_estimated(truth):
+    source = {k: v for k, v in truth.source.items() if k != "camera"}
+    lifted, report = lift_reference(keypoints_only(truth, source=source), body=truth.body)
+    mpjpe, pa = errors(truth, lifted)
+    assert report.camera_source == "estimated"
+    assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
+    assert report.mean_reprojection_px < 1.5
+    # the estimated camera is moved with the motion so the lowest sole touches the floor
+    assert Kinematics(build_model(truth.body)).sole_heights(lifted.qpos).min() == pytest.approx(0.002, abs=1e-4)
+
+
+def test_estimated_camera_distance_and_height(truth):
+    camera = estimate_camera(truth, truth.body, focal_px=700.0)  # the true camera: 6 m away, 1 m high
+    assert camera.position[1] == pytest.approx(-6.0, rel=0.1)
+    assert camera.position[2] == pytest.approx(1.0, abs=0.25)
+
+
+def test_joint_limits_respected(truth):
+    """Keypoints of a right knee bent 20 deg backwards: the lift stops the knee at its limit."""
+    knee = 7 + JOINT_NAMES.index("right_knee")
+    qpos = truth.qpos.copy()
+    straight = qpos[:, knee] < np.deg2rad(20)
+    qpos[straight, knee] -= np.deg2rad(20)
+    hm = build_model(truth.body)
+    lo = hm.joint_ranges[knee - 7, 0]
+    assert (qpos[:, knee] < lo).sum() >= 3
+    camera = Camera.from_dict(truth.source["camera"])
+    lifted, _ = lift_reference(keypoints_only(project_qpos(qpos, truth.body, truth.fps, camera)), body=truth.body)
+    hinges = lifted.qpos[:, 7:]
+    assert (hinges >= hm.joint_ranges[:, 0] - 1e-9).all() and (hinges <= hm.joint_ranges[:, 1] + 1e-9).all()
+    np.testing.assert_allclose(lifted.qpos[qpos[:, knee] < lo, knee], lo, atol=np.deg2rad(0.5))
+
+
+def test_feet_kept_above_ground(truth):
+    """Keypoints moved 15 px down the image would put the soles under the floor; they stay on it."""
+    kp = truth.keypoints2d.copy()
+    kp[..., 1] += 15.0 / truth.image_size[1]
+    soles = Kinematics(build_model(truth.body)).sole_heights
+    lifted, _ = lift_reference(keypoints_only(truth, keypoints2d=kp), body=truth.body)
+    assert soles(lifted.qpos).min() > -0.005
+    # without the floor term the same keypoints do push the feet well under it
+    no_floor = IKWeights(floor_sigma_m=1e3)
+    loose, _ = lift_reference(keypoints_only(truth, keypoints2d=kp), body=truth.body, weights=no_floor)
+    assert soles(loose.qpos).min() < -0.05
+
+
+def test_missing_frames_interpolated(truth):
+    missing = [0, 8, 9, 10, 11]
+    kp, valid = truth.keypoints2d.copy(), np.ones(truth.num_frames, dtype=bool)
+    kp[missing], valid[missing] = 0.0, False
+    lifted, report = lift_reference(keypoints_only(truth, keypoints2d=kp, keypoints2d_valid=valid), body=truth.body)
+    assert report.interpolated_frames == missing
+    assert np.isnan(report.frame_errors_px[missing]).all()
+    assert np.isfinite(np.delete(report.frame_errors_px, missing)).all()
+    q = lifted.qpos
+    np.testing.assert_allclose(q[0], q[1])  # held at the start
+    np.testing.assert_allclose(q[9, 7:], q[7, 7:] + (q[12, 7:] - q[7, 7:]) * 2 / 5)  # linear in between
+    mpjpe, pa = errors(truth, lifted)
+    assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
+
+
+def test_too_few_valid_frames_is_a_clear_error(truth):
+    valid = np.zeros(truth.num_frames, dtype=bool)
+    valid[3] = True
+    kp = truth.keypoints2d.copy()
+    kp[5, :, 2] = 0.0  # flagged valid but nothing visible: not a usable detection either
+    valid[5] = True
+    with pytest.raises(LiftError, match=f"only 1 of {truth.num_frames} frames have a usable detection"):
+        lift_reference(keypoints_only(truth, keypoints2d=kp, keypoints2d_valid=valid))
+
+
+def test_camera_must_match_the_images(truth):
+    with pytest.raises(LiftError, match="1280x720 px but the reference's images are 640x480"):
+        lift_reference(keypoints_only(truth), camera=Camera(width=1280, height=720))
+
+
+def test_lift_command(truth, tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    source = {k: v for k, v in truth.source.items() if k != "camera"}
+    save_reference(keypoints_only(truth, source=source), tmp_path / "in.npz")
+    speed = truth.source["speed_mps"]
+    args = parser.parse_args(
+        ["lift", "--ref", str(tmp_path / "in.npz"), "--out", str(tmp_path / "out.npz"), "--height", "1.75",
+         "--focal-px", "700", "--camera-distance", "6", "--camera-height", "1", "--camera-speed", str(speed)]
+    )  # fmt: skip
+    assert args.func(args) == 0
+    assert "reprojection error: mean" in capsys.readouterr().out
+    lifted = load_reference(tmp_path / "out.npz")
+    assert lifted.qpos.shape == (truth.num_frames, 35)
+    lift = lifted.source["lift"]
+    assert lift["camera_source"] == "argument" and lift["camera"]["focal_px"] == 700.0
+    assert lift["camera"]["velocity"][0] == pytest.approx(speed)
+    mpjpe, pa = errors(truth, lifted)
+    assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
+
+
+def test_real_mediapipe_detection(shared_data):
+    """A real photo through the real MediaPipe model: the lift with an estimated camera fits the 2D
+    landmarks to a few pixels and stays close to MediaPipe's own 3D (world) landmarks."""
+    cv2 = pytest.importorskip("cv2")
+    mp = pytest.importorskip("mediapipe")
+    rgb = np.ascontiguousarray(cv2.imread(str(shared_data / "media" / "basketball1.png"))[..., ::-1])
+    with mp.solutions.pose.Pose(static_image_mode=True) as pose:
+        result = pose.process(rgb)
+    kp = np.array([(p.x, p.y, p.visibility) for p in result.pose_landmarks.landmark])
+    world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
+    ref = Reference(
+        fps=30.0, keypoints2d=np.stack([kp, kp]), image_size=rgb.shape[1::-1], world_keypoints=np.stack([world, world])
+    )
+    lifted, report = lift_reference(ref)
+    assert report.camera_source == "estimated"
+    assert report.mean_reprojection_px < 6.0  # the image is 480 px tall
+    hm = build_model(lifted.body)
+    sites = Kinematics(hm).sites(lifted.qpos[:1])[0]
+    body = list(BODY_LANDMARKS)
+    hip_relative = (sites - sites[[INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=0)) @ report.camera.rotation().T
+    assert np.linalg.norm(hip_relative[body] - world[body], axis=1).mean() < 0.12
