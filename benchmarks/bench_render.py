@@ -1,0 +1,121 @@
+"""Rendering and result-video speed: ms per frame of the MuJoCo humanoid at 640x480 with shadows and
+reflections on/off, of composing a 1280x720 result frame, of H.264 encoding it, and of the whole
+``compose_video`` loop (two 640x360 renders + compose + encode). Medians over the frames of one run.
+
+    python benchmarks/bench_render.py [--frames 60]
+
+Prints a table and writes ``benchmarks/results/render.json`` (atomically).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+import motionlab  # noqa: F401  (registers the envs)
+from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.gl import ensure_gl
+from motionlab.humanoid import build_model
+from motionlab.inference.compose import compose_frame, compose_video
+from motionlab.inference.rollout import run_policy, zero_policy
+from motionlab.io_utils import write_json
+from motionlab.reference import load_reference
+from motionlab.render import HumanoidRenderer
+from motionlab.video.writer import VideoWriter
+
+RESULTS = Path(__file__).parent / "results" / "render.json"
+
+
+def median_ms(fn: Callable[[int], object], n: int, warmup: int = 3) -> float:
+    for i in range(warmup):
+        fn(i)
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(times))
+
+
+def gl_renderer_name() -> str:
+    """The OpenGL renderer string of the current context (e.g. llvmpipe = software rendering)."""
+    try:
+        from OpenGL import GL
+
+        return GL.glGetString(GL.GL_RENDERER).decode()
+    except Exception as exc:  # PyOpenGL missing or no current context: report, do not fail the benchmark
+        return f"unknown ({type(exc).__name__})"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    n = args.frames
+    backend = ensure_gl()
+    ref = load_reference(DEFAULT_REFERENCE)
+    qpos = ref.qpos
+
+    render_ms, gpu = {}, ""
+    for shadows, reflections in ((True, True), (True, False), (False, True), (False, False)):
+        with HumanoidRenderer(build_model(ref.body), 640, 480, shadows=shadows, reflections=reflections) as r:
+            key = f"shadows={'on' if shadows else 'off'},reflections={'on' if reflections else 'off'}"
+            render_ms[key] = median_ms(lambda i: r.render(qpos[i % len(qpos)]), n)
+            gpu = gpu or gl_renderer_name()
+
+    with HumanoidRenderer(build_model(ref.body), 640, 360) as r:
+        sims = [r.render(q) for q in qpos[:2]]
+    original = np.full((480, 640, 3), 120, np.uint8)
+    lines = ["speed 3.52 m/s   cadence 172 spm", "t =  1.23 s"]
+    compose_ms = median_ms(lambda i: compose_frame(original, sims[0], sims[1], lines, lines, lines[1:]), n)
+    frame = compose_frame(original, sims[0], sims[1], lines, lines, lines[1:])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with VideoWriter(Path(tmp) / "encode.mp4", 30) as w:
+            encode_ms = median_ms(lambda i: w.write(frame), n)
+        track = gym.make("MotionLab/Track-v0", reference_state_init=False)
+        closest = run_policy(track, zero_policy, 1.0, start_frame=8)
+        ideal = run_policy(gym.make("MotionLab/Ideal-v0"), zero_policy, 1.0)
+        video = (original for _ in range(10**6))
+        full_ms = {}
+        for label, fast in (("shadows+reflections", False), ("no shadows/reflections", True)):
+            t0 = time.perf_counter()
+            path = Path(tmp) / "full.mp4"
+            compose_video(path, closest, ideal, video, 30.0, seconds=n / 30, shadows=not fast, reflections=not fast)
+            full_ms[label] = 1000.0 * (time.perf_counter() - t0) / (n + 1)  # frames at t = 0, 1/30, ..., n/30
+
+    print(f"\nrendering ({backend}, {gpu}), ms/frame, median of {n}")
+    for key, ms in render_ms.items():
+        print(f"  humanoid 640x480  {key:<32}{ms:8.1f}")
+    print(f"  compose 1280x720 frame{'':<27}{compose_ms:8.1f}")
+    print(f"  H.264 encode 1280x720{'':<28}{encode_ms:8.1f}")
+    for label, ms in full_ms.items():
+        print(f"  compose_video per frame, {label:<24}{ms:8.1f}")
+    record = {
+        "ms_per_frame": {
+            "render_640x480": render_ms,
+            "compose_1280x720": compose_ms,
+            "encode_1280x720": encode_ms,
+            "compose_video_1280x720": full_ms,
+        },
+        "frames": n,
+        "gl_backend": backend,
+        "gl_renderer": gpu,
+        "machine": platform.machine(),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json(args.out, record)
+    print(f"saved -> {args.out}")
+    return record
+
+
+if __name__ == "__main__":
+    main()

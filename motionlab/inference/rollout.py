@@ -1,0 +1,145 @@
+"""Run a policy in a MotionLab env and record what gait analysis and rendering need, every control step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from motionlab.body import BodyParams
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS
+
+CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
+
+
+class Policy(Protocol):
+    """Anything with SB3's ``predict``; it may return the action or SB3's ``(action, state)`` pair."""
+
+    def predict(self, observation: np.ndarray, deterministic: bool = True) -> Any: ...
+
+
+class ZeroPolicy:
+    """Always the zero action: in ``Track-v0`` this replays the reference through the PD servos alone."""
+
+    def __init__(self, action_dim: int = NUM_JOINTS):
+        self.action_dim = action_dim
+
+    def predict(self, observation: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        return np.zeros(self.action_dim, dtype=np.float32)
+
+
+zero_policy = ZeroPolicy()
+
+
+@dataclass
+class Rollout:
+    """One simulated run, sampled after every control step (T samples, ``dt`` apart).
+
+    ``times`` is simulation time since reset (s); ``foot_contact`` and ``foot_grf`` are (left, right);
+    ``foot_grf`` is the vertical ground reaction force per foot (N); ``mpjpe`` (m) exists for
+    ``Track-v0`` only. ``end_reason`` says why the run stopped."""
+
+    times: np.ndarray
+    qpos: np.ndarray
+    qvel: np.ndarray
+    actuator_force: np.ndarray
+    foot_contact: np.ndarray
+    foot_grf: np.ndarray
+    reward_terms: dict[str, np.ndarray]
+    mpjpe: np.ndarray | None
+    fell: bool
+    fall_time: float | None
+    diverged: str | None
+    body: BodyParams
+    dt: float
+    end_reason: str
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.times)
+
+    @property
+    def duration(self) -> float:
+        return float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
+
+
+def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData, foot_ids: list[int]) -> np.ndarray:
+    """Vertical ground reaction force (N) on each geom of ``foot_ids`` from its floor contacts."""
+    floor = model.geom("floor").id
+    out = np.zeros(len(foot_ids))
+    force = np.zeros(6)
+    for i in range(data.ncon):
+        c = data.contact[i]
+        if floor not in (c.geom1, c.geom2):
+            continue
+        other = c.geom2 if c.geom1 == floor else c.geom1
+        if other in foot_ids:
+            mujoco.mj_contactForce(model, data, i, force)
+            out[foot_ids.index(other)] += abs(force[0] * c.frame[2])  # normal force, vertical part
+    return out
+
+
+def run_policy(env: gym.Env, policy: Policy, seconds: float, seed: int = 0, start_frame: int = 0) -> Rollout:
+    """Reset ``env`` (Track-v0 at reference frame ``start_frame``) and run ``policy`` deterministically
+    until the episode ends or ``seconds`` of simulated time have passed."""
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    base = env.unwrapped
+    obs, _ = env.reset(seed=seed, options={"start_frame": start_frame})  # Ideal-v0 ignores the option
+    model, data = base.model, base.data
+    foot_ids = [model.geom(g).id for g in FOOT_GEOMS]
+    weight = base.body.mass * 9.81
+    rows: dict[str, list] = {k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe")}
+    terms: dict[str, list[float]] = {}
+    fall_time, diverged, end_reason = None, None, "time limit"
+    for _ in range(int(round(seconds / base.dt))):
+        action = policy.predict(obs, deterministic=True)
+        action = action[0] if isinstance(action, tuple) else action
+        obs, _, terminated, truncated, info = env.step(np.asarray(action))
+        if info.get("diverged"):
+            diverged, end_reason = info["diverged"], f"simulation diverged: {info['diverged']}"
+            break
+        rows["times"].append(float(data.time))
+        rows["qpos"].append(data.qpos.copy())
+        rows["qvel"].append(data.qvel.copy())
+        rows["actuator_force"].append(data.actuator_force.copy())
+        rows["foot_grf"].append(vertical_foot_forces(model, data, foot_ids))
+        if "mpjpe" in info:
+            rows["mpjpe"].append(info["mpjpe"])
+        for name, value in info.get("reward_terms", {}).items():
+            terms.setdefault(name, []).append(value)
+        if info.get("fall") and fall_time is None:
+            fall_time = float(data.time)
+        if terminated or truncated:
+            end_reason = _end_reason(info, terminated)
+            break
+    if not rows["times"]:
+        raise RuntimeError(f"the rollout ended before its first step: {end_reason}")
+    grf = np.array(rows["foot_grf"])
+    return Rollout(
+        times=np.array(rows["times"]),
+        qpos=np.array(rows["qpos"]),
+        qvel=np.array(rows["qvel"]),
+        actuator_force=np.array(rows["actuator_force"]),
+        foot_contact=grf > CONTACT_THRESHOLD_BW * weight,
+        foot_grf=grf,
+        reward_terms={k: np.array(v) for k, v in terms.items()},
+        mpjpe=np.array(rows["mpjpe"]) if rows["mpjpe"] else None,
+        fell=fall_time is not None,
+        fall_time=fall_time,
+        diverged=diverged,
+        body=base.body,
+        dt=float(base.dt),
+        end_reason=end_reason,
+    )
+
+
+def _end_reason(info: dict[str, Any], terminated: bool) -> str:
+    if terminated:
+        return "fell" if info.get("fall") else "drifted from the reference"
+    if "reference_frames" in info and info.get("frame", 0) >= info["reference_frames"] - 1:
+        return "end of the reference"
+    return "episode time limit"
