@@ -142,6 +142,9 @@ class HumanoidEnv(gym.Env):
         if self.render_mode != "rgb_array":
             return None
         if self._renderer is None:
+            from motionlab.gl import ensure_gl
+
+            ensure_gl()
             self._renderer = mujoco.Renderer(self.model, self.height, self.width)
         self._renderer.update_scene(self.data, camera=self.camera)
         return self._renderer.render()

@@ -2,8 +2,8 @@
 
 :class:`HumanoidRenderer` wraps ``mujoco.Renderer`` with a free camera that follows the pelvis along
 the ground at a fixed height and distance (so the runner's bounce and the track moving underneath stay
-visible, and two renderers framed for the same height show bodies at the same scale); lights fixed in the
-world are re-aimed at the runner, so its shadow is cast wherever it is on the track. Skeleton panels draw
+visible, and two renderers framed for the same height show bodies at the same scale); the template's lights follow
+the runner, so its shadow is cast wherever it is on the track. Skeleton panels draw
 MediaPipe keypoints with :func:`motionlab.video.overlay.draw_pose` on a plain background: the 2D
 keypoints in image space, or the 3D world keypoints seen across the camera's line of sight.
 """
@@ -61,8 +61,6 @@ class HumanoidRenderer:
         model = hm.model  # build_model hands out a private copy: enlarging its framebuffer is safe
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
-        # the shadow map must cover the floor in view around the runner, or shadow acne shows at its edge
-        model.vis.map.shadowclip = max(model.vis.map.shadowclip, 2.0)
         self._renderer = mujoco.Renderer(model, height, width)
         self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = shadows
         self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = reflections
@@ -73,26 +71,15 @@ class HumanoidRenderer:
         self._camera.elevation = ELEVATION_DEG
         fovy = model.vis.global_.fovy
         self._camera.distance, self._lookat_height = framing(framing_height or hm.body.height, fovy)
-        self._world_lights = np.flatnonzero(model.light_bodyid == 0)
 
     def render(self, qpos: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 image of the pose ``qpos``; the camera looks at the pelvis's ground position."""
         d = self._data
         d.qpos[:] = qpos
         mujoco.mj_forward(self.hm.model, d)
-        self._aim_lights(qpos)
         self._camera.lookat[:] = (qpos[0], qpos[1], self._lookat_height)
         self._renderer.update_scene(d, camera=self._camera)
         return self._renderer.render()
-
-    def _aim_lights(self, qpos: np.ndarray) -> None:
-        """Move lights fixed in the world, at their height, so their axis passes under the pelvis: the
-        shadow map is centred on the runner wherever it is on the track."""
-        d = self._data
-        for i in self._world_lights:
-            down = -d.light_xdir[i, 2]
-            if down > 1e-3:
-                d.light_xpos[i] = np.array([qpos[0], qpos[1], 0.0]) - d.light_xdir[i] * (d.light_xpos[i, 2] / down)
 
     def close(self) -> None:
         self._renderer.close()

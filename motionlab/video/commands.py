@@ -12,7 +12,8 @@ from tqdm import tqdm
 from motionlab.cli import UserError
 from motionlab.io_utils import write_json
 from motionlab.reference import load_reference, save_reference
-from motionlab.video.overlay import draw_box, draw_label, draw_pose
+from motionlab.render import draw_text_box
+from motionlab.video.overlay import draw_box, draw_pose
 from motionlab.video.pose import PoseSettings, extract_keypoints, parse_roi
 from motionlab.video.reader import VideoReader
 from motionlab.video.smoothing import SmoothingParams
@@ -150,7 +151,7 @@ def run_preview(args: argparse.Namespace) -> int:
                 if reference.keypoints2d_valid[frame.index]:
                     image = draw_pose(image, pixels[frame.index], visibility[frame.index])
                 else:
-                    image = draw_label(image, "no pose")
+                    image = draw_text_box(image.copy(), ["no pose"])
                 writer.write(image)
             if writer.frames_written != reference.num_frames:
                 raise UserError(

@@ -88,13 +88,3 @@ def draw_box(frame_rgb: np.ndarray, box: tuple[int, int, int, int], label: str =
     if label:
         cv2.putText(out, label, (x + 3, max(y - 5, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
     return out
-
-
-def draw_label(frame_rgb: np.ndarray, text: str) -> np.ndarray:
-    """Return a copy of ``frame_rgb`` with ``text`` in the top-left corner (white on a dark band)."""
-    out = frame_rgb.copy()
-    scale = max(0.4, frame_rgb.shape[0] / 800)
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    cv2.rectangle(out, (0, 0), (tw + 10, th + base + 10), (0, 0, 0), -1)
-    cv2.putText(out, text, (5, th + 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
-    return out
