@@ -23,7 +23,7 @@ from rich.console import Console
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, BodyParamsError, random_body
-from motionlab.lift import LiftError, lift_reference
+from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
@@ -49,6 +49,7 @@ class InferenceConfig:
     body_search: int = 0
     body_search_seconds: float = 2.0
     roi: tuple[int, int, int, int] | None = None
+    camera_speed: float | None = None
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     shadows: bool = False
@@ -91,7 +92,8 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
-            lifted, lift_report = lift_reference(ref2d, body)
+            camera = estimate_camera(ref2d, body, speed=cfg.camera_speed) if cfg.camera_speed is not None else None
+            lifted, lift_report = lift_reference(ref2d, body, camera)
         except LiftError as exc:
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
     seconds = min(cfg.seconds, lifted.duration)
@@ -236,6 +238,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
     p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
     p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
+    p.add_argument(
+        "--camera-speed",
+        type=float,
+        default=None,
+        help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
+    )
     p.add_argument("--shadows", action="store_true", help="render shadows and reflections (slower)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
@@ -257,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             body_search=args.body_search,
             body_search_seconds=args.body_search_seconds,
             roi=parse_roi(args.roi) if args.roi else None,
+            camera_speed=args.camera_speed,
             seed=args.seed,
             shadows=args.shadows,
         )

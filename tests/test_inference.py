@@ -1,0 +1,121 @@
+"""The main job end to end, with the bundled checkpoints, real MediaPipe, MuJoCo rendering and ffmpeg."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.humanoid import build_model
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, main
+from motionlab.reference import load_reference
+from motionlab.render import HumanoidRenderer
+from motionlab.video.writer import VideoWriter
+
+
+def decode(path: Path) -> tuple[np.ndarray, float]:
+    frames = iio.imread(path, index=None)
+    fps = iio.immeta(path)["fps"]
+    return frames, fps
+
+
+@pytest.fixture(scope="module")
+def runner_video(tmp_path_factory) -> Path:
+    """A real video of a running figure: the MuJoCo humanoid replaying the real mocap run, filmed by a
+    camera that follows it (MediaPipe finds a person in every frame)."""
+    ref = load_reference(DEFAULT_REFERENCE)
+    path = tmp_path_factory.mktemp("video") / "runner.mp4"
+    with HumanoidRenderer(build_model(ref.body), 480, 360, shadows=False, reflections=False) as r, VideoWriter(path, 30) as w:
+        for q in ref.qpos[:45]:
+            w.write(r.render(q))
+    return path
+
+
+def test_main_job_on_the_embedded_sample_writes_video_and_report(tmp_path):
+    out = tmp_path / "closest_vs_ideal.mp4"
+    assert main(["--out", str(out), "--seconds", "1.5"]) == 0
+    frames, fps = decode(out)
+    assert fps == pytest.approx(30.0)
+    assert frames.shape == (46, 720, 1280, 3)
+    # three panels with content: the 2D skeleton on top, two humanoids below
+    assert frames[:, 380:, :640].std() > 20 and frames[:, 380:, 640:].std() > 20
+    report = json.loads(out.with_suffix(".json").read_text())
+    for run in ("closest", "ideal"):
+        assert {"speed", "cadence", "stride_length", "contact_time", "duty_factor", "cost_of_transport"} <= set(report[run])
+        assert all("range" in m for m in report[run].values())
+    assert report["extra"]["lift"]["mean_reprojection_px"] < 5
+    assert set(report["extra"]["stage_seconds"]) >= {"keypoints", "lift to 3D", "render and encode"}
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, out.with_suffix(".json").name, out.with_suffix(".png").name])
+
+
+def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video):
+    out = tmp_path / "result.mp4"
+    assert main(["--video", str(runner_video), "--out", str(out), "--seconds", "1.4", "--camera-speed", "3.7"]) == 0
+    frames, fps = decode(out)
+    assert frames.shape[1:] == (720, 1280, 3) and fps == pytest.approx(30.0)
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["extra"]["keypoints"]["frames_with_pose"] >= 40
+    assert 3.0 < report["extra"]["user_speed_mps"] < 4.5
+
+
+def test_body_search_picks_a_body(tmp_path):
+    out = tmp_path / "r.mp4"
+    assert main(["--out", str(out), "--seconds", "1", "--body-search", "3", "--body-search-seconds", "0.5", "--height", "1.7"]) == 0
+    body = json.loads(out.with_suffix(".json").read_text())["extra"]["body"]
+    assert 1.45 < body["height"] < 1.95
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda d: d.joinpath("corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video"), "video"),
+        (lambda d: d.joinpath("empty.mp4").write_bytes(b""), "empty"),
+    ],
+)
+def test_bad_video_gives_a_clear_error_and_no_partial_output(tmp_path, capsys, make_input, message):
+    make_input(tmp_path)
+    video = next(tmp_path.iterdir())
+    out = tmp_path / "out" / "result.mp4"
+    assert main(["--video", str(video), "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_too_short_video_and_no_person(tmp_path, capsys, runner_video):
+    short = tmp_path / "short.mp4"
+    frames = iio.imread(runner_video, index=None)
+    with VideoWriter(short, 30) as w:
+        for f in frames[:6]:  # 0.2 s
+            w.write(f)
+    out = tmp_path / "out" / "a.mp4"
+    assert main(["--video", str(short), "--out", str(out)]) == 2
+    assert "at least 1 s" in capsys.readouterr().err
+    sky = tmp_path / "sky.mp4"
+    with VideoWriter(sky, 30) as w:
+        for _ in range(40):
+            w.write(np.full((240, 320, 3), (135, 180, 235), np.uint8))
+    assert main(["--video", str(sky), "--out", str(out)]) == 2
+    assert "no person" in capsys.readouterr().err
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_checkpoint_for_another_observation_layout_is_refused(tmp_path, capsys):
+    out = tmp_path / "x.mp4"
+    assert main(["--out", str(out), "--seconds", "1", "--ckpt-track", str(DEFAULT_IDEAL_CKPT)]) == 2
+    err = capsys.readouterr().err
+    assert "(94,)" in err and "(203,)" in err
+    assert not out.exists()
+
+
+def test_missing_checkpoint_is_named(tmp_path, capsys):
+    broken = tmp_path / "ckpt"
+    shutil.copytree(DEFAULT_IDEAL_CKPT, broken)
+    (broken / "policy.pt").unlink()
+    assert main(["--out", str(tmp_path / "x.mp4"), "--ckpt-ideal", str(broken)]) == 2
+    assert "policy.pt" in capsys.readouterr().err
