@@ -14,7 +14,6 @@ the fastest run, prints milliseconds per frame and merges the record into
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 import cv2
 
-from motionlab.io_utils import write_json
+from motionlab.io_utils import record_json_run
 from motionlab.video.pose import PoseSettings, extract_keypoints, parse_roi
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,16 +87,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         machine=dict(python=sys.version.split()[0], opencv=cv2.__version__, platform=platform.platform(),
                      cpu_count=os.cpu_count()),  # fmt: skip
     )
-    data: dict[str, Any] = {"runs": {}}
-    if args.out.exists():
-        try:
-            data = json.loads(args.out.read_text())
-            data.setdefault("runs", {})
-        except (json.JSONDecodeError, OSError):
-            data = {"runs": {}}
-    data["runs"][key] = record
-    data["latest"] = key
-    write_json(args.out, data)
+    record_json_run(args.out, key, record)
     print(f"saved -> {args.out}")
     return record
 

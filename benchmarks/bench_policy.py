@@ -16,11 +16,9 @@ keyed by configuration so runs with different settings are kept side by side.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv
 
+from motionlab.io_utils import record_json_run
 from motionlab.policies import make_policy_kwargs
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "policy_throughput.json"
@@ -84,20 +83,6 @@ def _time_one(arch: str, venv: VecEnv, args: argparse.Namespace, hidden: list[in
         update_s=round(train_time[0], 3),
         n_params=n_params,
     )
-
-
-def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -180,16 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             device="cpu",
         ),
     )
-    data: dict[str, Any] = {"runs": {}}
-    if args.out.exists():
-        try:
-            data = json.loads(args.out.read_text())
-            data.setdefault("runs", {})
-        except (json.JSONDecodeError, OSError):
-            data = {"runs": {}}
-    data["runs"][key] = record
-    data["latest"] = key
-    _atomic_write_json(args.out, data)
+    record_json_run(args.out, key, record)
     print(f"saved -> {args.out}")
     return record
 

@@ -8,6 +8,7 @@ projection. Building is deterministic and takes a few milliseconds.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -85,7 +86,7 @@ def build_spec(body: BodyParams | None = None) -> mujoco.MjSpec:
     """An ``MjSpec`` of the humanoid scaled to ``body`` (not yet compiled)."""
     b = BodyParams.coerce(body).resolved()
     spec = _template_spec().copy()
-    h, s = b.height, b.height / DEFAULT_BODY.height
+    s = b.height / DEFAULT_BODY.height
     girth = s * np.sqrt((b.mass / b.height**2) / (DEFAULT_BODY.mass / DEFAULT_BODY.height**2))
     r = {k: v * girth for k, v in _RADIUS.items()}
     torso, nh, pw = b.segment("torso"), b.segment("neck_head"), b.segment("pelvis_width")
@@ -221,9 +222,7 @@ def build_model(body: BodyParams | dict | None = None) -> HumanoidModel:
 
 
 def _copy_model(model: mujoco.MjModel) -> mujoco.MjModel:
-    import copy
-
-    return copy.copy(model)
+    return copy.copy(model)  # MjModel's copy is a full mj_copyModel
 
 
 def standing_qpos(hm: HumanoidModel) -> np.ndarray:

@@ -36,3 +36,19 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     return Path(path)
+
+
+def record_json_run(path: str | os.PathLike, key: str, record: Any) -> Path:
+    """Add ``record`` under ``runs[key]`` of the JSON results file ``path`` (kept across runs; an
+    unreadable file starts afresh), mark it ``latest`` and write the file atomically."""
+    path = Path(path)
+    data: dict[str, Any] = {"runs": {}}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+            data.setdefault("runs", {})
+        except (json.JSONDecodeError, OSError):
+            data = {"runs": {}}
+    data["runs"][key] = record
+    data["latest"] = key
+    return write_json(path, data)
