@@ -54,7 +54,8 @@ class IdealEnv(HumanoidEnv):
     ``impact`` = vertical ground reaction force per foot above 2.5 body weights, in body weights (-0.05).
 
     ## Episode
-    Starts from an athlete pose at a random phase with its velocity; terminates on a fall (anything but
+    Starts from an athlete pose at a random phase with its velocity, at the origin or at
+    ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything but
     feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence (``info["diverged"]``).
     """
@@ -104,7 +105,7 @@ class IdealEnv(HumanoidEnv):
         self._prepare_initial_states()
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()
-        qpos[:2] = 0.0
+        qpos[:2] = options["start_xy"] if options and "start_xy" in options else 0.0
         self._set_state(qpos, self._init_qvel[i] * self.clock_rate)  # time scaling scales every velocity
         self._phase0 = i * self.dt / self.stride_period
         self.steps = 0

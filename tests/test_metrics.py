@@ -48,7 +48,7 @@ def synthetic_run(
     force[:, 1] = -200.0  # negative work (braking) does not count
     return Rollout(
         times=times, qpos=qpos, qvel=qvel, actuator_force=force, foot_contact=contact, foot_grf=grf,
-        reward_terms={}, mpjpe=np.full(n, 0.03), fell=False, fall_time=None, diverged=None,
+        reward_terms={}, mpjpe=np.full(n, 0.03), fell=False, fall_time=None, restart_times=[], diverged=None,
         body=BodyParams(mass=mass), dt=dt, end_reason="time limit",
     )  # fmt: skip
 
@@ -169,3 +169,25 @@ def test_report_writes_json_and_png(tmp_path, track_run: Rollout) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.png"]
     with pytest.raises(ValueError, match="different metrics"):
         write_report(tmp_path / "r.json", tmp_path / "r.png", closest, {"speed": ideal["speed"]})
+
+
+def test_restarted_run_is_analysed_on_its_longest_stretch_between_falls() -> None:
+    run = synthetic_run()
+    t = run.times
+    restarts = [float(t[len(t) // 5]), float(t[len(t) // 4])]  # short stretches first, the longest last
+    restarted = dataclasses.replace(run, fell=True, fall_time=restarts[0], restart_times=restarts)
+    m = gait_metrics(restarted)
+    assert m["cadence"]["value"] == pytest.approx(60 / 0.35, rel=0.02)
+    whole = gait_metrics(run)
+    assert m["speed"]["value"] == pytest.approx(whole["speed"]["value"], rel=1e-6)
+
+
+def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False)
+    run = run_policy(env, zero_policy, seconds=3.0, restart_on_fall=True)
+    assert run.restart_times, "the PD servos alone fall within a second; the run must restart"
+    assert run.duration == pytest.approx(3.0 - run.dt, abs=1e-6)
+    assert (np.diff(run.times) > 0).all()
+    assert run.fell and run.fall_time == run.restart_times[0]
+    # a restart continues from the reference where it stopped: the runner keeps moving forward
+    assert run.qpos[-1, 0] > 5.0

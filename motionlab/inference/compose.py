@@ -87,7 +87,10 @@ def live_lines(rollout: Rollout, t: float, live: dict[str, np.ndarray]) -> list[
         f"speed {live['speed'][i]:4.2f} m/s   cadence " + ("--" if np.isnan(cadence) else f"{cadence:3.0f}") + " spm",
         f"t = {t:5.2f} s",
     ]
-    if rollout.fell and t >= rollout.fall_time:
+    falls = sum(rt <= t for rt in rollout.restart_times)
+    if falls:
+        lines.append(f"fell {falls}x, restarted from the reference" if falls > 1 else f"fell at {rollout.restart_times[0]:.2f} s, restarted")
+    elif rollout.fell and t >= rollout.fall_time:
         lines.append(f"fell at {rollout.fall_time:.2f} s")
     elif t > rollout.times[-1] + rollout.dt / 2:
         lines.append(f"ended: {rollout.end_reason}")

@@ -2,7 +2,8 @@
 
 Foot strikes and toe-offs come from the recorded vertical ground reaction force (``Rollout.foot_contact``);
 off-ground gaps shorter than :data:`MIN_SWING_S` are treated as a bouncing foot, not a new step. Only
-the part of a run before a fall is analysed. A metric that a clip is too short for is ``None`` with a
+the part of a run before a fall is analysed (for a run restarted after falls, its longest stretch between
+restarts). A metric that a clip is too short for is ``None`` with a
 ``reason``; nothing here raises on short or odd input.
 """
 
@@ -92,16 +93,25 @@ def gait_events(rollout: Rollout) -> GaitEvents:
     return GaitEvents(stances=stances, strike_times=np.array(strikes), flights=contact_runs(~on_ground))
 
 
-def _before_fall(r: Rollout) -> Rollout:
-    if r.fall_time is None:
+def _longest_clean_segment(r: Rollout) -> Rollout:
+    """The part of the run that gait analysis may use: before the first fall when the run was not
+    restarted, else the longest stretch between restarts (a fall's last sample belongs to it)."""
+    if r.restart_times:
+        bounds = [r.times[0] - 1e-9, *r.restart_times, r.times[-1] + 1e-9]
+        lo, hi = max(zip(bounds[:-1], bounds[1:]), key=lambda b: b[1] - b[0])
+        keep = (r.times > lo) & (r.times <= hi)
+    elif r.fall_time is not None:
+        keep = r.times < r.fall_time
+    else:
         return r
-    keep = r.times < r.fall_time
     per_step = ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf")
     return dataclasses.replace(
         r,
         **{k: getattr(r, k)[keep] for k in per_step},
         mpjpe=r.mpjpe[keep] if r.mpjpe is not None else None,
         reward_terms={k: v[keep] for k, v in r.reward_terms.items()},
+        restart_times=[],
+        fall_time=None,
     )
 
 
@@ -122,7 +132,7 @@ def _metric(name: str, value: float | None, reason: str | None = None) -> dict[s
 def gait_metrics(rollout: Rollout) -> dict[str, dict[str, Any]]:
     """Every metric of :data:`METRICS` as ``{label, value, unit, range, ok, reason}``; ``value`` and ``ok``
     are None (with a ``reason``) where the clip does not allow the computation."""
-    r = _before_fall(rollout)
+    r = _longest_clean_segment(rollout)
     out: dict[str, tuple[float | None, str | None]] = {}
     n = r.num_steps
     duration = r.duration

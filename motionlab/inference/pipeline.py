@@ -105,23 +105,21 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             reference=lifted,
             body=body,
             reference_state_init=False,
-            early_termination=False,
             max_episode_seconds=seconds,
             **_policy_env_kwargs(track_policy, ("action_scale", "residual_force")),
         )
         track_policy.check_compatible(track_env.observation_space, track_env.action_space)
-        closest = run_policy(track_env, track_policy, seconds, seed=cfg.seed)
+        closest = run_policy(track_env, track_policy, seconds, seed=cfg.seed, restart_on_fall=True)
     with stages("ideal (ideal policy)"):
         ideal_env = gym.make(
             "MotionLab/Ideal-v0",
             body=body,
             target_speed=target_speed,
-            early_termination=False,
             max_episode_seconds=seconds,
             **_policy_env_kwargs(ideal_policy, ("action_scale",)),
         )
         ideal_policy.check_compatible(ideal_env.observation_space, ideal_env.action_space)
-        ideal = run_policy(ideal_env, ideal_policy, seconds, seed=cfg.seed)
+        ideal = run_policy(ideal_env, ideal_policy, seconds, seed=cfg.seed, restart_on_fall=True)
     with stages("gait metrics"):
         closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
     with stages("render and encode"):
@@ -146,8 +144,8 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "ideal_target_speed_mps": target_speed,
             "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
             "keypoints": ref2d.source.get("summary", {}),
-            "closest": {"fell": closest.fell, "fall_time_s": closest.fall_time, "end": closest.end_reason},
-            "ideal": {"fell": ideal.fell, "fall_time_s": ideal.fall_time, "end": ideal.end_reason},
+            "closest": _run_summary(closest),
+            "ideal": _run_summary(ideal),
             "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
             "stage_seconds": dict(stages.times),
         }
@@ -157,6 +155,17 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
         )
     console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
     return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
+
+
+def _run_summary(run: Any) -> dict[str, Any]:
+    """Falls and restarts of a rollout, for the report."""
+    return {
+        "fell": run.fell,
+        "first_fall_s": run.fall_time,
+        "restarts": len(run.restart_times),
+        "restart_times_s": [round(t, 3) for t in run.restart_times],
+        "end": run.end_reason,
+    }
 
 
 def _policy_env_kwargs(policy: Any, keys: tuple[str, ...]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class Rollout:
     mpjpe: np.ndarray | None
     fell: bool
     fall_time: float | None
+    restart_times: list[float]
     diverged: str | None
     body: BodyParams
     dt: float
@@ -82,27 +83,37 @@ def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData, foot_ids: l
     return out
 
 
-def run_policy(env: gym.Env, policy: Policy, seconds: float, seed: int = 0, start_frame: int = 0) -> Rollout:
+def run_policy(
+    env: gym.Env, policy: Policy, seconds: float, seed: int = 0, start_frame: int = 0, restart_on_fall: bool = False
+) -> Rollout:
     """Reset ``env`` (Track-v0 at reference frame ``start_frame``) and run ``policy`` deterministically
-    until the episode ends or ``seconds`` of simulated time have passed."""
+    until the episode ends or ``seconds`` of simulated time have passed.
+
+    With ``restart_on_fall`` an episode that terminates (a fall, or drifting off the reference) is
+    restarted where it stopped, as long-sequence evaluations of physics-based trackers do: Track-v0 from
+    the reference state at the current frame, Ideal-v0 from an athlete state at the current position.
+    The times of the restarts are in ``Rollout.restart_times``; time keeps running across them."""
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     base = env.unwrapped
-    obs, _ = env.reset(seed=seed, options={"start_frame": start_frame})  # Ideal-v0 ignores the option
+    obs, _ = env.reset(seed=seed, options={"start_frame": start_frame})
     model, data = base.model, base.data
     foot_ids = [model.geom(g).id for g in FOOT_GEOMS]
     weight = base.body.mass * 9.81
     rows: dict[str, list] = {k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe")}
     terms: dict[str, list[float]] = {}
     fall_time, diverged, end_reason = None, None, "time limit"
-    for _ in range(int(round(seconds / base.dt))):
+    restarts: list[float] = []
+    time_offset = 0.0
+    n_steps = int(round(seconds / base.dt))
+    for step in range(n_steps):
         action = policy.predict(obs, deterministic=True)
         action = action[0] if isinstance(action, tuple) else action
         obs, _, terminated, truncated, info = env.step(np.asarray(action))
         if info.get("diverged"):
             diverged, end_reason = info["diverged"], f"simulation diverged: {info['diverged']}"
             break
-        rows["times"].append(float(data.time))
+        rows["times"].append(time_offset + float(data.time))
         rows["qpos"].append(data.qpos.copy())
         rows["qvel"].append(data.qvel.copy())
         rows["actuator_force"].append(data.actuator_force.copy())
@@ -112,7 +123,13 @@ def run_policy(env: gym.Env, policy: Policy, seconds: float, seed: int = 0, star
         for name, value in info.get("reward_terms", {}).items():
             terms.setdefault(name, []).append(value)
         if info.get("fall") and fall_time is None:
-            fall_time = float(data.time)
+            fall_time = rows["times"][-1]
+        if terminated and restart_on_fall and step + 1 < n_steps:
+            restarts.append(rows["times"][-1])
+            time_offset = rows["times"][-1]
+            options = {"start_frame": info.get("frame", 0), "start_xy": data.qpos[:2].copy()}
+            obs, _ = env.reset(options=options)
+            continue
         if terminated or truncated:
             end_reason = _end_reason(info, terminated)
             break
@@ -128,8 +145,9 @@ def run_policy(env: gym.Env, policy: Policy, seconds: float, seed: int = 0, star
         foot_grf=grf,
         reward_terms={k: np.array(v) for k, v in terms.items()},
         mpjpe=np.array(rows["mpjpe"]) if rows["mpjpe"] else None,
-        fell=fall_time is not None,
-        fall_time=fall_time,
+        fell=fall_time is not None or bool(restarts),
+        fall_time=fall_time if fall_time is not None else (restarts[0] if restarts else None),
+        restart_times=restarts,
         diverged=diverged,
         body=base.body,
         dt=float(base.dt),
