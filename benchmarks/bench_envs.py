@@ -3,7 +3,9 @@ Gymnasium's Humanoid-v5, measured in one run. Prints a table and writes ``benchm
 
     python benchmarks/bench_envs.py [--steps 3000]
 
-Targets (issue #2): each env >= 1.0x Humanoid-v5 steps/s and within 1.5x of raw physics.
+Targets (issue #2): each env >= 1.0x Humanoid-v5 steps/s and within 1.5x of raw physics. Also times a
+reset with a new random body (model rebuilt, reference retargeted), which short early-training episodes
+pay often.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def time_env(env_id: str, steps: int, **kwargs) -> float:
     return steps / elapsed
 
 
+def time_reset(env_id: str, resets: int, **kwargs) -> float:
+    """Milliseconds per reset."""
+    env = gym.make(env_id, **kwargs)
+    env.reset(seed=0)
+    start = time.perf_counter()
+    for _ in range(resets):
+        env.reset()
+    return (time.perf_counter() - start) / resets * 1000
+
+
 def time_raw(steps: int, frame_skip: int) -> float:
     hm = build_model()
     m, d = hm.model, mujoco.MjData(hm.model)
@@ -71,11 +83,17 @@ def main() -> None:
         "MotionLab/Track-v0": time_env("MotionLab/Track-v0", args.steps),
         "MotionLab/Ideal-v0": time_env("MotionLab/Ideal-v0", args.steps),
     }
+    resets_ms = {
+        f"{env_id} reset, new random body": time_reset(env_id, 30, randomize_body=True)
+        for env_id in ("MotionLab/Track-v0", "MotionLab/Ideal-v0")
+    }
     base, raw = rates["Humanoid-v5"], rates["raw mj_step"]
     print(f"control rate {1 / track.dt:.1f} Hz ({frame_skip} x {track.model.opt.timestep * 1000:.1f} ms physics steps)")
     print(f"{'env':<22}{'steps/s':>10}{'vs Humanoid-v5':>16}{'raw / env':>11}")
     for name, rate in rates.items():
         print(f"{name:<22}{rate:>10.0f}{rate / base:>15.2f}x{raw / rate:>10.2f}x")
+    for name, ms in resets_ms.items():
+        print(f"{name}: {ms:.1f} ms")
     write_json(
         RESULTS,
         {
@@ -86,6 +104,7 @@ def main() -> None:
             "steps_per_s": rates,
             "vs_humanoid_v5": {k: v / base for k, v in rates.items()},
             "raw_over_env": {k: raw / v for k, v in rates.items()},
+            "reset_ms": resets_ms,
         },
     )
     print(f"saved {RESULTS}")

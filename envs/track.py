@@ -12,7 +12,7 @@ from gymnasium import spaces
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.humanoid import NUM_JOINTS
 from motionlab.keypoints import BODY_LANDMARKS
-from motionlab.motion import Kinematics, qpos_velocities, resample_qpos, retarget_qpos
+from motionlab.motion import Kinematics, qpos_velocities, resample_qpos, retarget_kinematics
 from motionlab.reference import Reference, ReferenceFormatError, load_reference
 
 from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
@@ -110,33 +110,25 @@ class TrackEnv(HumanoidEnv):
         return ref
 
     def _prepare_reference(self) -> None:
-        """Retarget the reference to the current body and sample it at the control rate."""
+        """Sample the reference at the control rate, retarget it to the current body, and precompute
+        what rewards compare against (one forward-kinematics pass)."""
         if self._ref_body == self.body:
             return
         ref = self.reference
-        qpos = ref.qpos
-        if ref.body is not None and ref.body.resolved() != self.body:
-            qpos = retarget_qpos(qpos, ref.body, self.body)
         times = np.arange(0.0, ref.duration + 1e-9, self.dt)
-        self.ref_qpos = resample_qpos(qpos, ref.fps, times)
-        self.ref_qvel = qpos_velocities(self.model, self.ref_qpos, self.dt)
-        kin = Kinematics(self.hm)
-        self.ref_ee = kin.sites(self.ref_qpos, self._ee_ids) - self.ref_qpos[:, None, :3]
-        ref_kp = kin.sites(self.ref_qpos, self.hm.keypoint_site_ids[_BODY_KP])
-        self.ref_kp_centred = ref_kp - ref_kp.mean(axis=1, keepdims=True)
+        qpos = resample_qpos(ref.qpos, ref.fps, times)
+        if ref.body is not None and ref.body.resolved() != self.body:
+            qpos, kin = retarget_kinematics(qpos, ref.body, self.body, self.hm)
+        else:
+            kin = Kinematics(self.hm).run(qpos)
+        self.ref_qpos = qpos
+        self.ref_qvel = qpos_velocities(self.model, qpos, self.dt)
+        self.ref_ee = kin.site_xpos[:, self._ee_ids] - qpos[:, None, :3]
         self._kp_ids = self.hm.keypoint_site_ids[_BODY_KP]
-        self.ref_com_vel = np.gradient(self._com_trajectory(kin), self.dt, axis=0)
+        ref_kp = kin.site_xpos[:, self._kp_ids]
+        self.ref_kp_centred = ref_kp - ref_kp.mean(axis=1, keepdims=True)
+        self.ref_com_vel = np.gradient(kin.com, self.dt, axis=0)
         self._ref_body = self.body
-
-    def _com_trajectory(self, kin: Kinematics) -> np.ndarray:
-        d = kin.data
-        out = np.empty((len(self.ref_qpos), 3))
-        for t, q in enumerate(self.ref_qpos):
-            d.qpos[:] = q
-            mujoco.mj_kinematics(self.model, d)
-            mujoco.mj_comPos(self.model, d)
-            out[t] = d.subtree_com[1]
-        return out
 
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None):

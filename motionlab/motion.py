@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
@@ -60,57 +62,93 @@ def mirror_qpos(qpos: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class TrajectoryKinematics:
+    """World positions along a trajectory: every site (T, nsite, 3), the centre of mass (T, 3) and the
+    lowest point of either foot box (T,)."""
+
+    site_xpos: np.ndarray
+    com: np.ndarray
+    soles: np.ndarray
+
+    def lifted(self, dz: np.ndarray) -> "TrajectoryKinematics":
+        """The same after moving the whole body up by ``dz`` (T,) per frame."""
+        site = self.site_xpos.copy()
+        site[..., 2] += dz[:, None]
+        com = self.com.copy()
+        com[:, 2] += dz
+        return TrajectoryKinematics(site, com, self.soles + dz)
+
+
 class Kinematics:
-    """Forward kinematics of one humanoid over whole trajectories."""
+    """Forward kinematics of one humanoid over whole trajectories (one MuJoCo pass per frame)."""
+
+    _CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
 
     def __init__(self, hm: HumanoidModel):
         self.hm = hm
         self.data = mujoco.MjData(hm.model)
-        self._foot_geoms = [hm.model.geom(g).id for g in FOOT_GEOMS]
+        self._foot_geoms = np.array([hm.model.geom(g).id for g in FOOT_GEOMS])
+
+    def run(self, qpos: np.ndarray) -> TrajectoryKinematics:
+        """Sites, centre of mass and sole heights for every frame of ``qpos`` (T, nq)."""
+        m, d, feet = self.hm.model, self.data, self._foot_geoms
+        T = len(qpos)
+        site = np.empty((T, m.nsite, 3))
+        com = np.empty((T, 3))
+        foot_pos = np.empty((T, len(feet), 3))
+        foot_mat = np.empty((T, len(feet), 9))
+        for t in range(T):
+            d.qpos[:] = qpos[t]
+            mujoco.mj_kinematics(m, d)
+            mujoco.mj_comPos(m, d)
+            site[t] = d.site_xpos
+            com[t] = d.subtree_com[1]
+            foot_pos[t] = d.geom_xpos[feet]
+            foot_mat[t] = d.geom_xmat[feet]
+        corners = self._CORNERS[None] * m.geom_size[feet][:, None, :]  # (feet, 8, 3) in the geom frame
+        heights = foot_pos[..., 2:3] + np.einsum("fck,tfk->tfc", corners, foot_mat[..., 6:9])
+        return TrajectoryKinematics(site, com, heights.min(axis=(1, 2)))
 
     def sites(self, qpos: np.ndarray, site_ids: np.ndarray | None = None) -> np.ndarray:
         """(T, n_sites, 3) world site positions (all 33 keypoint sites by default)."""
         ids = self.hm.keypoint_site_ids if site_ids is None else site_ids
-        out = np.empty((len(qpos), len(ids), 3))
-        for t, q in enumerate(qpos):
-            self.data.qpos[:] = q
-            mujoco.mj_kinematics(self.hm.model, self.data)
-            out[t] = self.data.site_xpos[ids]
-        return out
+        return self.run(qpos).site_xpos[:, ids]
 
     def sole_heights(self, qpos: np.ndarray) -> np.ndarray:
         """(T,) lowest point of either foot box per frame."""
-        corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
-        m, d = self.hm.model, self.data
-        out = np.empty(len(qpos))
-        for t, q in enumerate(qpos):
-            d.qpos[:] = q
-            mujoco.mj_kinematics(m, d)
-            lows = [
-                (d.geom_xpos[g] + (corners * m.geom_size[g]) @ d.geom_xmat[g].reshape(3, 3).T)[:, 2].min()
-                for g in self._foot_geoms
-            ]
-            out[t] = min(lows)
-        return out
+        return self.run(qpos).soles
 
 
-def retarget_qpos(
-    qpos: np.ndarray, source: BodyParams, target: BodyParams, clearance: float = 0.002, stance_band: float = 0.05
-) -> np.ndarray:
-    """Move a joint-angle trajectory made for ``source`` onto ``target``: joint angles are kept, root
-    translation scales with leg length, and the root height is corrected so that feet are on, not
-    under or above, the ground: frames whose lowest sole point is within ``stance_band`` of the lowest
-    over the clip are stance frames and get their sole put ``clearance`` m above the floor; the
-    correction is interpolated linearly through flight phases."""
+def retarget_kinematics(
+    qpos: np.ndarray,
+    source: BodyParams,
+    target: BodyParams,
+    hm: HumanoidModel | None = None,
+    clearance: float = 0.002,
+    stance_band: float = 0.05,
+) -> tuple[np.ndarray, TrajectoryKinematics]:
+    """Move a joint-angle trajectory made for ``source`` onto ``target`` (``hm``: its built model):
+    joint angles are kept, root translation scales with leg length, and the root height is corrected so
+    that feet are on, not under or above, the ground: frames whose lowest sole point is within
+    ``stance_band`` of the lowest over the clip are stance frames and get their sole put ``clearance`` m
+    above the floor; the correction is interpolated linearly through flight phases. Returns the new
+    trajectory and its kinematics (one forward-kinematics pass)."""
     source, target = BodyParams.coerce(source), BodyParams.coerce(target)
+    hm = hm or build_model(target)
     out = qpos.copy()
     scale = target.leg_length / source.leg_length
     out[:, :2] = qpos[0, :2] + (qpos[:, :2] - qpos[0, :2]) * scale
     out[:, 2] *= scale
-    soles = Kinematics(build_model(target)).sole_heights(out)
-    stance = soles <= soles.min() + stance_band
+    kin = Kinematics(hm).run(out)
+    stance = kin.soles <= kin.soles.min() + stance_band
     frames = np.arange(len(out))
-    ground = np.interp(frames, frames[stance], soles[stance])
-    out[:, 2] -= ground - clearance
-    out[:, 2] += max(0.0, clearance - Kinematics(build_model(target)).sole_heights(out).min())  # never under
-    return out
+    dz = clearance - np.interp(frames, frames[stance], kin.soles[stance])
+    dz += max(0.0, clearance - (kin.soles + dz).min())  # never under
+    out[:, 2] += dz
+    return out, kin.lifted(dz)
+
+
+def retarget_qpos(qpos: np.ndarray, source: BodyParams, target: BodyParams, **kwargs) -> np.ndarray:
+    """:func:`retarget_kinematics` without the kinematics."""
+    return retarget_kinematics(qpos, source, target, **kwargs)[0]
