@@ -206,6 +206,20 @@ def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> No
     assert (policy.env_id, policy.obs_dim, policy.action_dim) == ("MotionLab/Track-v0", 203, 28)
     assert _run_episode(policy, policy.make_env()) > 0
 
+    # the same run trained for longer: only the budget may change on a resume
+    longer = total + 1024
+    extended = subprocess.run(
+        [sys.executable, str(TRAIN_SCRIPT), f"run_dir={run_dir}", f"total_timesteps={longer}", "seed=99"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert extended.returncode == 0, extended.stderr
+    assert "ignoring seed=99" in extended.stdout + extended.stderr
+    meta = read_meta(run_dir / "latest")
+    assert meta["config"]["total_timesteps"] == longer and meta["config"]["seed"] != 99
+    assert longer <= meta["num_timesteps"] < longer + 128
+
 
 def test_bad_config_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
     result = subprocess.run(

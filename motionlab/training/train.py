@@ -2,7 +2,8 @@
 
 A run directory collects ``latest/`` and ``best/`` checkpoints, ``export/`` (written at the end),
 TensorBoard logs in ``tb/`` and evaluation metrics in ``metrics.jsonl``. Starting with ``run_dir=`` an
-existing run directory resumes it from ``latest/`` with the config saved there.
+existing run directory resumes it from ``latest/`` with the config saved there; only ``total_timesteps``
+may be given again, to train the same run for longer.
 """
 
 from __future__ import annotations
@@ -134,7 +135,12 @@ def train(cfg: DictConfig) -> Path:
     resume_meta = read_meta(latest) if latest is not None else None
     if resume_meta is not None:
         config = dict(resume_meta["config"])
-        ignored = [o for o in _overrides() if not o.startswith("run_dir=")]
+        overrides = [o for o in _overrides() if not o.startswith("run_dir=")]
+        budget = [o for o in overrides if o.startswith("total_timesteps=")]
+        if budget:  # the one setting a resume may change: train the same run for longer
+            config["total_timesteps"] = int(float(budget[-1].split("=", 1)[1]))
+            log.info("training budget set to %d timesteps", config["total_timesteps"])
+        ignored = [o for o in overrides if o not in budget]
         if ignored:
             log.warning("ignoring %s: a resumed run keeps the config saved in latest/meta.json", " ".join(ignored))
         log.info(
