@@ -54,7 +54,8 @@ class IdealEnv(HumanoidEnv):
     ``impact`` = vertical ground reaction force per foot above 2.5 body weights, in body weights (-0.05).
 
     ## Episode
-    Starts from an athlete pose at a random phase with its velocity, at the origin or at
+    ``target_speed_range=(lo, hi)`` draws a new target speed per episode (the policy sees it), so one
+    policy serves every speed in the range. Starts from an athlete pose at a random phase with its velocity, at the origin or at
     ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything but
     feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence (``info["diverged"]``).
@@ -63,13 +64,18 @@ class IdealEnv(HumanoidEnv):
     def __init__(
         self,
         target_speed: float = 3.5,
+        target_speed_range: tuple[float, float] | None = None,
         style_reference: str | os.PathLike | Reference | None = None,
         action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
         **kwargs: Any,
     ):
-        if not 0.5 <= target_speed <= 10.0:
-            raise ValueError(f"target_speed={target_speed} m/s is outside the human range [0.5, 10] m/s")
+        for speed in (target_speed, *(target_speed_range or ())):
+            if not 0.5 <= speed <= 10.0:
+                raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
+        if target_speed_range is not None and not target_speed_range[0] <= target_speed_range[1]:
+            raise ValueError(f"target_speed_range={target_speed_range} must be (low, high)")
+        self.target_speed_range = None if target_speed_range is None else tuple(map(float, target_speed_range))
         ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or DEFAULT_REFERENCE)
         if ref.qpos is None:
             raise ValueError("the style reference needs a qpos trajectory")
@@ -79,14 +85,18 @@ class IdealEnv(HumanoidEnv):
         super().__init__(max_episode_seconds=max_episode_seconds, **kwargs)
         self.style_poses = ref.qpos[:, 7:].copy()
         self.stride_period = float(ref.source.get("stride_period_s", 0.8))
-        athlete_speed = float(ref.source.get("speed_mps", self.target_speed))
-        self.clock_rate = float(np.clip(self.target_speed / athlete_speed, 0.6, 1.6))
+        self.athlete_speed = float(ref.source.get("speed_mps", self.target_speed))
+        self._set_target_speed(self.target_speed)
         cycle_times = np.arange(_PRIOR_SAMPLES) * self.stride_period / _PRIOR_SAMPLES
         self._prior = resample_qpos(ref.qpos, ref.fps, cycle_times)[:, 7:]
         self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS,), dtype=np.float32)
         obs_dim = PROPRIO_DIM + 2 + 1 + BODY_DIM
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
         self._init_body = None
+
+    def _set_target_speed(self, speed: float) -> None:
+        self.target_speed = float(speed)
+        self.clock_rate = float(np.clip(self.target_speed / self.athlete_speed, 0.6, 1.6))
 
     def _prepare_initial_states(self) -> None:
         if self._init_body == self.body:
@@ -102,6 +112,8 @@ class IdealEnv(HumanoidEnv):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._maybe_new_body()
+        if self.target_speed_range is not None:
+            self._set_target_speed(self.np_random.uniform(*self.target_speed_range))
         self._prepare_initial_states()
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()

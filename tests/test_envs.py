@@ -136,6 +136,20 @@ def test_residual_force_option_is_penalised_and_reported():
     assert info["reward_terms"]["residual_force_cost"] > 0
 
 
+def test_ideal_draws_a_target_speed_per_episode_from_a_range():
+    env = gym.make("MotionLab/Ideal-v0", target_speed_range=(2.8, 4.4))
+    speeds = []
+    for seed in range(6):
+        obs, _ = env.reset(seed=seed)
+        speeds.append(obs[83])  # after the 81 proprioception dims and the gait clock's sin, cos
+        assert env.unwrapped.target_speed == pytest.approx(obs[83])
+    assert all(2.8 <= s <= 4.4 for s in speeds) and len(set(speeds)) == 6
+    fast, slow = max(speeds), min(speeds)
+    assert fast / slow > 1.1
+
+
 def test_ideal_rejects_inhuman_target_speed():
-    with pytest.raises(ValueError, match="target_speed"):
+    with pytest.raises(ValueError, match="target speed 25.0"):
         gym.make("MotionLab/Ideal-v0", target_speed=25.0)
+    with pytest.raises(ValueError, match="target speed 0.1"):
+        gym.make("MotionLab/Ideal-v0", target_speed_range=(0.1, 3.0))
