@@ -27,7 +27,6 @@ from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
-SPEED_RANGE = (2.0, 6.0)  # m/s the Ideal runner is asked to hold (running, not walking or sprinting)
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
 
@@ -98,7 +97,8 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
-    target_speed = float(np.clip(user_speed, *SPEED_RANGE))
+    speed_range = _trained_speed_range(ideal_policy)
+    target_speed = float(np.clip(user_speed, *speed_range))
     with stages("closest (tracking policy)"):
         track_env = gym.make(
             "MotionLab/Track-v0",
@@ -142,6 +142,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed,
             "ideal_target_speed_mps": target_speed,
+            "ideal_speed_range_mps": list(speed_range),
             "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
@@ -166,6 +167,16 @@ def _run_summary(run: Any) -> dict[str, Any]:
         "restart_times_s": [round(t, 3) for t in run.restart_times],
         "end": run.end_reason,
     }
+
+
+def _trained_speed_range(policy: Any) -> tuple[float, float]:
+    """The target speeds the ideal policy was trained for; the user's speed is clipped into them."""
+    kw = policy.env_kwargs or {}
+    if kw.get("target_speed_range"):
+        lo, hi = kw["target_speed_range"]
+        return float(lo), float(hi)
+    speed = float(kw.get("target_speed", 3.5))
+    return speed, speed
 
 
 def _policy_env_kwargs(policy: Any, keys: tuple[str, ...]) -> dict[str, Any]:
