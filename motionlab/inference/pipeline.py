@@ -75,7 +75,6 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
-    from motionlab.inference.rollout import run_policy
     from motionlab.training.checkpoint import load_policy
 
     console = console or Console(stderr=True)
@@ -100,26 +99,11 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     speed_range = _trained_speed_range(ideal_policy)
     target_speed = float(np.clip(user_speed, *speed_range))
     with stages("closest (tracking policy)"):
-        track_env = gym.make(
-            "MotionLab/Track-v0",
-            reference=lifted,
-            body=body,
-            reference_state_init=False,
-            max_episode_seconds=seconds,
-            **_policy_env_kwargs(track_policy, ("action_scale", "residual_force")),
+        closest = _simulate(
+            track_policy, "MotionLab/Track-v0", seconds, cfg.seed, reference=lifted, body=body, reference_state_init=False
         )
-        track_policy.check_compatible(track_env.observation_space, track_env.action_space)
-        closest = run_policy(track_env, track_policy, seconds, seed=cfg.seed, restart_on_fall=True)
     with stages("ideal (ideal policy)"):
-        ideal_env = gym.make(
-            "MotionLab/Ideal-v0",
-            body=body,
-            target_speed=target_speed,
-            max_episode_seconds=seconds,
-            **_policy_env_kwargs(ideal_policy, ("action_scale",)),
-        )
-        ideal_policy.check_compatible(ideal_env.observation_space, ideal_env.action_space)
-        ideal = run_policy(ideal_env, ideal_policy, seconds, seed=cfg.seed, restart_on_fall=True)
+        ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
     with stages("gait metrics"):
         closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
     with stages("render and encode"):
@@ -179,10 +163,20 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
-def _policy_env_kwargs(policy: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The env settings the policy was trained with that change the action/observation meaning."""
-    env_kwargs = policy.env_kwargs or {}
-    return {k: env_kwargs[k] for k in keys if k in env_kwargs}
+# env settings a policy was trained with that change what its actions mean
+_ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
+
+
+def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs: Any) -> Any:
+    """Run ``policy`` for ``seconds`` in ``env_id`` (restarting after falls), after checking that the
+    env's observation and action layout is the one the policy was trained on."""
+    from motionlab.inference.rollout import run_policy
+
+    trained = policy.env_kwargs or {}
+    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
+    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
+    policy.check_compatible(env.observation_space, env.action_space)
+    return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
