@@ -1,0 +1,71 @@
+"""Learning curves of training runs: training episode length (TensorBoard) and the evaluation metrics
+(``metrics.jsonl``) against samples. Writes a PNG and prints the last evaluation of each run.
+
+    python benchmarks/plot_training.py runs/track runs/ideal --out benchmarks/results/learning_curves.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+
+from motionlab.io_utils import atomic_write  # noqa: E402
+
+
+def episode_lengths(run_dir: Path) -> tuple[list[int], list[float]]:
+    steps, values = [], []
+    for events in sorted((run_dir / "tb").glob("*")):
+        acc = EventAccumulator(str(events))
+        acc.Reload()
+        if "rollout/ep_len_mean" in acc.Tags()["scalars"]:
+            for e in acc.Scalars("rollout/ep_len_mean"):
+                steps.append(e.step)
+                values.append(e.value)
+    return steps, values
+
+
+def evaluations(run_dir: Path) -> list[dict]:
+    path = run_dir / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "learning_curves.png")
+    args = parser.parse_args()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    for run in args.runs:
+        meta = json.loads((run / "latest" / "meta.json").read_text())
+        dt = 0.03  # MotionLab's envs step at 33.3 Hz
+        steps, lengths = episode_lengths(run)
+        axes[0].plot([s / 1e6 for s in steps], [v * dt for v in lengths], label=f"{run.name} (training, stochastic)")
+        rows = evaluations(run)
+        x = [r["timesteps"] / 1e6 for r in rows]
+        axes[1].plot(x, [r["episode_seconds"] for r in rows], "o-", label=f"{run.name} (evaluation)")
+        axes[2].plot(x, [r["normalized_return"] for r in rows], "o-", label=run.name)
+        if rows:
+            last = rows[-1]
+            print(f"{run.name}: {meta['num_timesteps']} samples; last evaluation at {last['timesteps']}: "
+                  + ", ".join(f"{k}={v:.3f}" for k, v in last.items() if k not in ("timesteps", "wall_s")))  # fmt: skip
+    axes[0].set(title="episode length before a fall (s)", xlabel="samples (M)")
+    axes[1].set(title="evaluation: seconds before a fall", xlabel="samples (M)")
+    axes[2].set(title="evaluation: normalised return (per step, max 1)", xlabel="samples (M)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_write(args.out) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    print(f"saved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
