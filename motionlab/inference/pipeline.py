@@ -193,8 +193,7 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
     from motionlab.video.pose import extract_keypoints
     from motionlab.video.reader import VideoReader
 
-    ref, summary = extract_keypoints(cfg.video, cfg.roi, max_seconds=cfg.seconds, progress=True)
-    ref.source["summary"] = summary
+    ref, _ = extract_keypoints(cfg.video, cfg.roi, max_seconds=cfg.seconds, progress=True)
     if ref.duration < MIN_INPUT_SECONDS:
         raise InferenceError(
             f"{cfg.video}: the video is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s of running is needed"

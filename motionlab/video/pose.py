@@ -19,6 +19,10 @@ single-image mode on a window around the track's last position (6 torso lengths 
 pose only if it is consistent with the track; otherwise the frame is a gap. A track not seen for
 ``track_timeout_s`` is dropped and the next detection starts a new one. To choose who is followed, give
 an ROI around that person.
+
+Left/right swaps. Seen from the side, MediaPipe sometimes labels the far leg as the near one for a few
+frames; :func:`motionlab.video.swaps.fix_left_right_swaps` relabels such frames before smoothing and the
+summary lists them (``left_right_swaps_fixed``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import Reference
 from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
+from motionlab.video.swaps import fix_left_right_swaps
 
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels
 
@@ -281,9 +286,12 @@ def extract_keypoints(
         raise NoPoseError(f"{video_path}: no person found in any of the {n} frames{where}; {advice}")
     if n < 2:
         raise VideoReadError(f"{video_path}: only {n} frame decoded; a reference needs at least 2")
+    size = np.asarray(image_size, dtype=np.float64)
+    perms, swaps = fix_left_right_swaps(kp[..., :2] * size, valid_a)
+    kp = np.take_along_axis(kp, perms[..., None], axis=1)
+    wk = np.take_along_axis(wk, perms[..., None], axis=1)
     if smoothing is not None:
         tic = time.perf_counter()
-        size = np.asarray(image_size, dtype=np.float64)
         kp[..., :2] = savgol(kp[..., :2] * size, times_a, valid_a, smoothing) / size
         wk = savgol(wk, times_a, valid_a, smoothing)
         timing["smooth"] = time.perf_counter() - tic
@@ -306,6 +314,7 @@ def extract_keypoints(
         "rotation_deg": video.info.rotation_deg,
         "roi": list(region) if roi is not None else None,
         "track_rejections": rejected,
+        "left_right_swaps_fixed": [list(s) for s in swaps],
         "redetections": redetected,
         "timing_s": timing,
     }
