@@ -89,7 +89,7 @@ def live_lines(rollout: Rollout, t: float, live: dict[str, np.ndarray]) -> list[
     ]
     falls = sum(rt <= t for rt in rollout.restart_times)
     if falls:
-        lines.append(f"fell {falls}x, restarted from the reference" if falls > 1 else f"fell at {rollout.restart_times[0]:.2f} s, restarted")
+        lines.append(f"fell {falls}x, restarted each time" if falls > 1 else f"fell at {rollout.restart_times[0]:.2f} s, restarted")
     elif rollout.fell and t >= rollout.fall_time:
         lines.append(f"fell at {rollout.fall_time:.2f} s")
     elif t > rollout.times[-1] + rollout.dt / 2:
