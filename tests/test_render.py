@@ -88,6 +88,17 @@ def test_humanoid_is_visible_centred_and_moves(ref: Reference) -> None:
     assert np.abs(frames[0].astype(int) - frames[1].astype(int)).mean() > 2
 
 
+def test_antialiasing_off_keeps_the_runner_and_hardens_its_edges(ref: Reference) -> None:
+    hm = build_model(ref.body)
+    images = {}
+    for aa in (True, False):
+        with HumanoidRenderer(hm, 320, 240, shadows=False, reflections=False, antialias=aa) as r:
+            images[aa] = r.render(ref.qpos[0]).astype(int)
+    diff = np.abs(images[True] - images[False]).sum(axis=2)
+    assert 0 < (diff > 30).mean() < 0.05  # only edge pixels change
+    assert np.abs(images[True].mean() - images[False].mean()) < 2
+
+
 def test_same_framing_shows_bodies_at_their_relative_size() -> None:
     tall, short = build_model(BodyParams(height=1.95, mass=85)), build_model(BodyParams(height=1.55, mass=55))
     heights = []

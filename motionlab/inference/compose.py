@@ -121,6 +121,7 @@ def compose_video(
     seconds: float | None = None,
     shadows: bool = True,
     reflections: bool = True,
+    antialias: bool = True,
 ) -> Path:
     """Write the result MP4 (atomically) and return its path.
 
@@ -142,7 +143,7 @@ def compose_video(
         r = rollouts[name]
         return r.qpos[int(np.argmin(np.abs(r.times - t)))]
 
-    opts = dict(framing_height=closest.body.height, shadows=shadows, reflections=reflections)  # one camera for both
+    opts = dict(framing_height=closest.body.height, shadows=shadows, reflections=reflections, antialias=antialias)
     with (
         HumanoidRenderer(hm_closest, pw, ph, **opts) as rc,
         HumanoidRenderer(hm_ideal, pw, ph, **opts) as ri,
