@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -12,7 +13,7 @@ from gymnasium import spaces
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.humanoid import NUM_JOINTS
 from motionlab.keypoints import BODY_LANDMARKS
-from motionlab.motion import Kinematics, qpos_velocities, resample_qpos, retarget_kinematics
+from motionlab.motion import Kinematics, qpos_velocities, quat_wxyz_to_rotation, resample_qpos, retarget_kinematics
 from motionlab.reference import Reference, ReferenceFormatError, load_reference
 
 from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
@@ -22,6 +23,7 @@ REF_FRAME_DIM = NUM_JOINTS + 3 + 6
 REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
 RESIDUAL_FORCE_DIM = 6
 _BODY_KP = list(BODY_LANDMARKS)
+_REF_OFFSETS = np.asarray(REF_OFFSETS)
 
 
 class TrackEnv(HumanoidEnv):
@@ -123,6 +125,7 @@ class TrackEnv(HumanoidEnv):
             kin = Kinematics(self.hm).run(qpos)
         self.ref_qpos = qpos
         self.ref_qvel = qpos_velocities(self.model, qpos, self.dt)
+        self.ref_root_mat = quat_wxyz_to_rotation(qpos[:, 3:7]).as_matrix()  # (T, 3, 3)
         self.ref_ee = kin.site_xpos[:, self._ee_ids] - qpos[:, None, :3]
         self._kp_ids = self.hm.keypoint_site_ids[_BODY_KP]
         ref_kp = kin.site_xpos[:, self._kp_ids]
@@ -187,18 +190,13 @@ class TrackEnv(HumanoidEnv):
     def _obs(self) -> np.ndarray:
         heading = self._heading()
         d = self.data
-        root_mat = d.xmat[1].reshape(3, 3)
-        parts = [self._proprioception(heading)]
         last = len(self.ref_qpos) - 1
-        for k in REF_OFFSETS:
-            ref = self.ref_qpos[min(self.t + k, last)]
-            rel_pos = heading @ (ref[:3] - d.qpos[:3])
-            ref_mat = np.empty(9)
-            mujoco.mju_quat2Mat(ref_mat, ref[3:7])
-            rel_rot = root_mat.T @ ref_mat.reshape(3, 3)
-            parts += [ref[7:] - d.qpos[7:], rel_pos, rel_rot[:, :2].ravel()]
-        parts += [[self.t / max(last, 1)], self._body_vec]
-        return np.concatenate(parts)
+        idx = np.minimum(self.t + _REF_OFFSETS, last)
+        ref = self.ref_qpos[idx]  # (3, nq)
+        rel_pos = (ref[:, :3] - d.qpos[:3]) @ heading.T
+        rel_rot = d.xmat[1].reshape(3, 3).T @ self.ref_root_mat[idx]  # (3, 3, 3): reference in the pelvis frame
+        future = np.concatenate([ref[:, 7:] - d.qpos[7:], rel_pos, rel_rot[:, :, :2].reshape(len(idx), 6)], axis=1)
+        return np.concatenate([self._proprioception(heading), future.ravel(), [self.t / max(last, 1)], self._body_vec])
 
     def _reward_terms(self) -> tuple[dict[str, float], float, float]:
         d, t = self.data, self.t
@@ -215,14 +213,15 @@ class TrackEnv(HumanoidEnv):
         com_vel_err = d.subtree_linvel[1] - self.ref_com_vel[t]
         kp = d.site_xpos[self._kp_ids]
         kp_err = (kp - kp.sum(axis=0) / len(kp)) - self.ref_kp_centred[t]
-        mpjpe = float(np.sqrt((kp_err * kp_err).sum(axis=1)).mean())
-        root_err = float(np.sqrt(root_pos_err @ root_pos_err))
+        mpjpe = float(np.sqrt((kp_err * kp_err).sum(axis=1)).sum()) / len(kp)
+        root_err = math.sqrt(root_pos_err @ root_pos_err)
+        ee_sq = ee_err.ravel()
         terms = {
-            "pose": float(np.exp(-2.0 * pose_err)),
-            "velocity": float(np.exp(-0.1 * (vel_err @ vel_err))),
-            "end_effector": float(np.exp(-40.0 * np.sum(ee_err * ee_err))),
-            "root": float(np.exp(-10.0 * root_err**2 - 0.1 * (root_vel_err @ root_vel_err))),
-            "com": float(np.exp(-1.0 * (com_vel_err @ com_vel_err))),
+            "pose": math.exp(-2.0 * pose_err),
+            "velocity": math.exp(-0.1 * (vel_err @ vel_err)),
+            "end_effector": math.exp(-40.0 * (ee_sq @ ee_sq)),
+            "root": math.exp(-10.0 * root_err**2 - 0.1 * (root_vel_err @ root_vel_err)),
+            "com": math.exp(-1.0 * (com_vel_err @ com_vel_err)),
         }
         return terms, mpjpe, root_err
 
