@@ -102,7 +102,7 @@ class IdealEnv(HumanoidEnv):
         if self._init_body == self.body:
             return
         ref = self.style_reference
-        qpos = ref.qpos if ref.body is None or ref.body.resolved() == self.body else retarget_qpos(ref.qpos, ref.body, self.body)
+        qpos = ref.qpos if ref.body is None or ref.body.resolved() == self.body else retarget_qpos(ref.qpos, ref.body, self.body, hm=self.hm)
         times = np.arange(0.0, self.stride_period + 2 * self.dt, self.dt)  # one cycle
         self._init_qpos = resample_qpos(qpos, ref.fps, times)
         self._init_qvel = qpos_velocities(self.model, self._init_qpos, self.dt)
