@@ -49,6 +49,7 @@ def test_main_job_on_the_embedded_sample_writes_video_and_report(tmp_path):
         assert {"speed", "cadence", "stride_length", "contact_time", "duty_factor", "cost_of_transport"} <= set(report[run])
         assert all("range" in m for m in report[run].values())
     assert report["extra"]["lift"]["mean_reprojection_px"] < 5
+    assert report["tracking_error_series"]["restarts_s"] == report["extra"]["closest"]["restart_times_s"]
     assert set(report["extra"]["stage_seconds"]) >= {"keypoints", "lift to 3D", "render and encode"}
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, out.with_suffix(".json").name, out.with_suffix(".png").name])

@@ -137,7 +137,8 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
         json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking
+            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking,
+            restarts=closest.restart_times,
         )
     console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
     return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}

@@ -7,6 +7,8 @@ written atomically. Matplotlib's object API is used (no pyplot state), with the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import os
 from pathlib import Path
 from typing import Any
@@ -44,11 +46,13 @@ def write_report(
     ideal_metrics: dict[str, dict[str, Any]],
     extra: dict[str, Any] | None = None,
     tracking_error: tuple[np.ndarray, np.ndarray] | None = None,
+    restarts: Sequence[float] = (),
 ) -> tuple[Path, Path]:
     """Write the JSON report and the PNG summary; returns both paths.
 
     ``*_metrics`` come from :func:`motionlab.inference.metrics.gait_metrics`; ``extra`` (JSON-able: body,
-    fall, inputs ...) is stored as is; ``tracking_error`` is ``(times s, MPJPE m)`` of the Closest run."""
+    fall, inputs ...) is stored as is; ``tracking_error`` is ``(times s, MPJPE m)`` of the Closest run and
+    ``restarts`` the times (s) it was restarted after a fall, marked on that plot."""
     if set(closest_metrics) != set(ideal_metrics):
         raise ValueError(f"the two runs have different metrics: {sorted(closest_metrics)} vs {sorted(ideal_metrics)}")
     te = None
@@ -56,7 +60,11 @@ def write_report(
         times, mpjpe = (np.asarray(a, dtype=float) for a in tracking_error)
         if times.shape != mpjpe.shape or times.ndim != 1:
             raise ValueError(f"tracking_error needs (times, mpjpe) of one length, got {times.shape} and {mpjpe.shape}")
-        te = {"times_s": times.round(4).tolist(), "mpjpe_mm": (mpjpe * 1000).round(2).tolist()}
+        te = {
+            "times_s": times.round(4).tolist(),
+            "mpjpe_mm": (mpjpe * 1000).round(2).tolist(),
+            "restarts_s": [round(float(t), 4) for t in restarts],
+        }
     report = {
         "schema": REPORT_SCHEMA,
         "closest": closest_metrics,
@@ -83,6 +91,10 @@ def summary_figure(runs: dict[str, dict[str, dict[str, Any]]], tracking_error: d
     if extra_row:
         ax = fig.add_subplot(grid[rows, :])
         ax.plot(tracking_error["times_s"], tracking_error["mpjpe_mm"], color=COLOURS["closest"])
+        for i, t in enumerate(tracking_error.get("restarts_s", [])):
+            ax.axvline(t, color="tab:red", alpha=0.4, lw=1, label="fall, restarted from the reference" if i == 0 else None)
+        if tracking_error.get("restarts_s"):
+            ax.legend(loc="upper right", fontsize=8)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("MPJPE (mm)")
         ax.set_title("Closest run: tracking error over time", fontsize=10)
