@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE
-from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
 
@@ -179,14 +179,5 @@ class IdealEnv(HumanoidEnv):
 
     def _impact_excess(self, weight: float) -> float:
         """Vertical ground reaction above the threshold, per foot, in body weights."""
-        m, d = self.model, self.data
-        force = np.zeros(6)
-        per_foot = dict.fromkeys(self._foot_ids, 0.0)
-        for i in range(d.ncon):
-            c = d.contact[i]
-            g = c.geom1 if c.geom1 in per_foot else c.geom2 if c.geom2 in per_foot else None
-            if g is None:
-                continue
-            mujoco.mj_contactForce(m, d, i, force)
-            per_foot[g] += abs(force[0] * c.frame[2])  # normal force's vertical component
-        return float(sum(max(f / weight - IMPACT_THRESHOLD_BW, 0.0) for f in per_foot.values()))
+        forces = vertical_foot_forces(self.model, self.data, self._foot_ids)
+        return float(np.clip(forces / weight - IMPACT_THRESHOLD_BW, 0.0, None).sum())

@@ -231,3 +231,19 @@ def standing_qpos(hm: HumanoidModel) -> np.ndarray:
     qpos[2] = hm.body.leg_length + 0.005
     qpos[3] = 1.0
     return qpos
+
+
+def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData, foot_ids: list[int]) -> np.ndarray:
+    """Vertical ground reaction force (N) on each geom of ``foot_ids`` from its floor contacts."""
+    floor = model.geom("floor").id
+    out = np.zeros(len(foot_ids))
+    force = np.zeros(6)
+    for i in range(data.ncon):
+        c = data.contact[i]
+        if floor not in (c.geom1, c.geom2):
+            continue
+        other = c.geom2 if c.geom1 == floor else c.geom1
+        if other in foot_ids:
+            mujoco.mj_contactForce(model, data, i, force)
+            out[foot_ids.index(other)] += abs(force[0] * c.frame[2])  # normal force, vertical part
+    return out

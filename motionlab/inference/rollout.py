@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import gymnasium as gym
-import mujoco
 import numpy as np
 
 from motionlab.body import BodyParams
-from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 
 CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
 
@@ -65,22 +64,6 @@ class Rollout:
     @property
     def duration(self) -> float:
         return float(self.times[-1] - self.times[0]) if len(self.times) else 0.0
-
-
-def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData, foot_ids: list[int]) -> np.ndarray:
-    """Vertical ground reaction force (N) on each geom of ``foot_ids`` from its floor contacts."""
-    floor = model.geom("floor").id
-    out = np.zeros(len(foot_ids))
-    force = np.zeros(6)
-    for i in range(data.ncon):
-        c = data.contact[i]
-        if floor not in (c.geom1, c.geom2):
-            continue
-        other = c.geom2 if c.geom1 == floor else c.geom1
-        if other in foot_ids:
-            mujoco.mj_contactForce(model, data, i, force)
-            out[foot_ids.index(other)] += abs(force[0] * c.frame[2])  # normal force, vertical part
-    return out
 
 
 def run_policy(
