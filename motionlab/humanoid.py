@@ -68,9 +68,6 @@ class HumanoidModel:
     def end_effector_site_ids(self) -> np.ndarray:
         return np.array([self.model.site(n).id for n in END_EFFECTORS])
 
-    @functools.cached_property
-    def standing_pelvis_height(self) -> float:
-        return self.body.leg_length
 
 
 def _template_xml() -> str:
@@ -218,11 +215,8 @@ def build_model(body: BodyParams | dict | None = None) -> HumanoidModel:
     """Compile the humanoid for ``body`` (default adult if None). Models are cached per body;
     each call returns a fresh copy of the ``MjModel`` so callers may modify it."""
     b = BodyParams.coerce(body).resolved()
-    return HumanoidModel(model=_copy_model(_build_cached(b)), body=b)
+    return HumanoidModel(model=copy.copy(_build_cached(b)), body=b)  # MjModel's copy is a full mj_copyModel
 
-
-def _copy_model(model: mujoco.MjModel) -> mujoco.MjModel:
-    return copy.copy(model)  # MjModel's copy is a full mj_copyModel
 
 
 def standing_qpos(hm: HumanoidModel) -> np.ndarray:
