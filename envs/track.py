@@ -35,7 +35,8 @@ class TrackEnv(HumanoidEnv):
     ``action_scale * a`` (rad), clipped to the joint range; a zero action replays the reference through
     the PD servos alone. The 6 optional extra dims are a residual force and torque on the pelvis
     (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x height (Nm),
-    penalised in the reward.
+    penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's magnitude in body
+    weights (0 without residual force control), so every use of this non-physical help is visible.
 
     ## Observation space
     ``Box(-inf, inf, (203,))``, float64:
@@ -164,13 +165,14 @@ class TrackEnv(HumanoidEnv):
         action = np.asarray(action, dtype=np.float64)
         self.t = min(self.t + 1, len(self.ref_qpos) - 1)
         target = self.ref_qpos[self.t, 7:] + self.action_scale * action[:NUM_JOINTS]
-        rf_cost = 0.0
+        rf_cost = rf_bw = 0.0
         if self.residual_force:
             rf = np.clip(action[NUM_JOINTS:], -1.0, 1.0)
             weight = self._total_mass * 9.81
             self.data.xfrc_applied[1, :3] = rf[:3] * self.residual_force_scale * weight
             self.data.xfrc_applied[1, 3:] = rf[3:] * self.residual_force_scale * weight * self.body.height
             rf_cost = self.residual_force_penalty * float(rf @ rf)
+            rf_bw = self.residual_force_scale * math.sqrt(float(rf[:3] @ rf[:3]))
         diverged = self._simulate(target)
         self.steps += 1
         if diverged:
@@ -183,7 +185,9 @@ class TrackEnv(HumanoidEnv):
         terminated = self.early_termination and (fell or drifted)
         truncated = self.t >= len(self.ref_qpos) - 1 or self.steps >= self.max_episode_steps
         terms["residual_force_cost"] = rf_cost
-        info = self._info({"reward_terms": terms, "mpjpe": mpjpe, "fall": fell, "drift": drifted})
+        info = self._info(
+            {"reward_terms": terms, "mpjpe": mpjpe, "residual_force_bw": rf_bw, "fall": fell, "drift": drifted}
+        )
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
 
     # ------------------------------------------------------------------ observation and reward

@@ -129,11 +129,21 @@ def test_track_needs_a_qpos_reference():
 def test_residual_force_option_is_penalised_and_reported():
     env = gym.make("MotionLab/Track-v0", residual_force=True, reference_state_init=False)
     assert env.action_space.shape == (34,)
-    env.reset(seed=0)
-    action = np.zeros(34, np.float32)
-    action[28:] = 1.0
-    _, _, _, _, info = env.step(action)
-    assert info["reward_terms"]["residual_force_cost"] > 0
+    scale = env.unwrapped.residual_force_scale
+    forward_speed = {}
+    for push in (0.0, 1.0):
+        env.reset(seed=0)
+        action = np.zeros(34, np.float32)
+        action[28] = push  # +x force on the pelvis
+        _, _, _, _, info = env.step(action)
+        forward_speed[push] = env.unwrapped.data.qvel[0]
+        assert info["residual_force_bw"] == pytest.approx(scale * push)
+        assert (info["reward_terms"]["residual_force_cost"] > 0) == (push > 0)
+    # scale x body weight for 0.03 s accelerates the whole body by about scale * g * 0.03 m/s
+    assert forward_speed[1.0] - forward_speed[0.0] > 0.5 * scale * 9.81 * env.unwrapped.dt
+    plain = gym.make("MotionLab/Track-v0")
+    plain.reset(seed=0)
+    assert plain.step(np.zeros(28, np.float32))[4]["residual_force_bw"] == 0.0
 
 
 def test_ideal_draws_a_target_speed_per_episode_from_a_range():

@@ -48,7 +48,7 @@ def synthetic_run(
     force[:, 1] = -200.0  # negative work (braking) does not count
     return Rollout(
         times=times, qpos=qpos, qvel=qvel, actuator_force=force, foot_contact=contact, foot_grf=grf,
-        reward_terms={}, mpjpe=np.full(n, 0.03), fell=False, fall_time=None, restart_times=[], diverged=None,
+        reward_terms={}, mpjpe=np.full(n, 0.03), residual_force_bw=np.full(n, 0.02), fell=False, fall_time=None, restart_times=[], diverged=None,
         body=BodyParams(mass=mass), dt=dt, end_reason="time limit",
     )  # fmt: skip
 
@@ -67,6 +67,7 @@ def test_metrics_of_a_known_gait() -> None:
     assert m["cost_of_transport"]["value"] == pytest.approx(1.5 * n / (n - 1))
     assert m["peak_vgrf"]["value"] == pytest.approx(2.5, rel=0.01)
     assert m["tracking_error"]["value"] == pytest.approx(30.0)
+    assert m["residual_force"]["value"] == pytest.approx(2.0)  # % of body weight
     assert all(v["ok"] is True and v["reason"] is None for v in m.values())
     assert m["cadence"]["unit"] == "steps/min" and m["cadence"]["range"] == [150.0, 190.0]
 

@@ -79,14 +79,17 @@ def compose_frame(
 
 
 def live_lines(rollout: Rollout, t: float, live: dict[str, np.ndarray]) -> list[str]:
-    """The live numbers of ``rollout`` at time ``t`` (s): speed, cadence, time; a fall once it happened,
-    and why the run ended once it has."""
+    """The live numbers of ``rollout`` at time ``t`` (s): speed, cadence, time, the residual root force
+    when the policy uses one; a fall once it happened, and why the run ended once it has."""
     i = int(np.argmin(np.abs(rollout.times - t)))
     cadence = live["cadence"][i]
     lines = [
         f"speed {live['speed'][i]:4.2f} m/s   cadence " + ("--" if np.isnan(cadence) else f"{cadence:3.0f}") + " spm",
         f"t = {t:5.2f} s",
     ]
+    rf = rollout.residual_force_bw
+    if rf is not None and rf.any():  # residual force control: say how much non-physical help it gets
+        lines.append(f"residual force {100 * rf[i]:3.0f}% BW")
     falls = sum(rt <= t for rt in rollout.restart_times)
     if falls:
         lines.append(f"fell {falls}x, restarted each time" if falls > 1 else f"fell at {rollout.restart_times[0]:.2f} s, restarted")

@@ -54,6 +54,9 @@ METRICS: dict[str, MetricSpec] = {
     "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0)),
     # Not a human range: the error band physics-based motion tracking reaches (e.g. Luo et al. 2021, UHC).
     "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0)),
+    # Not a human range: the non-physical residual root force of residual force control (Yuan & Kitani
+    # 2020), 0 for fully physical motion; a few per cent of body weight is a small correction.
+    "residual_force": MetricSpec("Residual root force", "% BW", (0.0, 5.0)),
 }
 
 
@@ -109,6 +112,7 @@ def _longest_clean_segment(r: Rollout) -> Rollout:
         r,
         **{k: getattr(r, k)[keep] for k in per_step},
         mpjpe=r.mpjpe[keep] if r.mpjpe is not None else None,
+        residual_force_bw=r.residual_force_bw[keep] if r.residual_force_bw is not None else None,
         reward_terms={k: v[keep] for k, v in r.reward_terms.items()},
         restart_times=[],
         fall_time=None,
@@ -179,6 +183,10 @@ def gait_metrics(rollout: Rollout) -> dict[str, dict[str, Any]]:
         out["tracking_error"] = (float(np.mean(r.mpjpe)) * 1000.0, None)
     else:
         out["tracking_error"] = (None, "no reference to track (an Ideal-v0 run)")
+    if r.residual_force_bw is not None and len(r.residual_force_bw):
+        out["residual_force"] = (float(np.mean(r.residual_force_bw)) * 100.0, None)
+    else:
+        out["residual_force"] = (0.0, None)  # Ideal-v0 applies no external force: fully physical
     return {name: _metric(name, *out[name]) for name in METRICS}
 
 

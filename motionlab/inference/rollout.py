@@ -38,8 +38,9 @@ class Rollout:
     """One simulated run, sampled after every control step (T samples, ``dt`` apart).
 
     ``times`` is simulation time since reset (s); ``foot_contact`` and ``foot_grf`` are (left, right);
-    ``foot_grf`` is the vertical ground reaction force per foot (N); ``mpjpe`` (m) exists for
-    ``Track-v0`` only. ``end_reason`` says why the run stopped."""
+    ``foot_grf`` is the vertical ground reaction force per foot (N); ``mpjpe`` (m) and
+    ``residual_force_bw`` (the non-physical residual root force, in body weights; zeros without residual
+    force control) exist for ``Track-v0`` only. ``end_reason`` says why the run stopped."""
 
     times: np.ndarray
     qpos: np.ndarray
@@ -49,6 +50,7 @@ class Rollout:
     foot_grf: np.ndarray
     reward_terms: dict[str, np.ndarray]
     mpjpe: np.ndarray | None
+    residual_force_bw: np.ndarray | None
     fell: bool
     fall_time: float | None
     restart_times: list[float]
@@ -83,7 +85,7 @@ def run_policy(
     model, data = base.model, base.data
     foot_ids = [model.geom(g).id for g in FOOT_GEOMS]
     weight = base.body.mass * 9.81
-    rows: dict[str, list] = {k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe")}
+    rows: dict[str, list] = {k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe", "rf")}
     terms: dict[str, list[float]] = {}
     fall_time, diverged, end_reason = None, None, "time limit"
     restarts: list[float] = []
@@ -103,6 +105,7 @@ def run_policy(
         rows["foot_grf"].append(vertical_foot_forces(model, data, foot_ids))
         if "mpjpe" in info:
             rows["mpjpe"].append(info["mpjpe"])
+            rows["rf"].append(info["residual_force_bw"])
         for name, value in info.get("reward_terms", {}).items():
             terms.setdefault(name, []).append(value)
         if info.get("fall") and fall_time is None:
@@ -128,6 +131,7 @@ def run_policy(
         foot_grf=grf,
         reward_terms={k: np.array(v) for k, v in terms.items()},
         mpjpe=np.array(rows["mpjpe"]) if rows["mpjpe"] else None,
+        residual_force_bw=np.array(rows["rf"]) if rows["rf"] else None,
         fell=fall_time is not None or bool(restarts),
         fall_time=fall_time if fall_time is not None else (restarts[0] if restarts else None),
         restart_times=restarts,

@@ -20,7 +20,9 @@ def evaluate(
       simulation;
     * ``normalized_return``: mean reward per step (rewards are at most 1, so this is at most 1);
     * ``return``: summed reward per episode (the score used to keep the best checkpoint);
-    * Track-v0: ``mpjpe_m``, mean per-joint position error against the reference (from ``info["mpjpe"]``);
+    * Track-v0: ``mpjpe_m``, mean per-joint position error against the reference (from ``info["mpjpe"]``),
+      and ``residual_force_bw``, the mean residual root force in body weights (0 without residual force
+      control);
     * Ideal-v0: ``speed_mps`` (mean forward pelvis speed) and ``distance_m`` (pelvis travel along x).
     """
     if episodes < 1:
@@ -32,6 +34,7 @@ def evaluate(
         x0 = float(env.unwrapped.data.qpos[0])
         rewards: list[float] = []
         mpjpe: list[float] = []
+        residual_force: list[float] = []
         speed: list[float] = []
         failed = False
         done = False
@@ -40,6 +43,7 @@ def evaluate(
             rewards.append(float(reward))
             if "mpjpe" in info:
                 mpjpe.append(info["mpjpe"])
+                residual_force.append(info["residual_force_bw"])
             if "speed" in info:
                 speed.append(info["speed"])
             failed = failed or bool(terminated or info.get("fall") or "diverged" in info)
@@ -52,6 +56,7 @@ def evaluate(
         }
         if mpjpe:
             row["mpjpe_m"] = float(np.mean(mpjpe))
+            row["residual_force_bw"] = float(np.mean(residual_force))
         if speed:
             row["speed_mps"] = float(np.mean(speed))
             row["distance_m"] = float(env.unwrapped.data.qpos[0]) - x0
