@@ -65,6 +65,8 @@ class HumanoidEnv(gym.Env):
         self._body_info = self.body.to_dict()
         self._ee_ids = self.hm.end_effector_site_ids
         self._ctrl_lo, self._ctrl_hi = self.model.actuator_ctrlrange.T.copy()
+        # kv / kp of each position servo (s): how far ahead of a moving target its set-point must lead
+        self._servo_lead = -self.model.actuator_biasprm[:, 2] / self.model.actuator_gainprm[:, 0]
         allowed = {self.model.geom(g).id for g in GROUND_CONTACT_GEOMS}
         self._fall_geom = np.array([i not in allowed for i in range(self.model.ngeom)])
         self._floor_id = self.model.geom("floor").id
@@ -92,6 +94,15 @@ class HumanoidEnv(gym.Env):
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)
         self._warning_counts = [int(self.data.warning[w].number) for w in _INSTABILITY_WARNINGS]
+
+    def _servo_target(self, angles: np.ndarray, velocities: np.ndarray) -> np.ndarray:
+        """Position-servo set-points that track joint ``angles`` moving at ``velocities`` (rad/s).
+
+        MuJoCo's position actuator applies ``kp (ctrl - q) - kv qdot``: with ``ctrl = angles`` its damping
+        brakes every moving joint towards rest (at 10 rad/s, more torque than a knee has). Leading the
+        set-point by ``kv / kp * velocities`` turns it into the PD law ``kp (q* - q) + kv (qdot* - qdot)``
+        that motion tracking needs (DeepMimic's PD servos track target velocities the same way)."""
+        return angles + self._servo_lead * velocities
 
     def _simulate(self, ctrl: np.ndarray) -> str | None:
         """Run ``frame_skip`` physics steps; returns a divergence reason or None."""

@@ -31,9 +31,9 @@ class TrackEnv(HumanoidEnv):
 
     ## Action space
     ``Box(-1, 1, (28,))`` (``(34,)`` with ``residual_force=True``). Each of the 28 hinge actuators is a
-    PD servo whose target is the reference joint angle of the next control step plus
-    ``action_scale * a`` (rad), clipped to the joint range; a zero action replays the reference through
-    the PD servos alone. The 6 optional extra dims are a residual force and torque on the pelvis
+    PD servo tracking the reference joint angle and velocity of the next control step, its set-point
+    offset by ``action_scale * a`` (rad) and clipped to the joint range; a zero action replays the
+    reference through the PD servos alone. The 6 optional extra dims are a residual force and torque on the pelvis
     (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x height (Nm),
     penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's magnitude in body
     weights (0 without residual force control), so every use of this non-physical help is visible.
@@ -164,7 +164,8 @@ class TrackEnv(HumanoidEnv):
     def step(self, action: np.ndarray):
         action = np.asarray(action, dtype=np.float64)
         self.t = min(self.t + 1, len(self.ref_qpos) - 1)
-        target = self.ref_qpos[self.t, 7:] + self.action_scale * action[:NUM_JOINTS]
+        t = self.t
+        target = self._servo_target(self.ref_qpos[t, 7:], self.ref_qvel[t, 6:]) + self.action_scale * action[:NUM_JOINTS]
         rf_cost = rf_bw = 0.0
         if self.residual_force:
             rf = np.clip(action[NUM_JOINTS:], -1.0, 1.0)
