@@ -83,8 +83,8 @@ class TrackEnv(HumanoidEnv):
         reference_state_init: bool = True,
         max_root_error: float = 1.0,
         residual_force: bool = False,
-        residual_force_scale: float = 0.1,
-        residual_force_penalty: float = 0.05,
+        residual_force_scale: float = 0.3,
+        residual_force_penalty: float = 0.02,
         **kwargs: Any,
     ):
         self.reference = self._checked(reference)

@@ -203,7 +203,7 @@ def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> No
     assert row["timesteps"] == meta["num_timesteps"] and row["mpjpe_m"] > 0.0
 
     policy = load_policy(run_dir / "export")
-    assert (policy.env_id, policy.obs_dim, policy.action_dim) == ("MotionLab/Track-v0", 203, 28)
+    assert (policy.env_id, policy.obs_dim, policy.action_dim) == ("MotionLab/Track-v0", 203, 28 + 6)  # + residual force
     assert _run_episode(policy, policy.make_env()) > 0
 
     # the same run trained for longer: only the budget may change on a resume
