@@ -17,6 +17,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch as th
 from hydra import compose, initialize_config_module
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -115,6 +116,24 @@ def test_export_matches_the_sb3_model_and_runs_an_episode(ideal_run: Path) -> No
         obs, *_ = env.step(expected)
     assert _run_episode(exported, env) > 0
     assert _run_episode(load_policy(ideal_run / "latest"), env) > 0  # a full checkpoint loads the same way
+
+
+def test_a_new_run_can_start_from_another_runs_policy(ideal_run: Path, tmp_path: Path) -> None:
+    """``init_from``: a fine-tuning stage starts from the source's weights and observation statistics,
+    with its own settings and sample count (learning rate 0 here, so the weights must not move)."""
+    source = ideal_run / "export"
+    run_dir = tmp_path / "finetune"
+    overrides = [*TINY, "task=ideal", "policy=gaussian", "total_timesteps=128", "ppo.learning_rate=0"]
+    train(_compose([*overrides, f"init_from={source}", f"run_dir={run_dir}"]))
+    meta = read_meta(run_dir / "latest")
+    assert meta["num_timesteps"] == 128 and meta["config"]["init_from"] == str(source.resolve())
+    before, after = (th.load(d / "policy.pt") for d in (source, run_dir / "latest"))
+    assert all(th.equal(before[k], after[k]) for k in before)
+    old, new = (np.load(d / "obs_norm.npz") for d in (source, run_dir / "latest"))
+    drift = np.abs(new["mean"] - old["mean"]) / np.sqrt(old["var"] + 1e-8)
+    assert drift.max() < 1.0  # 128 new samples barely move statistics gathered over 1024
+    with pytest.raises(CheckpointError, match="Ideal-v0"):  # a Track run cannot start from an Ideal policy
+        train(_compose([*TINY, "total_timesteps=128", f"init_from={source}", f"run_dir={tmp_path / 'bad'}"]))
 
 
 def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:

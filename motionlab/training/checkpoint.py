@@ -339,6 +339,23 @@ def export_policy(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathLike)
     return out
 
 
+def warm_start(model: PPO, directory: str | os.PathLike) -> None:
+    """Start a new run from another run's trained policy: copy the policy weights and observation
+    normalisation of a checkpoint or export into ``model`` (a fresh learner on a ``VecNormalize``). The
+    optimiser, sample counter, PPO and env settings stay the new run's own: a fine-tuning stage, e.g. a
+    lower learning rate or a stronger residual-force penalty."""
+    source = load_policy(directory)  # checks the files and that the weights fit their own policy config
+    source.check_compatible(model.observation_space, model.action_space)
+    try:
+        model.policy.load_state_dict(_read_state_dict(Path(directory) / "policy.pt"))
+    except RuntimeError as exc:
+        raise CheckpointError(f"{directory}: its policy does not fit this run's policy config: {exc}") from exc
+    vecnorm = model.get_vec_normalize_env()
+    vecnorm.obs_rms.mean = source._mean.copy()
+    vecnorm.obs_rms.var = (source._std**2 - vecnorm.epsilon).clip(0.0)
+    vecnorm.obs_rms.count = float(source.meta["num_timesteps"])  # as settled as the source's statistics
+
+
 def restore_training(directory: str | os.PathLike, venv: VecEnv, device: str) -> PPO:
     """The PPO model (optimizer, ``num_timesteps``) of a checkpoint on ``venv`` wrapped in its saved
     ``VecNormalize``, with the learner's random generator states restored."""

@@ -37,6 +37,7 @@ from .checkpoint import (
     policy_spec,
     read_meta,
     restore_training,
+    warm_start,
 )
 from .envs import EnvSpec, env_spec, make_env, make_training_env
 
@@ -148,8 +149,9 @@ def train(cfg: DictConfig) -> Path:
         )
     else:
         config = OmegaConf.to_container(cfg, resolve=True)
-        if config["dataset"] is not None:  # saved absolute: a resume may start from another directory
-            config["dataset"] = str(Path(config["dataset"]).expanduser().resolve())
+        for key in ("dataset", "init_from"):  # saved absolute: a resume may start from another directory
+            if config[key] is not None:
+                config[key] = str(Path(config[key]).expanduser().resolve())
     config["run_dir"] = str(run_dir)
     _validate(config)
     th.set_num_threads(int(config["torch_threads"]))
@@ -164,6 +166,9 @@ def train(cfg: DictConfig) -> Path:
             model.tensorboard_log = str(run_dir / "tb")
         else:
             model = _new_model(config, venv, run_dir)
+            if config["init_from"] is not None:
+                warm_start(model, config["init_from"])
+                log.info("initialised the policy and observation normalisation from %s", config["init_from"])
         info = _run_info(config, spec, venv)
         checkpointer = Checkpointer.resumed(run_dir, info, resume_meta) if resume_meta else Checkpointer(run_dir, info)
         metrics_path = run_dir / "metrics.jsonl"
