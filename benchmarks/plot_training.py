@@ -36,6 +36,15 @@ def evaluations(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def start_samples(meta: dict) -> int:
+    """Samples behind a run's starting policy: those of its ``init_from`` source (0 for a fresh run), so a
+    fine-tuning stage is drawn where its source left off."""
+    source = meta["config"].get("init_from")
+    if not source:
+        return 0
+    return int(json.loads((Path(source) / "meta.json").read_text())["num_timesteps"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+")
@@ -45,10 +54,12 @@ def main() -> None:
     for run in args.runs:
         meta = json.loads((run / "latest" / "meta.json").read_text())
         dt = 0.03  # MotionLab's envs step at 33.3 Hz
+        offset = start_samples(meta)
         steps, lengths = episode_lengths(run)
-        axes[0].plot([s / 1e6 for s in steps], [v * dt for v in lengths], label=f"{run.name} (training, stochastic)")
+        x = [(offset + s) / 1e6 for s in steps]
+        axes[0].plot(x, [v * dt for v in lengths], label=f"{run.name} (training, stochastic)")
         rows = evaluations(run)
-        x = [r["timesteps"] / 1e6 for r in rows]
+        x = [(offset + r["timesteps"]) / 1e6 for r in rows]
         axes[1].plot(x, [r["episode_seconds"] for r in rows], "o-", label=f"{run.name} (evaluation)")
         axes[2].plot(x, [r["normalized_return"] for r in rows], "o-", label=run.name)
         if rows:
