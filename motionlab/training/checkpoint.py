@@ -250,8 +250,9 @@ class LoadedPolicy:
         high = np.asarray(meta["action_high"], dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, tuple(meta["observation_shape"]), dtype=np.float32)
         self.action_space = spaces.Box(low, high, dtype=np.float32)
-        self._mean = np.asarray(obs_norm["mean"], dtype=np.float64)
-        self._std = np.sqrt(np.asarray(obs_norm["var"], dtype=np.float64) + float(obs_norm["epsilon"]))
+        self.obs_mean = np.asarray(obs_norm["mean"], dtype=np.float64)  # the training observation statistics
+        self.obs_var = np.asarray(obs_norm["var"], dtype=np.float64)
+        self._std = np.sqrt(self.obs_var + float(obs_norm["epsilon"]))
         self._clip = float(obs_norm["clip"])
         self._normalize = bool(obs_norm["enabled"])
         policy_cls, policy_kwargs = policy_spec(meta["policy"]["config"])
@@ -277,7 +278,7 @@ class LoadedPolicy:
             raise ValueError(f"observation of shape {obs.shape}; this policy takes (..., {self.obs_dim})")
         if not self._normalize:
             return obs.astype(np.float32)
-        return np.clip((obs - self._mean) / self._std, -self._clip, self._clip).astype(np.float32)
+        return np.clip((obs - self.obs_mean) / self._std, -self._clip, self._clip).astype(np.float32)
 
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
         """Action(s) for one observation ``(obs_dim,)`` or a batch ``(n, obs_dim)``."""
@@ -347,12 +348,12 @@ def warm_start(model: PPO, directory: str | os.PathLike) -> None:
     source = load_policy(directory)  # checks the files and that the weights fit their own policy config
     source.check_compatible(model.observation_space, model.action_space)
     try:
-        model.policy.load_state_dict(_read_state_dict(Path(directory) / "policy.pt"))
+        model.policy.load_state_dict(source.policy.state_dict())
     except RuntimeError as exc:
         raise CheckpointError(f"{directory}: its policy does not fit this run's policy config: {exc}") from exc
     vecnorm = model.get_vec_normalize_env()
-    vecnorm.obs_rms.mean = source._mean.copy()
-    vecnorm.obs_rms.var = (source._std**2 - vecnorm.epsilon).clip(0.0)
+    vecnorm.obs_rms.mean = source.obs_mean.copy()
+    vecnorm.obs_rms.var = source.obs_var.copy()
     vecnorm.obs_rms.count = float(source.meta["num_timesteps"])  # as settled as the source's statistics
 
 
