@@ -25,8 +25,8 @@ REWARD_WEIGHTS = {
     "cost_of_transport": -0.05,
     "impact": -0.05,
 }
-IMPACT_THRESHOLD_BW = 2.5
-_PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table  # vertical ground reaction per foot above 2.5 x body weight is penalised
+IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body weight is penalised
+_PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table
 
 
 class IdealEnv(HumanoidEnv):
@@ -57,9 +57,9 @@ class IdealEnv(HumanoidEnv):
 
     ## Episode
     ``target_speed_range=(lo, hi)`` draws a new target speed per episode (the policy sees it), so one
-    policy serves every speed in the range. Starts from an athlete pose at a random phase with its velocity, at the origin or at
-    ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything but
-    feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
+    policy serves every speed in the range. Starts from an athlete pose at a random phase with its
+    velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
+    but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence (``info["diverged"]``).
     """
 

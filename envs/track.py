@@ -33,9 +33,9 @@ class TrackEnv(HumanoidEnv):
     ``Box(-1, 1, (28,))`` (``(34,)`` with ``residual_force=True``). Each of the 28 hinge actuators is a
     PD servo tracking the reference joint angle and velocity of the next control step, its set-point
     offset by ``action_scale * a`` (rad) and clipped to the joint range; a zero action replays the
-    reference through the PD servos alone. The 6 optional extra dims are a residual force and torque on the pelvis
-    (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x height (Nm),
-    penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's magnitude in body
+    reference through the PD servos alone. The 6 optional extra dims are a residual force and torque on
+    the pelvis (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x
+    height (Nm), penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's magnitude in body
     weights (0 without residual force control), so every use of this non-physical help is visible.
 
     ## Observation space

@@ -69,7 +69,6 @@ class HumanoidModel:
         return np.array([self.model.site(n).id for n in END_EFFECTORS])
 
 
-
 def _template_xml() -> str:
     return resources.files("motionlab.assets").joinpath("mjcf/humanoid.xml").read_text()
 
@@ -216,7 +215,6 @@ def build_model(body: BodyParams | dict | None = None) -> HumanoidModel:
     each call returns a fresh copy of the ``MjModel`` so callers may modify it."""
     b = BodyParams.coerce(body).resolved()
     return HumanoidModel(model=copy.copy(_build_cached(b)), body=b)  # MjModel's copy is a full mj_copyModel
-
 
 
 def standing_qpos(hm: HumanoidModel) -> np.ndarray:
