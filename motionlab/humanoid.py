@@ -44,6 +44,7 @@ _RADIUS = {
     "pelvis": 0.09, "waist": 0.10, "chest": 0.115, "shoulders": 0.06, "neck": 0.045,
     "upper_arm": 0.045, "forearm": 0.038, "hand": 0.04, "thigh": 0.065, "shin": 0.05,
 }  # fmt: skip
+SERVO_DAMPING_CAP = 1.0  # max kv * timestep / joint inertia: stable even when a servo saturates
 # Actuator gains and torque limits in the template are for the default body; they scale with
 # mass * height (torque needed to move a geometrically similar body at the same angular rate).
 
@@ -207,7 +208,26 @@ def _build_cached(body: BodyParams) -> mujoco.MjModel:
     for i in range(model.nu):
         if model.actuator_trnid[i, 0] != i + 1:
             raise RuntimeError(f"actuator {model.actuator(i).name} does not drive joint {JOINT_NAMES[i]}")
+    _cap_servo_damping(model)
     return model
+
+
+def _cap_servo_damping(model: mujoco.MjModel) -> None:
+    """Limit each servo's damping ``kv`` to ``SERVO_DAMPING_CAP * I / timestep``, ``I`` the joint's own
+    inertia (mass-matrix diagonal at the model's rest pose).
+
+    ``implicitfast`` integrates a servo's damping implicitly only while its force is inside
+    ``forcerange``; once clamped the damping acts explicitly, and a step ``kv * dt / I`` above 2
+    overshoots: the servo bangs between its torque limits every physics step. Unclamped the template's
+    gains need 0.3-0.5 kW per ankle; saturated they chattered at several kW on the light feet and on
+    the hip and shoulder twist axes (``kv * dt / I`` of 7-13)."""
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    inertia = np.zeros((model.nv, model.nv))
+    mujoco.mj_fullM(model, data, inertia)
+    dofs = model.jnt_dofadr[model.actuator_trnid[:, 0]]
+    kv_max = SERVO_DAMPING_CAP * np.diag(inertia)[dofs] / model.opt.timestep
+    model.actuator_biasprm[:, 2] = -np.minimum(-model.actuator_biasprm[:, 2], kv_max)
 
 
 def build_model(body: BodyParams | dict | None = None) -> HumanoidModel:

@@ -1,4 +1,5 @@
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
@@ -7,6 +8,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
+from motionlab.humanoid import JOINT_NAMES
 from motionlab.mocap import mocap_reference
 from motionlab.reference import Reference, ReferenceFormatError
 
@@ -60,17 +62,64 @@ def test_first_step_reward_is_high_when_starting_on_the_reference():
 
 
 
-def test_pd_servos_follow_the_reference_velocity_not_just_its_angles():
-    """A zero action keeps the limbs on the reference for the first 0.15 s of a stride: the servos'
-    set-points lead by kv/kp x reference velocity (without the lead, their damping brakes every swinging
-    limb and the mean pose reward over these steps falls to ~0.3)."""
+def test_pose_and_velocity_errors_are_deepmimics_joint_weighted_means():
+    """As in DeepMimic's released code, the pose and velocity terms average squared joint errors with
+    its joint weights, normalised over the pelvis and 12 joints (knee 0.3 of 4.8): a knee 0.3 rad and
+    3 rad/s off the reference gives exp(-2 * 0.0625 * 0.09) and exp(-0.1 * 0.0625 * 9), where a plain
+    sum over hinges would give exp(-2 * 0.09) and exp(-0.1 * 9)."""
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False).unwrapped
+    env.reset(seed=0)
+    knee = 7 + list(JOINT_NAMES).index("right_knee")
+    qpos, qvel = env.ref_qpos[env.t].copy(), env.ref_qvel[env.t].copy()
+    qpos[knee] += 0.3
+    qvel[knee - 1] += 3.0
+    env._set_state(qpos, qvel)
+    terms = env._reward_terms()[0]
+    w_knee = 0.3 / 4.8
+    assert terms["pose"] == pytest.approx(np.exp(-2 * w_knee * 0.09))
+    assert terms["velocity"] == pytest.approx(np.exp(-0.1 * w_knee * 9.0))
+
+
+def _zero_action_mpjpe(lead: bool) -> float:
+    """Mean landmark error over the first 0.15 s of 4 strides replayed with zero action."""
     env = gym.make("MotionLab/Track-v0", reference_state_init=False)
-    pose = []
+    errors = []
     for start in (0, 10, 20, 30):
         env.reset(seed=0, options={"start_frame": start})
+        if not lead:
+            env.unwrapped._servo_lead[:] = 0.0
         for _ in range(5):
-            pose.append(env.step(np.zeros(28, np.float32))[4]["reward_terms"]["pose"])
-    assert np.mean(pose) > 0.6, f"mean pose reward {np.mean(pose):.2f}"
+            errors.append(env.step(np.zeros(28, np.float32))[4]["mpjpe"])
+    return float(np.mean(errors))
+
+
+def test_pd_servos_follow_the_reference_velocity_not_just_its_angles():
+    """The servos' set-points lead by kv/kp x reference velocity: without the lead their damping brakes
+    every swinging limb and a zero action drifts off the reference far sooner."""
+    with_lead, without = _zero_action_mpjpe(lead=True), _zero_action_mpjpe(lead=False)
+    assert with_lead < 0.7 * without, f"MPJPE {with_lead * 1000:.0f} mm with the lead, {without * 1000:.0f} without"
+
+
+def test_saturated_servos_do_not_bang_between_their_torque_limits():
+    """Replaying the run through the servos, no servo force swings across most of its range within one
+    physics step (before the damping cap the light feet and twist axes did so ~900 times here: a
+    saturated servo's damping is explicit and overshot every 5 ms step)."""
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False).unwrapped
+    limit = env.model.actuator_forcerange[:, 1]
+    swings = 0
+    for start in (0, 10, 20, 30):
+        env.reset(seed=0, options={"start_frame": start})
+        previous = env.data.actuator_force.copy()
+        for _ in range(18):
+            t = env.t + 1
+            np.clip(env._servo_target(env.ref_qpos[t, 7:], env.ref_qvel[t, 6:]), env._ctrl_lo, env._ctrl_hi, out=env.data.ctrl)
+            env.t = t
+            for _ in range(env.frame_skip):
+                mujoco.mj_step(env.model, env.data)
+                swings += int(np.sum(np.abs(env.data.actuator_force - previous) > 1.5 * limit))
+                previous = env.data.actuator_force.copy()
+    assert swings < 60, f"{swings} limit-to-limit swings in 432 physics steps"
+
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_seeding_is_reproducible(env_id):

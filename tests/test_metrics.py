@@ -189,6 +189,6 @@ def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
     assert run.restart_times, "the PD servos alone fall within a second; the run must restart"
     assert run.duration == pytest.approx(3.0 - run.dt, abs=1e-6)
     assert (np.diff(run.times) > 0).all()
-    assert run.fell and run.fall_time == run.restart_times[0]
+    assert run.fell and run.fall_time in run.restart_times  # a restart follows a fall or a drift off the reference
     # a restart continues from the reference where it stopped: the runner keeps moving forward
     assert run.qpos[-1, 0] > 5.0
