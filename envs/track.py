@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE
-from motionlab.humanoid import NUM_JOINTS
+from motionlab.humanoid import JOINT_NAMES, NUM_JOINTS
 from motionlab.keypoints import BODY_LANDMARKS
 from motionlab.motion import Kinematics, qpos_velocities, quat_wxyz_to_rotation, resample_qpos, retarget_kinematics
 from motionlab.reference import Reference, ReferenceFormatError, load_reference
@@ -21,6 +21,23 @@ from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
 REF_OFFSETS = (1, 2, 4)  # future reference frames in the observation (control steps ahead)
 REF_FRAME_DIM = NUM_JOINTS + 3 + 6
 REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
+# DeepMimic's per-joint "DiffWeight" (its humanoid3d character; wrists 0), normalised to sum to 1 over
+# the pelvis orientation and the 12 joints; a ball joint's 3 hinges share its weight's error term.
+_DIFF_WEIGHT = {"root": 1.0, "chest": 0.5, "neck": 0.3, "shoulder": 0.3, "elbow": 0.2, "hip": 0.5, "knee": 0.3, "ankle": 0.2}
+
+
+def _joint_of(hinge: str) -> str:
+    """``right_ankle_y`` -> ``right_ankle`` (a ball joint is 3 hinges named ``<joint>_x|y|z``)."""
+    return hinge[:-2] if hinge[-2:] in ("_x", "_y", "_z") else hinge
+
+
+def _diff_weight(joint: str) -> float:
+    return _DIFF_WEIGHT[joint.removeprefix("right_").removeprefix("left_")]
+
+
+_DIFF_TOTAL = _DIFF_WEIGHT["root"] + sum(_diff_weight(j) for j in dict.fromkeys(map(_joint_of, JOINT_NAMES)))
+HINGE_WEIGHTS = np.array([_diff_weight(_joint_of(h)) for h in JOINT_NAMES]) / _DIFF_TOTAL
+ROOT_WEIGHT = _DIFF_WEIGHT["root"] / _DIFF_TOTAL
 RESIDUAL_FORCE_DIM = 6
 _BODY_KP = list(BODY_LANDMARKS)
 _REF_OFFSETS = np.asarray(REF_OFFSETS)
@@ -59,11 +76,15 @@ class TrackEnv(HumanoidEnv):
     ======  =====================================================================================
 
     ## Reward
-    ``sum_k w_k r_k`` with, as in DeepMimic (Peng et al. 2018), each term in ``(0, 1]``:
-    pose ``exp(-2 ||q - q*||^2)`` over hinges plus pelvis orientation angle (w=0.5); velocity
-    ``exp(-0.1 ||qd - qd*||^2)`` (w=0.05); end effector ``exp(-40 sum_e ||p_e - p*_e||^2)`` with
-    wrists/ankles relative to the pelvis (w=0.15); root ``exp(-10 ||x - x*||^2 - 0.1 ||v - v*||^2)``
-    (w=0.2); centre of mass velocity ``exp(-1 ||c_dot - c_dot*||^2)`` (w=0.1). Minus
+    DeepMimic's imitation reward as its released code computes it (``SceneImitate.cpp``; the paper's
+    normalised return of 0.951 on this run clip is measured with it), ``sum_k w_k r_k``, each term in
+    ``(0, 1]``: pose ``exp(-2 e_q)`` (w=0.5) and velocity ``exp(-0.1 e_v)`` (w=0.05), with ``e_q``,
+    ``e_v`` the joint-weighted means of squared angle and angular-velocity errors (DeepMimic's weights:
+    pelvis orientation 1, chest and hips 0.5, neck, knees and shoulders 0.3, ankles and elbows 0.2, a
+    ball joint's error the sum over its 3 hinges); end effector ``exp(-10 sum_e ||p_e - p*_e||^2)`` with
+    wrists/ankles relative to the pelvis (w=0.15); root ``exp(-5 (||x - x*||^2 + 0.1 theta^2 +
+    0.01 ||v - v*||^2 + 0.001 ||w - w*||^2))`` over pelvis position, orientation angle, linear and
+    angular velocity (w=0.2); centre of mass velocity ``exp(-||c_dot - c_dot*||^2)`` (w=0.1). Minus
     ``residual_force_penalty * ||a_rf||^2`` when residual force control is on. ``info["reward_terms"]``
     holds every term, ``info["mpjpe"]`` the mean per-joint position error of the 12 body landmarks (m).
 
@@ -209,9 +230,13 @@ class TrackEnv(HumanoidEnv):
         joint_err = d.qpos[7:] - ref_q[7:]
         quat_err = np.empty(3)
         mujoco.mju_subQuat(quat_err, d.qpos[3:7], ref_q[3:7])
-        pose_err = joint_err @ joint_err + quat_err @ quat_err
+        root_angle_sq = quat_err @ quat_err
+        pose_err = HINGE_WEIGHTS @ (joint_err * joint_err) + ROOT_WEIGHT * root_angle_sq
         vel_err = d.qvel[6:] - ref_v[6:]
-        ee_err = (d.site_xpos[self._ee_ids] - d.qpos[:3]) - self.ref_ee[t]
+        root_ang_vel_err = d.qvel[3:6] - ref_v[3:6]  # both in their pelvis frames (MuJoCo's convention)
+        root_ang_vel_sq = root_ang_vel_err @ root_ang_vel_err
+        joint_vel_err = HINGE_WEIGHTS @ (vel_err * vel_err) + ROOT_WEIGHT * root_ang_vel_sq
+        ee_err = ((d.site_xpos[self._ee_ids] - d.qpos[:3]) - self.ref_ee[t]).ravel()
         root_pos_err = d.qpos[:3] - ref_q[:3]
         root_vel_err = d.qvel[:3] - ref_v[:3]
         mujoco.mj_subtreeVel(self.model, d)
@@ -219,16 +244,16 @@ class TrackEnv(HumanoidEnv):
         kp = d.site_xpos[self._kp_ids]
         kp_err = (kp - kp.sum(axis=0) / len(kp)) - self.ref_kp_centred[t]
         mpjpe = float(np.sqrt((kp_err * kp_err).sum(axis=1)).sum()) / len(kp)
-        root_err = math.sqrt(root_pos_err @ root_pos_err)
-        ee_sq = ee_err.ravel()
+        root_pos_sq = root_pos_err @ root_pos_err
+        root_err = root_pos_sq + 0.1 * root_angle_sq + 0.01 * (root_vel_err @ root_vel_err) + 0.001 * root_ang_vel_sq
         terms = {
             "pose": math.exp(-2.0 * pose_err),
-            "velocity": math.exp(-0.1 * (vel_err @ vel_err)),
-            "end_effector": math.exp(-40.0 * (ee_sq @ ee_sq)),
-            "root": math.exp(-10.0 * root_err**2 - 0.1 * (root_vel_err @ root_vel_err)),
+            "velocity": math.exp(-0.1 * joint_vel_err),
+            "end_effector": math.exp(-10.0 * (ee_err @ ee_err)),
+            "root": math.exp(-5.0 * root_err),
             "com": math.exp(-1.0 * (com_vel_err @ com_vel_err)),
         }
-        return terms, mpjpe, root_err
+        return terms, mpjpe, math.sqrt(root_pos_sq)
 
     def _info(self, extra: dict[str, Any]) -> dict[str, Any]:
         info = self._base_info()
