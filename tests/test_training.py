@@ -220,6 +220,7 @@ def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> No
     assert meta["config"]["total_timesteps"] == total
     (row,) = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert row["timesteps"] == meta["num_timesteps"] and row["mpjpe_m"] > 0.0
+    assert 0.0 < row["normalized_return"] <= row["imitation_return"] <= 1.0  # minus / without the residual-force cost
 
     policy = load_policy(run_dir / "export")
     assert (policy.env_id, policy.obs_dim, policy.action_dim) == ("MotionLab/Track-v0", 203, 28 + 6)  # + residual force

@@ -21,8 +21,9 @@ def evaluate(
     * ``normalized_return``: mean reward per step (rewards are at most 1, so this is at most 1);
     * ``return``: summed reward per episode (the score used to keep the best checkpoint);
     * Track-v0: ``mpjpe_m``, mean per-joint position error against the reference (from ``info["mpjpe"]``),
-      and ``residual_force_bw``, the mean residual root force in body weights (0 without residual force
-      control);
+      ``residual_force_bw``, the mean residual root force in body weights (0 without residual force
+      control), and ``imitation_return``, the normalised return of the imitation terms alone (without the
+      residual force's penalty: DeepMimic's reward, comparable with its published normalised returns);
     * Ideal-v0: ``speed_mps`` (mean forward pelvis speed) and ``distance_m`` (pelvis travel along x).
     """
     if episodes < 1:
@@ -35,6 +36,7 @@ def evaluate(
         rewards: list[float] = []
         mpjpe: list[float] = []
         residual_force: list[float] = []
+        imitation: list[float] = []
         speed: list[float] = []
         failed = False
         done = False
@@ -44,6 +46,7 @@ def evaluate(
             if "mpjpe" in info:
                 mpjpe.append(info["mpjpe"])
                 residual_force.append(info["residual_force_bw"])
+                imitation.append(float(reward) + info["reward_terms"]["residual_force_cost"])
             if "speed" in info:
                 speed.append(info["speed"])
             failed = failed or bool(terminated or info.get("fall") or "diverged" in info)
@@ -57,6 +60,7 @@ def evaluate(
         if mpjpe:
             row["mpjpe_m"] = float(np.mean(mpjpe))
             row["residual_force_bw"] = float(np.mean(residual_force))
+            row["imitation_return"] = float(np.mean(imitation))
         if speed:
             row["speed_mps"] = float(np.mean(speed))
             row["distance_m"] = float(env.unwrapped.data.qpos[0]) - x0
