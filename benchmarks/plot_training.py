@@ -37,12 +37,13 @@ def evaluations(run_dir: Path) -> list[dict]:
 
 
 def start_samples(meta: dict) -> int:
-    """Samples behind a run's starting policy: those of its ``init_from`` source (0 for a fresh run), so a
-    fine-tuning stage is drawn where its source left off."""
+    """Samples behind a run's starting policy: those of its ``init_from`` source and the source's own
+    sources (0 for a fresh run), so a fine-tuning stage is drawn where its source left off."""
     source = meta["config"].get("init_from")
     if not source:
         return 0
-    return int(json.loads((Path(source) / "meta.json").read_text())["num_timesteps"])
+    source_meta = json.loads((Path(source) / "meta.json").read_text())
+    return int(source_meta["num_timesteps"]) + start_samples(source_meta)
 
 
 def main() -> None:

@@ -19,9 +19,10 @@ from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
 REWARD_WEIGHTS = {
     "speed": 0.35,
     "upright": 0.15,
+    "heading": 0.1,
     "angular_momentum": 0.1,
     "style": 0.2,
-    "alive": 0.2,
+    "alive": 0.1,
     "cost_of_transport": -0.05,
     "impact": -0.05,
 }
@@ -41,17 +42,21 @@ class IdealEnv(HumanoidEnv):
     change (as in residual tracking, this makes learning to run far cheaper than from scratch).
 
     ## Observation space
-    ``Box(-inf, inf, (94,))``, float64: the 81-dim proprioception of ``Track-v0`` (pelvis height,
+    ``Box(-inf, inf, (96,))``, float64: the 81-dim proprioception of ``Track-v0`` (pelvis height,
     heading-frame orientation, joint angles, pelvis velocities, joint velocities x 0.1, wrists and ankles
     relative to the pelvis), a gait clock ``sin, cos(2 pi t / T)`` at the athlete's stride period T,
-    the target speed (m/s) and the 10 normalised body parameters.
+    the target speed (m/s), the 10 normalised body parameters, and the pelvis heading relative to the
+    running direction +x as ``cos, sin`` (appended last, so a policy trained without it could be widened
+    by ``init_from``).
 
     ## Reward
     Weighted sum of terms, each in ``info["reward_terms"]``:
-    ``speed = exp(-2 (v_x - v*)^2)`` (0.35; forward pelvis velocity in the heading frame);
+    ``speed = exp(-2 ((v_x - v*)^2 + v_y^2))`` (0.35; pelvis velocity along and across the running
+    direction +x: run straight ahead at the target speed); ``heading = exp(-2 yaw^2)`` (0.1; the pelvis
+    faces the running direction, so the runner does not crab along it);
     ``upright = z_trunk . z_world`` (0.15); ``angular_momentum = exp(-|L_com| / (m h))`` (0.1; whole-body
     angular momentum about the centre of mass); ``style = exp(-0.5 min_i ||q - q_i||^2 / 28 * 28)``
-    (0.2; nearest athlete pose, keeps the gait human); ``alive`` = 1 (0.2);
+    (0.2; nearest athlete pose, keeps the gait human); ``alive`` = 1 (0.1);
     ``cost_of_transport`` = positive actuator work / (m g distance) over the step (-0.05);
     ``impact`` = vertical ground reaction force per foot above 2.5 body weights, in body weights (-0.05).
 
@@ -92,7 +97,7 @@ class IdealEnv(HumanoidEnv):
         cycle_times = np.arange(_PRIOR_SAMPLES) * self.stride_period / _PRIOR_SAMPLES
         self._prior = resample_qpos(ref.qpos, ref.fps, cycle_times)[:, 7:]
         self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS,), dtype=np.float32)
-        obs_dim = PROPRIO_DIM + 2 + 1 + BODY_DIM
+        obs_dim = PROPRIO_DIM + 2 + 1 + BODY_DIM + 2
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
         self._init_body = None
 
@@ -153,13 +158,21 @@ class IdealEnv(HumanoidEnv):
 
     def _obs(self) -> np.ndarray:
         phase = 2 * np.pi * self._phase(self.data.time)
+        heading = self._heading()
         return np.concatenate(
-            [self._proprioception(self._heading()), [np.sin(phase), np.cos(phase), self.target_speed], self._body_vec]
+            [
+                self._proprioception(heading),
+                [np.sin(phase), np.cos(phase), self.target_speed],
+                self._body_vec,
+                heading[0, :2],  # cos, sin of the pelvis yaw from +x
+            ]
         )
 
     def _reward_terms(self, x_before: float) -> tuple[dict[str, float], float]:
         m, d = self.model, self.data
-        v_fwd = float(self._heading()[0] @ d.qvel[:3])
+        v_x, v_y = float(d.qvel[0]), float(d.qvel[1])  # along and across the running direction
+        cos_yaw, sin_yaw = self._heading()[0, :2]
+        yaw = float(np.arctan2(sin_yaw, cos_yaw))  # pelvis yaw from the running direction
         trunk_up = float(d.xmat[m.body("chest").id][8])
         mujoco.mj_subtreeVel(m, d)
         ang_mom = float(np.linalg.norm(d.subtree_angmom[1]))
@@ -169,15 +182,16 @@ class IdealEnv(HumanoidEnv):
         distance = max(float(d.qpos[0]) - x_before, 0.01 * self.dt)
         pose_d2 = ((self.style_poses - d.qpos[7:]) ** 2).sum(axis=1).min()
         terms = {
-            "speed": float(np.exp(-2.0 * (v_fwd - self.target_speed) ** 2)),
+            "speed": float(np.exp(-2.0 * ((v_x - self.target_speed) ** 2 + v_y**2))),
             "upright": trunk_up,
+            "heading": float(np.exp(-2.0 * yaw**2)),
             "angular_momentum": float(np.exp(-ang_mom / (self._total_mass * self.body.height))),
             "style": float(np.exp(-0.5 * pose_d2)),
             "alive": 1.0,
             "cost_of_transport": min(work / (weight * distance), 5.0),
             "impact": self._impact_excess(weight),
         }
-        return terms, v_fwd
+        return terms, v_x
 
     def _impact_excess(self, weight: float) -> float:
         """Vertical ground reaction above the threshold, per foot, in body weights."""

@@ -3,6 +3,7 @@ import mujoco
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
+from scipy.spatial.transform import Rotation
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import motionlab  # noqa: F401  (registers the envs)
@@ -218,6 +219,30 @@ def test_ideal_draws_a_target_speed_per_episode_from_a_range():
     assert all(2.8 <= s <= 4.4 for s in speeds) and len(set(speeds)) == 6
     fast, slow = max(speeds), min(speeds)
     assert fast / slow > 1.1
+
+
+def test_ideal_asks_for_running_straight_along_x_facing_forward():
+    """The same running state turned 45 degrees off +x: the policy sees its heading, and the reward's
+    speed and heading terms drop (it may neither curve off the track nor crab along it)."""
+    env = gym.make("MotionLab/Ideal-v0", target_speed=3.5).unwrapped
+    obs, _ = env.reset(seed=0)
+    qpos, qvel = env.data.qpos.copy(), env.data.qvel.copy()
+    qvel[:3] = [3.5, 0.0, 0.0]
+
+    def terms(yaw: float) -> tuple[dict[str, float], np.ndarray]:
+        turn = Rotation.from_euler("z", yaw)
+        q, v = qpos.copy(), qvel.copy()
+        q[3:7] = (turn * Rotation.from_quat(qpos[3:7], scalar_first=True)).as_quat(scalar_first=True)
+        v[:3] = turn.apply(qvel[:3])
+        env._set_state(q, v)
+        return env._reward_terms(float(q[0]))[0], env._obs()
+
+    straight, obs_straight = terms(0.0)
+    turned, obs_turned = terms(np.pi / 4)
+    yaw_straight, yaw_turned = (np.arctan2(o[-1], o[-2]) for o in (obs_straight, obs_turned))  # observed heading
+    assert yaw_turned - yaw_straight == pytest.approx(np.pi / 4)
+    assert turned["speed"] < 0.5 * straight["speed"]
+    assert turned["heading"] < 0.5 < straight["heading"]
 
 
 def test_ideal_rejects_inhuman_target_speed():

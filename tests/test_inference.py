@@ -110,7 +110,7 @@ def test_checkpoint_for_another_observation_layout_is_refused(tmp_path, capsys):
     out = tmp_path / "x.mp4"
     assert main(["--out", str(out), "--seconds", "1", "--ckpt-track", str(DEFAULT_IDEAL_CKPT)]) == 2
     err = capsys.readouterr().err
-    assert "(94,)" in err and "(203,)" in err
+    assert "(96,)" in err and "(203,)" in err
     assert not out.exists()
 
 

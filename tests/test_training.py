@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from gymnasium import spaces
 from hydra import compose, initialize_config_module
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -26,7 +27,8 @@ from motionlab.assets import RUN_CLIP
 from motionlab.cli import UserError
 from motionlab.mocap import mocap_reference
 from motionlab.reference import save_reference
-from motionlab.training.checkpoint import CheckpointError, find_checkpoint, load_policy, read_meta
+from motionlab.policies import make_policy_kwargs
+from motionlab.training.checkpoint import CheckpointError, find_checkpoint, load_policy, read_meta, widen_inputs
 from motionlab.training.envs import ReferenceSampler, env_spec, make_env
 from motionlab.training.train import train
 
@@ -102,7 +104,7 @@ def test_ideal_run_writes_checkpoints_metrics_tensorboard_and_export(ideal_run: 
 
 def test_export_matches_the_sb3_model_and_runs_an_episode(ideal_run: Path) -> None:
     exported = load_policy(ideal_run / "export")
-    assert (exported.env_id, exported.obs_dim, exported.action_dim) == ("MotionLab/Ideal-v0", 94, 28)
+    assert (exported.env_id, exported.obs_dim, exported.action_dim) == ("MotionLab/Ideal-v0", 96, 28)
     assert exported.meta["num_timesteps"] == read_meta(ideal_run / "best")["num_timesteps"]
 
     # The export applies the same observation normalisation and weights as the SB3 checkpoint it came from.
@@ -136,10 +138,31 @@ def test_a_new_run_can_start_from_another_runs_policy(ideal_run: Path, tmp_path:
         train(_compose([*TINY, "total_timesteps=128", f"init_from={source}", f"run_dir={tmp_path / 'bad'}"]))
 
 
+def test_a_policy_widened_to_appended_observations_acts_as_before() -> None:
+    """``init_from`` a run made before observations were appended to its env: the new inputs start with
+    zero weights, so actions and values are the source's whatever the new observations hold."""
+    policy_cls, kwargs = make_policy_kwargs("mog", [32, 32], components=3, layernorm=True, residual_blocks=1)
+    act = spaces.Box(-1.0, 1.0, (5,), dtype=np.float32)
+
+    def make(n_obs: int):
+        return policy_cls(spaces.Box(-np.inf, np.inf, (n_obs,)), act, lambda _: 3e-4, **kwargs)
+
+    narrow, wide = make(7), make(9)
+    wide.load_state_dict(widen_inputs(narrow.state_dict(), wide.state_dict(), 7))
+    obs = th.randn(16, 9)
+    with th.no_grad():
+        a_narrow, v_narrow, _ = narrow(obs[:, :7], deterministic=True)
+        a_wide, v_wide, _ = wide(obs, deterministic=True)
+    th.testing.assert_close(a_wide, a_narrow)
+    th.testing.assert_close(v_wide, v_narrow)
+    with pytest.raises(ValueError, match="does not fit"):
+        widen_inputs(make(7).state_dict(), policy_cls(spaces.Box(-np.inf, np.inf, (9,)), spaces.Box(-1, 1, (4,)), lambda _: 3e-4, **kwargs).state_dict(), 7)
+
+
 def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:
     policy = load_policy(ideal_run / "export")
     track = gym.make("MotionLab/Track-v0")
-    with pytest.raises(CheckpointError, match=r"Ideal-v0.*\(94,\).*\(203,\)"):
+    with pytest.raises(CheckpointError, match=r"Ideal-v0.*\(96,\).*\(203,\)"):
         policy.check_compatible(track.observation_space, track.action_space)
     residual = (
         gym.make("MotionLab/Ideal-v0").observation_space,

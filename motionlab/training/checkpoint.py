@@ -340,21 +340,43 @@ def export_policy(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathLike)
     return out
 
 
-def warm_start(model: PPO, directory: str | os.PathLike) -> None:
-    """Start a new run from another run's trained policy: copy the policy weights and observation
-    normalisation of a checkpoint or export into ``model`` (a fresh learner on a ``VecNormalize``). The
-    optimiser, sample counter, PPO and env settings stay the new run's own: a fine-tuning stage, e.g. a
-    lower learning rate or a stronger residual-force penalty."""
+def warm_start(model: PPO, directory: str | os.PathLike, env_id: str) -> None:
+    """Start a new run of ``env_id`` from another run's trained policy: copy the policy weights and
+    observation normalisation of a checkpoint or export into ``model`` (a fresh learner on a
+    ``VecNormalize``). The optimiser, sample counter, PPO and env settings stay the new run's own: a
+    fine-tuning stage, e.g. a lower learning rate or a stronger residual-force penalty.
+
+    A source trained on the same env before observations were appended to it is widened: the appended
+    observations get zero input weights (and unit statistics), so the new run starts out acting exactly
+    as the source did."""
     source = load_policy(directory)  # checks the files and that the weights fit their own policy config
-    source.check_compatible(model.observation_space, model.action_space)
+    n_old, (n_new,) = source.obs_dim, model.observation_space.shape
+    if source.env_id == env_id and n_new > n_old:
+        source.check_compatible(spaces.Box(-np.inf, np.inf, (n_old,)), model.action_space)
+    else:
+        source.check_compatible(model.observation_space, model.action_space)
     try:
-        model.policy.load_state_dict(source.policy.state_dict())
-    except RuntimeError as exc:
+        model.policy.load_state_dict(widen_inputs(source.policy.state_dict(), model.policy.state_dict(), n_old))
+    except (RuntimeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{directory}: its policy does not fit this run's policy config: {exc}") from exc
     vecnorm = model.get_vec_normalize_env()
-    vecnorm.obs_rms.mean = source.obs_mean.copy()
-    vecnorm.obs_rms.var = source.obs_var.copy()
+    vecnorm.obs_rms.mean = np.r_[source.obs_mean, np.zeros(n_new - n_old)]
+    vecnorm.obs_rms.var = np.r_[source.obs_var, np.ones(n_new - n_old)]
     vecnorm.obs_rms.count = float(source.meta["num_timesteps"])  # as settled as the source's statistics
+
+
+def widen_inputs(source: Mapping[str, th.Tensor], target: Mapping[str, th.Tensor], n_obs: int) -> dict[str, th.Tensor]:
+    """``source``'s weights in ``target``'s layout, where ``target`` takes observations appended after the
+    first ``n_obs``: the input layers' weights for them are zero; every other tensor must match."""
+    out = {}
+    for key, value in source.items():
+        shape = target[key].shape
+        if value.shape != shape:
+            if not (value.ndim == 2 and value.shape == (shape[0], n_obs) and shape[1] > n_obs):
+                raise ValueError(f"{key}: {tuple(value.shape)} does not fit {tuple(shape)}")
+            value = th.cat([value, value.new_zeros(shape[0], shape[1] - n_obs)], dim=1)
+        out[key] = value
+    return out
 
 
 def restore_training(directory: str | os.PathLike, venv: VecEnv, device: str) -> PPO:

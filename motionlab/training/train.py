@@ -167,7 +167,7 @@ def train(cfg: DictConfig) -> Path:
         else:
             model = _new_model(config, venv, run_dir)
             if config["init_from"] is not None:
-                warm_start(model, config["init_from"])
+                warm_start(model, config["init_from"], spec.env_id)
                 log.info("initialised the policy and observation normalisation from %s", config["init_from"])
         info = _run_info(config, spec, venv)
         checkpointer = Checkpointer.resumed(run_dir, info, resume_meta) if resume_meta else Checkpointer(run_dir, info)
