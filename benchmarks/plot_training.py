@@ -51,29 +51,29 @@ def main() -> None:
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "learning_curves.png")
     args = parser.parse_args()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     for run in args.runs:
         meta = json.loads((run / "latest" / "meta.json").read_text())
         dt = 0.03  # MotionLab's envs step at 33.3 Hz
         offset = start_samples(meta)
         steps, lengths = episode_lengths(run)
         x = [(offset + s) / 1e6 for s in steps]
-        axes[0].plot(x, [v * dt for v in lengths], label=f"{run.name} (training, stochastic)")
+        (line,) = axes[0].plot(x, [v * dt for v in lengths], label=run.name)
         rows = evaluations(run)
         x = [(offset + r["timesteps"]) / 1e6 for r in rows]
-        axes[1].plot(x, [r["episode_seconds"] for r in rows], "o-", label=f"{run.name} (evaluation)")
-        axes[2].plot(x, [r["normalized_return"] for r in rows], "o-", label=run.name)
+        axes[1].plot(x, [r["episode_seconds"] for r in rows], "o-", color=line.get_color(), markersize=3)
+        axes[2].plot(x, [r["normalized_return"] for r in rows], "o-", color=line.get_color(), markersize=3)
         if rows:
             last = rows[-1]
             print(f"{run.name}: {meta['num_timesteps']} samples; last evaluation at {last['timesteps']}: "
                   + ", ".join(f"{k}={v:.3f}" for k, v in last.items() if k not in ("timesteps", "wall_s")))  # fmt: skip
-    axes[0].set(title="episode length before a fall (s)", xlabel="samples (M)")
+    axes[0].set(title="training: episode length before a fall (s, stochastic policy)", xlabel="samples (M)")
     axes[1].set(title="evaluation: seconds before a fall", xlabel="samples (M)")
     axes[2].set(title="evaluation: normalised return (per step, max 1)", xlabel="samples (M)")
     for ax in axes:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     with atomic_write(args.out) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
     print(f"saved {args.out}")
