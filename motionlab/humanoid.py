@@ -218,9 +218,10 @@ def _cap_servo_damping(model: mujoco.MjModel) -> None:
 
     ``implicitfast`` integrates a servo's damping implicitly only while its force is inside
     ``forcerange``; once clamped the damping acts explicitly, and a step ``kv * dt / I`` above 2
-    overshoots: the servo bangs between its torque limits every physics step. Unclamped the template's
-    gains need 0.3-0.5 kW per ankle; saturated they chattered at several kW on the light feet and on
-    the hip and shoulder twist axes (``kv * dt / I`` of 7-13)."""
+    overshoots: the servo bangs between its torque limits every physics step. The template's damping
+    did so on the light feet and the hip and shoulder twist axes (``kv * dt / I`` of 7-13): replaying
+    the run clip with zero action, 923 limit-to-limit swings and 9.1 kW of positive servo power before
+    the cap, 26 and 0.7 kW after."""
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)
     inertia = np.zeros((model.nv, model.nv))
