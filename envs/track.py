@@ -23,7 +23,9 @@ REF_FRAME_DIM = NUM_JOINTS + 3 + 6
 REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
 # DeepMimic's per-joint "DiffWeight" (its humanoid3d character; wrists 0), normalised to sum to 1 over
 # the pelvis orientation and the 12 joints; a ball joint's 3 hinges share its weight's error term.
-_DIFF_WEIGHT = {"root": 1.0, "chest": 0.5, "neck": 0.3, "shoulder": 0.3, "elbow": 0.2, "hip": 0.5, "knee": 0.3, "ankle": 0.2}
+_DIFF_WEIGHT = {
+    "root": 1.0, "chest": 0.5, "neck": 0.3, "shoulder": 0.3, "elbow": 0.2, "hip": 0.5, "knee": 0.3, "ankle": 0.2,
+}  # fmt: skip
 
 
 def _joint_of(hinge: str) -> str:
@@ -52,8 +54,9 @@ class TrackEnv(HumanoidEnv):
     offset by ``action_scale * a`` (rad) and clipped to the joint range; a zero action replays the
     reference through the PD servos alone. The 6 optional extra dims are a residual force and torque on
     the pelvis (residual force control), up to ``residual_force_scale`` x body weight (N) and x weight x
-    height (Nm), penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's magnitude in body
-    weights (0 without residual force control), so every use of this non-physical help is visible.
+    height (Nm), penalised in the reward and reported: ``info["residual_force_bw"]`` is the force's
+    magnitude in body weights (0 without residual force control), so every use of this non-physical
+    help is visible.
 
     ## Observation space
     ``Box(-inf, inf, (203,))``, float64:
@@ -186,7 +189,8 @@ class TrackEnv(HumanoidEnv):
         action = np.asarray(action, dtype=np.float64)
         self.t = min(self.t + 1, len(self.ref_qpos) - 1)
         t = self.t
-        target = self._servo_target(self.ref_qpos[t, 7:], self.ref_qvel[t, 6:]) + self.action_scale * action[:NUM_JOINTS]
+        servo = self._servo_target(self.ref_qpos[t, 7:], self.ref_qvel[t, 6:])
+        target = servo + self.action_scale * action[:NUM_JOINTS]
         rf_cost = rf_bw = 0.0
         if self.residual_force:
             rf = np.clip(action[NUM_JOINTS:], -1.0, 1.0)

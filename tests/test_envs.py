@@ -113,7 +113,8 @@ def test_saturated_servos_do_not_bang_between_their_torque_limits():
         previous = env.data.actuator_force.copy()
         for _ in range(18):
             t = env.t + 1
-            np.clip(env._servo_target(env.ref_qpos[t, 7:], env.ref_qvel[t, 6:]), env._ctrl_lo, env._ctrl_hi, out=env.data.ctrl)
+            servo = env._servo_target(env.ref_qpos[t, 7:], env.ref_qvel[t, 6:])
+            np.clip(servo, env._ctrl_lo, env._ctrl_hi, out=env.data.ctrl)
             env.t = t
             for _ in range(env.frame_skip):
                 mujoco.mj_step(env.model, env.data)

@@ -142,10 +142,10 @@ def test_a_policy_widened_to_appended_observations_acts_as_before() -> None:
     """``init_from`` a run made before observations were appended to its env: the new inputs start with
     zero weights, so actions and values are the source's whatever the new observations hold."""
     policy_cls, kwargs = make_policy_kwargs("mog", [32, 32], components=3, layernorm=True, residual_blocks=1)
-    act = spaces.Box(-1.0, 1.0, (5,), dtype=np.float32)
 
-    def make(n_obs: int):
-        return policy_cls(spaces.Box(-np.inf, np.inf, (n_obs,)), act, lambda _: 3e-4, **kwargs)
+    def make(n_obs: int, n_act: int = 5):
+        obs_space, act_space = spaces.Box(-np.inf, np.inf, (n_obs,)), spaces.Box(-1.0, 1.0, (n_act,), dtype=np.float32)
+        return policy_cls(obs_space, act_space, lambda _: 3e-4, **kwargs)
 
     narrow, wide = make(7), make(9)
     wide.load_state_dict(widen_inputs(narrow.state_dict(), wide.state_dict(), 7))
@@ -156,7 +156,7 @@ def test_a_policy_widened_to_appended_observations_acts_as_before() -> None:
     th.testing.assert_close(a_wide, a_narrow)
     th.testing.assert_close(v_wide, v_narrow)
     with pytest.raises(ValueError, match="does not fit"):
-        widen_inputs(make(7).state_dict(), policy_cls(spaces.Box(-np.inf, np.inf, (9,)), spaces.Box(-1, 1, (4,)), lambda _: 3e-4, **kwargs).state_dict(), 7)
+        widen_inputs(make(7).state_dict(), make(9, n_act=4).state_dict(), 7)  # another action layout
 
 
 def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:

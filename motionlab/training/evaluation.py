@@ -24,7 +24,8 @@ def evaluate(
       ``residual_force_bw``, the mean residual root force in body weights (0 without residual force
       control), and ``imitation_return``, the normalised return of the imitation terms alone (without the
       residual force's penalty: DeepMimic's reward, comparable with its published normalised returns);
-    * Ideal-v0: ``speed_mps`` (mean forward pelvis speed) and ``distance_m`` (pelvis travel along x).
+    * Ideal-v0: ``speed_mps`` (mean pelvis speed along the running direction +x) and ``distance_m``
+      (pelvis travel along x).
     """
     if episodes < 1:
         raise ValueError(f"episodes={episodes}; evaluate at least one episode")
