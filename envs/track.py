@@ -97,7 +97,8 @@ class TrackEnv(HumanoidEnv):
     Reference state initialisation (start at a random reference frame with its velocity) and early
     termination on a fall (any body part but feet, shins and hands touching the ground) or when the
     pelvis drifts ``max_root_error`` m from the reference; both switchable. Truncated at the end of the
-    reference or after ``max_episode_seconds``, or when the simulation diverges (``info["diverged"]``).
+    reference or after ``max_episode_seconds``, or when the simulation diverges or an action holds NaN/Inf
+    (``info["diverged"]`` names the reason); an action of another shape raises ValueError.
     """
 
     def __init__(
@@ -186,7 +187,10 @@ class TrackEnv(HumanoidEnv):
         return float(self.data.site_xpos[self.hm.keypoint_site_ids[[29, 30, 31, 32]], 2].min())
 
     def step(self, action: np.ndarray):
-        action = np.asarray(action, dtype=np.float64)
+        action, bad_action = self._action(action)
+        if bad_action:
+            self.steps += 1
+            return self._diverged_step(self._info({"diverged": bad_action}))
         self.t = min(self.t + 1, len(self.ref_qpos) - 1)
         t = self.t
         servo = self._servo_target(self.ref_qpos[t, 7:], self.ref_qvel[t, 6:])
@@ -202,8 +206,7 @@ class TrackEnv(HumanoidEnv):
         diverged = self._simulate(target)
         self.steps += 1
         if diverged:
-            info = self._info({"diverged": diverged})
-            return np.zeros(self.observation_space.shape), 0.0, False, True, info
+            return self._diverged_step(self._info({"diverged": diverged}))
         terms, mpjpe, root_err = self._reward_terms()
         reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items()) - rf_cost
         fell = self._fallen()
