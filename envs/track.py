@@ -143,6 +143,11 @@ class TrackEnv(HumanoidEnv):
         if self._ref_body == self.body:
             return
         ref = self.reference
+        if ref.duration < self.dt:
+            raise ReferenceFormatError(
+                f"the reference lasts {ref.duration:.4f} s ({ref.num_frames} frames at {ref.fps:g} fps); Track-v0 "
+                f"needs at least one control step ({self.dt:.3f} s)"
+            )
         times = np.arange(0.0, ref.duration + 1e-9, self.dt)
         qpos = resample_qpos(ref.qpos, ref.fps, times)
         if ref.body is not None and ref.body.resolved() != self.body:
