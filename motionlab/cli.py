@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from motionlab.io_utils import terminate_like_interrupt
+
 COMMAND_MODULES = (
     "motionlab.video.commands",  # extract, extract-dir, preview
     "motionlab.dataset",  # import-mocap, build-dataset
@@ -32,11 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    terminate_like_interrupt()
     try:
         return int(args.func(args) or 0)
     except (UserError, ValueError, FileNotFoundError) as exc:
         print(f"motionlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"motionlab {args.command}: interrupted; no partial output was left", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ import numpy as np
 from tqdm import tqdm
 
 from motionlab.assets import RUN_CLIP
-from motionlab.body import BodyParams, random_body
+from motionlab.body import HEIGHT_RANGE, MASS_RANGE, BodyParams, random_body
 from motionlab.camera import Camera
 from motionlab.io_utils import write_json
-from motionlab.mocap import mocap_reference
-from motionlab.reference import save_reference
+from motionlab.mocap import MAX_CYCLES, mocap_reference
+from motionlab.reference import FPS_RANGE, save_reference
+from motionlab.validation import bounded_int, finite_float
 
 SPEED_SCALE_RANGE = (0.85, 1.15)  # time scaling keeps the clip within human running speeds (~3.1-4.2 m/s)
 
@@ -85,24 +86,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-mocap", help="DeepMimic clip -> reference .npz on a body")
     p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic motion file (default: the bundled run clip)")
     p.add_argument("--out", required=True)
-    p.add_argument("--height", type=float, default=1.75)
-    p.add_argument("--mass", type=float, default=70.0)
-    p.add_argument("--cycles", type=int, default=4)
-    p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--speed-scale", type=float, default=1.0)
+    p.add_argument("--height", type=finite_float(*HEIGHT_RANGE, unit="m"), default=1.75)
+    p.add_argument("--mass", type=finite_float(*MASS_RANGE, unit="kg"), default=70.0)
+    p.add_argument("--cycles", type=bounded_int(1, MAX_CYCLES), default=4)
+    p.add_argument("--fps", type=finite_float(*FPS_RANGE), default=30.0)
+    p.add_argument("--speed-scale", type=finite_float(0.5, 2.0), default=1.0)
     p.add_argument("--mirror", action="store_true")
-    p.add_argument("--camera-distance", type=float, default=6.0, help="distance from the running line (m)")
-    p.add_argument("--camera-height", type=float, default=1.0)
-    p.add_argument("--camera-azimuth", type=float, default=0.0, help="degrees towards the front (0 = side-on)")
+    p.add_argument(
+        "--camera-distance", type=finite_float(0.5, 1000.0, unit="m"), default=6.0, help="distance from the running line (m)"
+    )
+    p.add_argument("--camera-height", type=finite_float(-100.0, 100.0, unit="m"), default=1.0)
+    p.add_argument(
+        "--camera-azimuth", type=finite_float(-180.0, 180.0, unit="deg"), default=0.0,
+        help="degrees towards the front (0 = side-on)",
+    )  # fmt: skip
     p.add_argument("--static-camera", action="store_true", help="the camera stays put (default: it follows the runner)")
     p.set_defaults(func=_import_mocap)
 
     p = sub.add_parser("build-dataset", help="teacher dataset: bodies, cameras, speeds varied, mirrored copies")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--clip", default=str(RUN_CLIP))
-    p.add_argument("--variants", type=int, default=8)
-    p.add_argument("--cycles", type=int, default=8)
-    p.add_argument("--body-spread", type=float, default=0.12)
+    p.add_argument("--variants", type=bounded_int(1, 1000), default=8)
+    p.add_argument("--cycles", type=bounded_int(1, MAX_CYCLES), default=8)
+    p.add_argument("--body-spread", type=finite_float(0.0, 0.3), default=0.12)
     p.add_argument("--no-mirror", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_build_dataset)

@@ -18,6 +18,10 @@ key                    shape               dtype     meaning
 ``qpos``               (T, 35)             float64   optional; humanoid generalised coordinates (z up, x
                                                      forward; root xyz, root quat wxyz, 28 hinge angles in
                                                      ``motionlab.humanoid.JOINT_NAMES`` order)
+``qpos_observed``      (T,)                bool      optional, with ``qpos``: True where qpos was fitted to a
+                                                     detection; False where it was interpolated between
+                                                     detections or held beyond the first/last one (the person
+                                                     was not seen: never analyse those frames as seen)
 ``joint_names``        (28,)               str       required with ``qpos``: names of the hinge columns
 ``body``               ()                  str       required with ``qpos``: JSON BodyParams it was made for
 ``source``             ()                  str       JSON metadata: kind (video, mocap, ...), file, camera, ...
@@ -76,6 +80,7 @@ class Reference:
     qpos: np.ndarray | None = None
     body: BodyParams | None = None
     source: dict[str, Any] = field(default_factory=dict)
+    qpos_observed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.keypoints2d = np.asarray(self.keypoints2d, dtype=np.float32)
@@ -87,6 +92,8 @@ class Reference:
             self.world_keypoints = np.asarray(self.world_keypoints, dtype=np.float32)
         if self.qpos is not None:
             self.qpos = np.asarray(self.qpos, dtype=np.float64)
+        if self.qpos_observed is not None:
+            self.qpos_observed = np.asarray(self.qpos_observed, dtype=bool)
         self.fps = float(self.fps)
         problems = _problems(self._arrays())
         if problems:
@@ -121,6 +128,8 @@ class Reference:
             arrays["qpos"] = self.qpos
             arrays["joint_names"] = np.asarray(JOINT_NAMES)
             arrays["body"] = np.asarray((self.body or BodyParams()).to_json())
+        if self.qpos_observed is not None:
+            arrays["qpos_observed"] = self.qpos_observed
         return arrays
 
 
@@ -203,6 +212,12 @@ def _problems(a: dict[str, np.ndarray]) -> list[str]:
                 BodyParams.from_json(str(a["body"]))
             except (BodyParamsError, ValueError) as exc:
                 out.append(f"body is not valid BodyParams JSON: {exc}")
+    if "qpos_observed" in a:
+        observed = a["qpos_observed"]
+        if "qpos" not in a:
+            out.append("qpos_observed given without qpos")
+        elif observed.shape != (T,) or observed.dtype != bool:
+            out.append(f"qpos_observed must be ({T},) bool, got {observed.shape} {observed.dtype}")
     if "source" in a:
         try:
             json.loads(str(a["source"]))
@@ -265,6 +280,7 @@ def load_reference(path: str | os.PathLike) -> Reference:
         qpos=arrays.get("qpos"),
         body=BodyParams.from_json(str(arrays["body"])) if "body" in arrays else None,
         source=json.loads(str(arrays["source"])) if "source" in arrays else {},
+        qpos_observed=arrays.get("qpos_observed"),
     )
 
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from motionlab.gl import ensure_gl
 from motionlab.humanoid import HumanoidModel, build_model
-from motionlab.reference import Reference, load_reference
+from motionlab.reference import MAX_SECONDS, Reference, load_reference
+from motionlab.validation import bounded_int, finite_float
 from motionlab.video.overlay import draw_pose
 
 VIEWS = {"side": 90.0, "front": 180.0}  # free-camera azimuth: from the runner's right, from ahead
@@ -241,8 +242,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="auto: humanoid beside the 2D skeleton when qpos exists, else skeletons; "
         "humanoid: qpos only; skeleton: 2D keypoints (+ 3D world keypoints turned 90 deg)",
     )  # fmt: skip
-    p.add_argument("--width", type=int, default=1280, help="output width in pixels (even)")
-    p.add_argument("--height", type=int, default=480, help="output height in pixels (even)")
-    p.add_argument("--max-seconds", type=float, default=None, help="render only the first seconds")
+    p.add_argument("--width", type=bounded_int(64, 4096), default=1280, help="output width in pixels (even)")
+    p.add_argument("--height", type=bounded_int(64, 4096), default=480, help="output height in pixels (even)")
+    p.add_argument(
+        "--max-seconds", type=finite_float(0.0, MAX_SECONDS, lo_open=True, unit="s"), default=None,
+        help="render only the first seconds",
+    )  # fmt: skip
     p.set_defaults(func=_verify)
 

@@ -22,11 +22,14 @@ from rich.console import Console
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
-from motionlab.body import BodyParams, BodyParamsError, random_body
-from motionlab.lift import LiftError, estimate_camera, lift_reference
-from motionlab.reference import Reference, load_reference
+from motionlab.body import HEIGHT_RANGE, MASS_RANGE, BodyParams, BodyParamsError, random_body
+from motionlab.io_utils import OutputPathError, check_outputs, output_set, terminate_like_interrupt
+from motionlab.lift import MAX_CAMERA_SPEED, LiftError, estimate_camera, lift_reference
+from motionlab.reference import MAX_SECONDS, Reference, load_reference
+from motionlab.validation import bounded_int, finite_float
 
 MIN_INPUT_SECONDS = 1.0
+MAX_BODY_SEARCH = 256
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
 
@@ -71,16 +74,28 @@ class StageTimer:
 
 
 def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
-    """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
+    """Run the whole job; returns the report dict. The video, its JSON report and PNG summary (same
+    name as ``cfg.out``) are checked before the work starts and appear together at the end."""
+    console = console or Console(stderr=True)
+    out = Path(cfg.out)
+    if out.suffix.lower() != ".mp4":
+        raise InferenceError(f"--out must be an .mp4 path, got {out}")
+    outputs = [out, out.with_suffix(".json"), out.with_suffix(".png")]
+    inputs = [cfg.video, *(f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir())]
+    check_outputs(outputs, inputs)  # before any work: a directory, an input, a read-only folder
+    with output_set(outputs) as (tmp_mp4, tmp_json, tmp_png):
+        result = _run(cfg, console, tmp_mp4, tmp_json, tmp_png)
+    console.print(f"wrote {', '.join(map(str, outputs))} in {sum(result['extra']['stage_seconds'].values()):.1f} s")
+    return result
+
+
+def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png_path: Path) -> dict[str, Any]:
+    """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.training.checkpoint import load_policy
 
-    console = console or Console(stderr=True)
-    out = Path(cfg.out)
-    if out.suffix.lower() != ".mp4":
-        raise InferenceError(f"--out must be an .mp4 path, got {out}")
     stages = StageTimer(8, console)
 
     with stages("load policies"):
@@ -136,11 +151,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
-        json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking,
-            restarts=closest.restart_times,
-        )
-    console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
+        write_report(json_path, png_path, closest_metrics, ideal_metrics, extra, tracking, restarts=closest.restart_times)
     return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
 
 
@@ -247,28 +258,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
     p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
     p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
-    p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
-    p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
-    p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
-    p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
-    p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
+    p.add_argument(
+        "--seconds", type=finite_float(MIN_INPUT_SECONDS, MAX_SECONDS, unit="s"), default=10.0, help="how much of the video to use"
+    )
+    p.add_argument("--height", type=finite_float(*HEIGHT_RANGE, unit="m"), default=1.75, help="runner's height (m)")
+    p.add_argument("--mass", type=finite_float(*MASS_RANGE, unit="kg"), default=70.0, help="runner's mass (kg)")
+    p.add_argument(
+        "--body-search", type=bounded_int(0, MAX_BODY_SEARCH), default=0, metavar="N",
+        help="guess the body from N random candidates",
+    )  # fmt: skip
+    p.add_argument("--body-search-seconds", type=finite_float(0.1, 60.0, unit="s"), default=2.0, metavar="S")
     p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
     p.add_argument(
         "--camera-speed",
-        type=float,
+        type=finite_float(0.0, MAX_CAMERA_SPEED, unit="m/s"),
         default=None,
         help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
     )
     p.add_argument(
         "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0)
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
+    terminate_like_interrupt()
     try:
         from motionlab.video.pose import parse_roi
 
@@ -287,9 +304,12 @@ def main(argv: list[str] | None = None) -> int:
             high_quality=args.high_quality,
         )
         run_inference(cfg, console)
-    except (InferenceError, BodyParamsError, ValueError, FileNotFoundError) as exc:
+    except (InferenceError, BodyParamsError, OutputPathError, ValueError, FileNotFoundError) as exc:
         console.print(f"[bold red]motionlab-infer: error:[/] {exc}")
         return 2
+    except KeyboardInterrupt:
+        console.print("motionlab-infer: interrupted; no output was written")
+        return 130
     return 0
 
 
