@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from scipy.signal import savgol_filter
 
+from conftest import require_shared_data
+
 from motionlab.cli import main
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import load_reference
@@ -28,8 +30,6 @@ from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, i
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.writer import VideoWriter
 
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO.parent / "shared" / "data" / "media"
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 # Hand-checked joint positions (pixels), read off grid overlays of the photos.
@@ -53,9 +53,7 @@ VTEST_FRAMES = {0: {"head": (267, 225), "hip": (267, 267), "feet": (268, 303)},
 
 @pytest.fixture(scope="session")
 def media() -> Path:
-    if not MEDIA.is_dir():
-        pytest.skip(f"real media not found at {MEDIA} (../shared/data/media next to the repo)")
-    return MEDIA
+    return require_shared_data("media")
 
 
 def _rgb(path: Path) -> np.ndarray:
