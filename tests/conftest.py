@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+os.environ.setdefault("MUJOCO_GL", "egl")  # before MuJoCo is imported
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from motionlab.body import BodyParams
+from motionlab.camera import Camera
+from motionlab.humanoid import FOOT_GEOMS, build_model, standing_qpos
+from motionlab.mocap import project_qpos
+from motionlab.reference import Reference
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV = "MOTIONLAB_SHARED_DATA"
@@ -29,6 +37,19 @@ def require_shared_data(*parts: str) -> Path:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return path
+
+
+def standing_reference(body: BodyParams, lift_m: float = 0.0, seconds: float = 2.0) -> Reference:
+    """A reference that stands still, upright with straight legs, its soles ``lift_m`` above the floor."""
+    hm = build_model(body)
+    data = mujoco.MjData(hm.model)
+    data.qpos[:] = standing_qpos(hm)
+    mujoco.mj_forward(hm.model, data)
+    ids = [hm.model.geom(g).id for g in FOOT_GEOMS]
+    sole = min(data.geom_xpos[i, 2] - hm.model.geom_size[i, 2] for i in ids)  # box feet, unrotated
+    qpos = data.qpos.copy()
+    qpos[2] += lift_m - sole
+    return project_qpos(np.repeat(qpos[None], int(seconds * 30) + 1, axis=0), body, 30.0, Camera.side_on())
 
 
 @pytest.fixture(scope="session")
