@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.io_utils import record_json_run
-from motionlab.training.checkpoint import LoadedPolicy, load_policy
+from motionlab.policy_io import LoadedPolicy, load_policy
 from motionlab.training.evaluation import evaluate
 
 RESULTS = Path(__file__).parent / "results"

@@ -22,7 +22,7 @@ from typing import Any
 from eval_policy import evaluate_against_zero_action
 
 from motionlab.io_utils import write_json
-from motionlab.training.checkpoint import INFERENCE_FILES, load_policy
+from motionlab.policy_io import INFERENCE_FILES, load_policy
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "eval_tables.json"

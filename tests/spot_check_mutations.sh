@@ -20,7 +20,7 @@ spot() {  # name file sed-expression pytest-args...
   echo "$out"
   echo "$out" | grep -qE "^(FAILED|ERROR)" || echo "!!! NOT CAUGHT"
 }
-spot "both policies act zero" motionlab/training/checkpoint.py \
+spot "both policies act zero" motionlab/policy_io.py \
   's/        action, _ = self.policy.predict(self.normalize(obs), deterministic=deterministic)/        action = np.zeros((*np.shape(obs)[:-1], self.action_dim), dtype=np.float32)/' $B
 spot "Ideal panel renders the Closest run" motionlab/inference/compose.py \
   's/ri.render(pose("ideal", t))/ri.render(pose("closest", t))/' $B -k panel
