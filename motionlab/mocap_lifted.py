@@ -222,7 +222,9 @@ def lifted_reference(
     speed = float(truth.source.get("speed_mps", (truth.qpos[-1, 0] - truth.qpos[0, 0]) / truth.duration))
     user_body = BodyParams(height=truth.body.height, mass=truth.body.mass).resolved()
     lifted = lift_like_pipeline(detected, user_body, None if use.kind == "static" else speed)
-    lifted.source.update(truth_speed_mps=speed, truth_frames=[int(start), int(stop)])
+    q = lifted.qpos
+    lifted_speed = float(np.linalg.norm(q[-1, :2] - q[0, :2]) / max(lifted.duration, 1e-9))
+    lifted.source.update(speed_mps=lifted_speed, truth_speed_mps=speed, truth_frames=[int(start), int(stop)])
     return lifted, cut(truth)
 
 
