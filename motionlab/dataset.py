@@ -1,13 +1,12 @@
 """The teacher dataset: mocap references with varied bodies, cameras, speeds and mirrored copies, plus
 references lifted from simulated phone videos of the same motion (what the tracker gets at inference).
 
-CLI: ``motionlab import-mocap`` (one clip -> one reference) and ``motionlab build-dataset`` (a folder of
-references plus ``manifest.json``).
+Commands: ``motionlab import-mocap`` (one clip -> one reference) and ``motionlab build-dataset`` (a folder
+of references plus ``manifest.json``), in :mod:`motionlab.commands.dataset`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from tqdm import tqdm
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams, random_body
 from motionlab.camera import Camera
+from motionlab.errors import MocapFormatError
 from motionlab.io_utils import write_json
 from motionlab.mocap import mocap_reference
 from motionlab.mocap_lifted import lifted_reference
@@ -48,7 +48,7 @@ def training_clips(cmu_dir: str | os.PathLike) -> list[DatasetClip]:
     for spec in TRAIN_CLIPS:
         amc, asf = spec.paths(cmu_dir)
         if not amc.is_file():
-            raise FileNotFoundError(f"CMU clip {amc} is missing (see ../shared/data/mocap/PROVENANCE.md)")
+            raise MocapFormatError(f"CMU clip {amc} is missing; give --cmu-dir the folder ../shared/data/mocap/cmu")
         clips.append(DatasetClip(amc, asf, CMU_SPEED_SCALE_RANGE))
     return clips
 
@@ -109,67 +109,3 @@ def _summary(ref: Reference) -> dict:
     src = ref.source
     keys = ("speed_mps", "speed_scale", "mirror", "cadence_spm", "truth_speed_mps")
     return {k: src[k] for k in keys if k in src}
-
-
-# ---------------------------------------------------------------------- CLI
-def _body_from_args(args: argparse.Namespace) -> BodyParams:
-    return BodyParams(height=args.height, mass=args.mass)
-
-
-def _import_mocap(args: argparse.Namespace) -> None:
-    ref = mocap_reference(
-        args.clip,
-        body=_body_from_args(args),
-        cycles=args.cycles,
-        fps=args.fps,
-        speed_scale=args.speed_scale,
-        mirror=args.mirror,
-        camera=Camera.side_on(distance=args.camera_distance, height=args.camera_height, azimuth_deg=args.camera_azimuth),
-        follow_runner=not args.static_camera,
-        asf=args.asf,
-    )
-    save_reference(ref, args.out)
-    src = ref.source
-    print(
-        f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {src['speed_mps']:.2f} m/s, "
-        f"cadence {src['cadence_spm']:.0f} spm"
-        + (f" (stride frames {src['trim_frames']} of the AMC, fit error {src['fit_error_mm']:.0f} mm)" if "trim_frames" in src else "")
-    )
-
-
-def _build_dataset(args: argparse.Namespace) -> None:
-    clips = training_clips(args.cmu_dir) if args.cmu_dir else args.clip
-    paths = build_dataset(
-        args.out_dir, clips, args.variants, not args.no_mirror, args.cycles, args.body_spread, args.seed, args.lifted
-    )
-    print(f"wrote {len(paths)} references and manifest.json to {args.out_dir}")
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import-mocap", help="mocap clip (DeepMimic .txt or CMU .amc) -> reference .npz on a body")
-    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic .txt or CMU .amc (default: the bundled run clip)")
-    p.add_argument("--asf", help="CMU skeleton (.asf) for an .amc (default: <subject>.asf beside it, if any)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--height", type=float, default=1.75)
-    p.add_argument("--mass", type=float, default=70.0)
-    p.add_argument("--cycles", type=int, default=4)
-    p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--speed-scale", type=float, default=1.0)
-    p.add_argument("--mirror", action="store_true")
-    p.add_argument("--camera-distance", type=float, default=6.0, help="distance from the running line (m)")
-    p.add_argument("--camera-height", type=float, default=1.0)
-    p.add_argument("--camera-azimuth", type=float, default=0.0, help="degrees towards the front (0 = side-on)")
-    p.add_argument("--static-camera", action="store_true", help="the camera stays put (default: it follows the runner)")
-    p.set_defaults(func=_import_mocap)
-
-    p = sub.add_parser("build-dataset", help="teacher dataset: bodies, cameras, speeds varied, mirrored copies")
-    p.add_argument("--out-dir", required=True)
-    p.add_argument("--clip", default=str(RUN_CLIP))
-    p.add_argument("--cmu-dir", help="CMU mocap folder: use the training split of motionlab.mocap_split (+ the DeepMimic run)")
-    p.add_argument("--lifted", type=int, default=0, help="lifted references (phone camera, detection errors, lift) per variant")
-    p.add_argument("--variants", type=int, default=8)
-    p.add_argument("--cycles", type=int, default=8)
-    p.add_argument("--body-spread", type=float, default=0.12)
-    p.add_argument("--no-mirror", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_build_dataset)
