@@ -27,9 +27,15 @@ def _import_mocap(args: argparse.Namespace) -> None:
         mirror=args.mirror,
         camera=Camera.side_on(distance=args.camera_distance, height=args.camera_height, azimuth_deg=args.camera_azimuth),
         follow_runner=not args.static_camera,
+        asf=args.asf,
     )
     save_reference(ref, args.out)
-    print(f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {ref.source['speed_mps']:.2f} m/s")
+    src = ref.source
+    print(
+        f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {src['speed_mps']:.2f} m/s, "
+        f"cadence {src['cadence_spm']:.0f} spm"
+        + (f" (stride frames {src['trim_frames']} of the AMC, fit error {src['fit_error_mm']:.0f} mm)" if "trim_frames" in src else "")
+    )
 
 
 def _build_dataset(args: argparse.Namespace) -> None:
@@ -38,7 +44,8 @@ def _build_dataset(args: argparse.Namespace) -> None:
 
 
 def _add_import_mocap_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic motion file (default: the bundled run clip)")
+    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic .txt or CMU .amc (default: the bundled run clip)")
+    p.add_argument("--asf", help="CMU skeleton (.asf) for an .amc (default: <subject>.asf beside it, if any)")
     p.add_argument("--out", required=True)
     p.add_argument("--height", type=float, default=1.75)
     p.add_argument("--mass", type=float, default=70.0)
@@ -63,7 +70,12 @@ def _add_build_dataset_arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS = (
-    Command("import-mocap", "DeepMimic clip -> reference .npz on a body", _add_import_mocap_arguments, _import_mocap),
+    Command(
+        "import-mocap",
+        "mocap clip (DeepMimic .txt or CMU .amc) -> reference .npz on a body",
+        _add_import_mocap_arguments,
+        _import_mocap,
+    ),
     Command(
         "build-dataset",
         "teacher dataset: bodies, cameras, speeds varied, mirrored copies",
