@@ -10,6 +10,8 @@ ValueError, as do constructor arguments out of range (``frame_skip``, ``max_epis
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -17,6 +19,7 @@ import mujoco
 import numpy as np
 
 from motionlab.body import BodyParams, random_body
+from motionlab.errors import UserError
 from motionlab.humanoid import GROUND_CONTACT_GEOMS, NUM_JOINTS, HumanoidModel, build_model
 from motionlab.validation import check_range, checked_action
 
@@ -29,6 +32,19 @@ MAX_BODY_SPREAD = 0.3
 NON_FINITE_ACTION = "non-finite (NaN/Inf) action"
 DEFAULT_CAMERA = "side"
 _INSTABILITY_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQPOS)
+
+
+def merge_reward_weights(defaults: Mapping[str, float], given: Mapping[str, float] | None) -> dict[str, float]:
+    """``defaults`` with the weights in ``given`` replaced (an env's ``reward_weights`` argument); an
+    unknown term or a weight that is not a finite number is a :class:`~motionlab.errors.UserError`."""
+    weights = dict(defaults)
+    for term, weight in (given or {}).items():
+        if term not in defaults:
+            raise UserError(f"reward_weights: unknown term {term!r}; the terms are {', '.join(defaults)}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise UserError(f"reward_weights.{term}={weight!r}: give a finite number")
+        weights[term] = float(weight)
+    return weights
 
 
 class HumanoidEnv(gym.Env):

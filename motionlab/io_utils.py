@@ -4,6 +4,8 @@
 - :func:`output_set`: several outputs of one run (e.g. MP4, JSON, PNG) written under temporary names
   and renamed into place together once all exist, under a lock so two runs to the same paths fail
   clearly instead of racing.
+- :func:`atomic_directory`: the same for a directory (checkpoints); :func:`remove_partials` clears
+  what a killed process left.
 - :func:`check_outputs`: before any work, every output is writable, not a directory and not an input.
 - :func:`terminate_like_interrupt`: SIGTERM unwinds like Ctrl-C, so temporary files are removed.
 """
@@ -14,15 +16,14 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-
-class OutputPathError(ValueError):
-    """An output path that cannot be written (a directory, an input, a read-only place, in use)."""
+from motionlab.errors import OutputPathError
 
 
 def _temp_beside(path: Path) -> Path:
@@ -47,6 +48,57 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _backup(final: Path) -> Path:
+    return final.with_name(f".{final.name}.old")
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a new temporary directory beside ``path`` (``.<name>.*.partial``); on success it replaces
+    ``path`` (a previous ``path`` is kept as ``.<name>.old`` until the swap is done), on error it is
+    removed. A kill leaves the old or the new directory, never a partial one (see :func:`recover_directory`)."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp creates 0700
+    try:
+        yield tmp
+        backup = _backup(final)
+        if final.exists():
+            shutil.rmtree(backup, ignore_errors=True)
+            os.replace(final, backup)
+        os.replace(tmp, final)
+        shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def recover_directory(path: str | os.PathLike) -> Path | None:
+    """``path`` if it is a directory, restoring the backup that :func:`atomic_directory` leaves when
+    killed mid-swap; None if there is neither."""
+    final = Path(path)
+    backup = _backup(final)
+    if not final.exists() and backup.is_dir():
+        os.replace(backup, final)
+    return final if final.is_dir() else None
+
+
+def remove_partials(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files and directories (``.*.partial*``) that :func:`atomic_write` and
+    :func:`atomic_directory` leave in ``folder`` when their process is killed; returns what was removed.
+    Call it only where no other process is writing (e.g. a run directory when its run starts)."""
+    removed = []
+    for path in sorted(Path(folder).glob(".*.partial*")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def check_outputs(outputs: Sequence[str | os.PathLike], inputs: Sequence[str | os.PathLike | None] = ()) -> None:
@@ -77,7 +129,9 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise OutputPathError(f"another run is writing {path} right now; wait for it or choose another --out") from None
+            raise OutputPathError(
+                f"another run is writing {path} right now; wait for it or choose another --out"
+            ) from None
         try:  # the holder before us may have removed the file after we opened it: lock the current one
             if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
                 break

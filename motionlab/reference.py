@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.body import BodyParams, BodyParamsError
+from motionlab.errors import ReferenceFormatError
 from motionlab.io_utils import atomic_write
 from motionlab.keypoints import NUM_LANDMARKS
 
@@ -63,9 +64,6 @@ MAX_HINGE_RAD = 100.0
 QUAT_NORM_TOLERANCE = 0.01
 MAX_FILE_ARRAY_BYTES = 4 * 1024**3  # all arrays of a reference file together, uncompressed
 
-
-class ReferenceFormatError(ValueError):
-    """A reference file or object that does not follow the schema; the message lists every problem."""
 
 
 @dataclass
@@ -288,7 +286,7 @@ def save_reference(ref: Reference, path: str | os.PathLike) -> Path:
     """Write ``ref`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     if path.suffix != ".npz":
-        raise ValueError(f"{path}: a reference file must end in .npz")
+        raise ReferenceFormatError(f"{path}: a reference file must end in .npz")
     arrays = ref._arrays()
     with atomic_write(path) as tmp:
         with open(tmp, "wb") as fh:

@@ -3,12 +3,32 @@ a silent wrong output, a temporary file left behind or an overwritten input."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import motionlab  # noqa: F401  (registers the envs)
+from motionlab.assets import CHECKPOINT_DIR, DEFAULT_REFERENCE
 from motionlab.body import BodyParams, random_body
+from motionlab.cli import main as motionlab_main
+from motionlab.commands.infer import main as infer_main
+from motionlab.errors import CheckpointError, OutputPathError
+from motionlab.io_utils import check_outputs, output_set
+from motionlab.policy_io import load_policy
+from motionlab.reference import ReferenceFormatError, load_reference, save_reference
+from motionlab.video.writer import VideoWriter
 
 
 # ---------------------------------------------------------------------- envs
@@ -93,16 +113,6 @@ def test_training_env_with_a_tall_base_body_resets_many_times():
 
 
 # ---------------------------------------------------------------------- references
-from dataclasses import replace  # noqa: E402
-import shutil  # noqa: E402
-import zipfile  # noqa: E402
-
-import torch  # noqa: E402
-
-from motionlab.assets import CHECKPOINT_DIR, DEFAULT_REFERENCE  # noqa: E402
-from motionlab.cli import main as motionlab_main  # noqa: E402
-from motionlab.reference import ReferenceFormatError, load_reference, save_reference  # noqa: E402
-from motionlab.training.checkpoint import CheckpointError, load_policy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -192,18 +202,6 @@ def test_a_checkpoint_with_non_finite_numbers_is_refused(tmp_path, damage):
 
 
 # ---------------------------------------------------------------------- command-line arguments
-import hashlib  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from motionlab.inference.pipeline import main as infer_main  # noqa: E402
-from motionlab.inference.pipeline import parse_args as infer_args  # noqa: E402
-from motionlab.io_utils import OutputPathError, check_outputs, output_set  # noqa: E402
-from motionlab.video.writer import VideoWriter  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -220,7 +218,7 @@ from motionlab.video.writer import VideoWriter  # noqa: E402
 )
 def test_infer_rejects_non_finite_and_out_of_range_arguments_by_name(argv, named, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        infer_args(argv)
+        infer_main(argv)  # argparse exits before any work
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {named}:" in err and "Traceback" not in err

@@ -19,14 +19,11 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from motionlab.errors import UserError, VideoReadError
 
 MAX_PIXELS = 7680 * 4320  # 8K UHD: larger frames are refused before the first one is decoded
 MAX_SECONDS = 3 * 3600.0  # the container's declared duration
 TRUNCATION_TOLERANCE = 0.05  # decoded frames may fall this far short of the container's count (estimates)
-
-
-class VideoReadError(ValueError):
-    """A video file that is missing, empty, not a video, truncated, too large, or has no decodable frames."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,9 @@ class VideoReader:
     ):
         self.path = Path(path)
         if end_s is not None and end_s <= start_s:
-            raise ValueError(f"empty time window: end {end_s} s is not after start {start_s} s")
+            raise UserError(f"empty time window: end {end_s} s is not after start {start_s} s")
         if max_frames is not None and max_frames < 1:
-            raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+            raise UserError(f"max_frames must be at least 1, got {max_frames}")
         self.start_s, self.end_s, self.max_frames = float(start_s), end_s, max_frames
         if not self.path.exists():
             raise VideoReadError(f"{self.path}: no such file")
@@ -100,7 +97,9 @@ class VideoReader:
         info = self.info
         if info.width * info.height > MAX_PIXELS:
             self.close()
-            raise VideoReadError(f"{self.path}: {info.width}x{info.height} frames are larger than 8K; scale the video down")
+            raise VideoReadError(
+                f"{self.path}: {info.width}x{info.height} frames are larger than 8K; scale the video down"
+            )
         if info.nominal_fps > 0 and info.frame_count / info.nominal_fps > MAX_SECONDS:
             self.close()
             raise VideoReadError(
@@ -169,7 +168,7 @@ class VideoReader:
     def close(self) -> None:
         self._cap.release()
 
-    def __enter__(self) -> "VideoReader":
+    def __enter__(self) -> VideoReader:
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
