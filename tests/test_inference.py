@@ -66,13 +66,6 @@ def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video)
     assert 3.0 < report["extra"]["user_speed_mps"] < 4.5
 
 
-def test_body_search_picks_a_body(tmp_path):
-    out = tmp_path / "r.mp4"
-    assert main(["--out", str(out), "--seconds", "1", "--body-search", "3", "--body-search-seconds", "0.5", "--height", "1.7"]) == 0
-    body = json.loads(out.with_suffix(".json").read_text())["extra"]["body"]
-    assert 1.45 < body["height"] < 1.95
-
-
 @pytest.mark.parametrize(
     ("make_input", "message"),
     [
