@@ -165,9 +165,10 @@ def test_meta_with_missing_keys_is_a_clear_error(run: Path, tmp_path: Path) -> N
     assert "lacks config" in str(_resume(run_dir))
 
     _edit_meta(run_dir, lambda m: m.update(config=json.loads((run / RUN_CONFIG).read_text())))
-    _edit_meta(run_dir, lambda m: (m["config"]["ppo"].pop("gamma"), m["config"].pop("seed")))
+    _edit_meta(run_dir, lambda m: (m["config"]["ppo"].pop("gamma"), m["config"].pop("seed"), m["config"]["task"].pop("env_id")))
     error = _resume(run_dir)
-    assert isinstance(error, CheckpointError) and "ppo.gamma" in str(error) and "seed" in str(error)
+    assert isinstance(error, CheckpointError)
+    assert "ppo.gamma" in str(error) and "seed" in str(error) and "task.env_id" in str(error)
 
 
 def test_checkpoint_asking_for_an_absurd_network_is_refused_before_allocating(run: Path, tmp_path: Path) -> None:

@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 EVAL_SEED = 10_000  # evaluation episodes use reset seeds EVAL_SEED, EVAL_SEED + 1, ...
 RUN_CONFIG = "run_config.json"
 RUN_OUTPUTS = ("best", "export", "tb", "metrics.jsonl")  # what a run leaves besides latest/ and its config
-FREE_FORM_CONFIG = ("task.env_kwargs", "body.params")  # sections whose keys differ between valid configs
+# Sections whose keys differ between valid configs (each task config has its own); what is required in
+# them is checked where they are read (task.env_id, env kwargs by the env, policy by policy_spec).
+FREE_FORM_CONFIG = ("task", "body.params")
 
 
 def _validate(cfg: dict[str, Any]) -> None:
@@ -161,6 +163,8 @@ def _continued_config(saved: Any, cfg: DictConfig, source: Path) -> dict[str, An
     """The saved config of a run being continued (checked against this version's config layout), with
     ``total_timesteps`` from the command line if given (the one setting a resume may change)."""
     missing = _missing_keys(OmegaConf.to_container(cfg, resolve=False), saved)
+    if isinstance(saved, dict) and isinstance(saved.get("task"), dict):
+        missing += [f"task.{k}" for k in ("env_id", "env_kwargs") if k not in saved["task"]]
     if missing:
         raise CheckpointError(
             f"{source} lacks the config keys {', '.join(missing)}; it was written by another motionlab version or "
