@@ -187,6 +187,10 @@ def test_checkpoint_asking_for_an_absurd_network_is_refused_before_allocating(ru
     export.write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="is not a MotionLab policy"):
         load_policy(run_dir / "export")
+    meta["env_kwargs"] = ["not", "a", "mapping"]
+    export.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="env_kwargs a mapping"):
+        load_policy(run_dir / "export")
 
 
 def test_temporary_dirs_left_by_killed_saves_are_removed_when_the_run_continues(run: Path, tmp_path: Path) -> None:
