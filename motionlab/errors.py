@@ -32,10 +32,6 @@ class MocapFormatError(MotionLabError, ValueError):
     """A motion file that is not a readable DeepMimic or AMC/ASF clip."""
 
 
-class CmuFormatError(MocapFormatError):
-    """An AMC/ASF file that cannot be used: unreadable, malformed, not matching, or not locomotion."""
-
-
 class LiftError(MotionLabError, ValueError):
     """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
 
