@@ -21,8 +21,9 @@ import torch as th
 from hydra import compose, initialize_config_module
 
 from motionlab.errors import CheckpointError, MotionLabError, UserError
+from motionlab.io_utils import exclusive_lock
 from motionlab.policy_io import load_policy, read_meta
-from motionlab.training.train import RUN_CONFIG, train
+from motionlab.training.train import RUN_CONFIG, RUN_LOCK, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -200,7 +201,17 @@ def test_temporary_dirs_left_by_killed_saves_are_removed_when_the_run_continues(
         shutil.copytree(run_dir / "latest", run_dir / name)
     (run_dir / ".metrics.q81z0.partial.jsonl").write_text("{}\n")
     assert _resume(run_dir) is None
-    assert sorted(p.name for p in run_dir.glob(".*")) == []
+    assert sorted(p.name for p in run_dir.glob(".*")) == [RUN_LOCK]
+
+
+def test_a_run_dir_in_use_by_another_trainer_is_refused(run: Path, tmp_path: Path) -> None:
+    """Two trainers writing one run directory would clobber each other's checkpoints (and the second
+    would delete the first's temporary directories): the second stops with the first one's pid."""
+    run_dir = _copy(run, tmp_path)
+    with exclusive_lock(run_dir / RUN_LOCK, "test"):
+        error = _resume(run_dir)
+    assert isinstance(error, UserError) and f"run_dir {run_dir} is in use" in str(error) and str(os.getpid()) in str(error)
+    assert _resume(run_dir) is None  # free again once the other trainer is gone
 
 
 def test_cli_reports_an_unresumable_run_dir_in_one_line(run: Path, tmp_path: Path) -> None:
