@@ -65,7 +65,7 @@ class IdealEnv(HumanoidEnv):
     policy serves every speed in the range. Starts from an athlete pose at a random phase with its
     velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
     but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
-    or on divergence (``info["diverged"]``).
+    or on divergence or a NaN/Inf action (``info["diverged"]``); an action of another shape raises ValueError.
 
     ## Arguments
     ``gym.make("MotionLab/Ideal-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/ideal.yaml``):
@@ -96,7 +96,8 @@ class IdealEnv(HumanoidEnv):
     ## Version History
     * v0: speed term on the world velocity along +x, heading term and the heading in the observation
       (appended last), gait prior at a clock scaled to the target speed, per-episode target speeds.
-      The reward weights became an argument (``reward_weights``) with unchanged defaults.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults. A NaN/Inf
+      action ends the episode as diverged (MuJoCo used to zero the controls silently).
     """
 
     def __init__(
@@ -164,12 +165,13 @@ class IdealEnv(HumanoidEnv):
         return self._obs(), self._base_info()
 
     def step(self, action: np.ndarray):
-        action = np.asarray(action, dtype=np.float64)
+        action, diverged = self._action(action)
         x_before = float(self.data.qpos[0])
-        diverged = self._simulate(self._prior_pose(self.data.time + self.dt) + self.action_scale * action)
+        if not diverged:
+            diverged = self._simulate(self._prior_pose(self.data.time + self.dt) + self.action_scale * action)
         self.steps += 1
         if diverged:
-            return np.zeros(self.observation_space.shape), 0.0, False, True, {**self._base_info(), "diverged": diverged}
+            return self._diverged_step({**self._base_info(), "diverged": diverged})
         terms, speed = self._reward_terms(x_before)
         reward = sum(self.reward_weights[k] * v for k, v in terms.items())
         fell = self._fallen()

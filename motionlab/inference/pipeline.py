@@ -22,6 +22,7 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
+from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
 
@@ -66,16 +67,28 @@ class StageTimer:
 
 
 def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
-    """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
+    """Run the whole job; returns the report dict. The video, its JSON report and PNG summary (same
+    name as ``cfg.out``) are checked before the work starts and appear together at the end."""
+    console = console or Console(stderr=True)
+    out = Path(cfg.out)
+    if out.suffix.lower() != ".mp4":
+        raise InferenceError(f"--out must be an .mp4 path, got {out}")
+    outputs = [out, out.with_suffix(".json"), out.with_suffix(".png")]
+    inputs = [cfg.video, *(f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir())]
+    check_outputs(outputs, inputs)  # before any work: a directory, an input, a read-only folder
+    with output_set(outputs) as (tmp_mp4, tmp_json, tmp_png):
+        result = _run(cfg, console, tmp_mp4, tmp_json, tmp_png)
+    console.print(f"wrote {', '.join(map(str, outputs))} in {sum(result['extra']['stage_seconds'].values()):.1f} s")
+    return result
+
+
+def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png_path: Path) -> dict[str, Any]:
+    """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.policy_io import load_policy
 
-    console = console or Console(stderr=True)
-    out = Path(cfg.out)
-    if out.suffix.lower() != ".mp4":
-        raise InferenceError(f"--out must be an .mp4 path, got {out}")
     stages = StageTimer(8, console)
 
     with stages("load policies"):
@@ -131,11 +144,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
-        json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking,
-            restarts=closest.restart_times,
-        )
-    console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
+        write_report(json_path, png_path, closest_metrics, ideal_metrics, extra, tracking, restarts=closest.restart_times)
     return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
 
 
