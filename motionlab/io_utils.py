@@ -69,6 +69,20 @@ def recover_directory(path: str | os.PathLike) -> Path | None:
     return final if final.is_dir() else None
 
 
+def remove_partials(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files and directories (``.*.partial*``) that :func:`atomic_write` and
+    :func:`atomic_directory` leave in ``folder`` when their process is killed; returns what was removed.
+    Call it only where no other process is writing (e.g. a run directory when its run starts)."""
+    removed = []
+    for path in sorted(Path(folder).glob(".*.partial*")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_write(path) as tmp:

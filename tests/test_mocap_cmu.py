@@ -15,7 +15,6 @@ from motionlab.mocap import mocap_reference
 from motionlab.reference import load_reference
 
 
-
 @pytest.fixture(scope="module")
 def cmu() -> Path:
     """The CMU clips: a skip locally when absent, a failure under CI (conftest.require_shared_data)."""

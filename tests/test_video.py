@@ -17,9 +17,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from scipy.signal import savgol_filter
-
 from conftest import require_shared_data
+from scipy.signal import savgol_filter
 
 from motionlab.cli import main
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS

@@ -9,6 +9,20 @@ script (``motionlab-infer``) runs through :func:`standalone`. ``motionlab-train`
 Every entry point catches :data:`USER_ERRORS` (:class:`~motionlab.errors.MotionLabError` and the
 operating system's file errors) and prints one line, ``<prog>: error: <message>``, with exit code 2.
 This package is the top layer: nothing below it imports it.
+
+A new command::
+
+    # motionlab/commands/hello.py (and "motionlab.commands.hello" in COMMAND_MODULES)
+    def _add_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", required=True)
+
+    def _run(args: argparse.Namespace) -> int:
+        if not args.name.strip():
+            raise UserError("--name is empty; give the name to greet")  # exit 2, one line
+        print(f"hello {args.name}")
+        return 0
+
+    COMMANDS = (Command("hello", "greet someone", _add_arguments, _run),)
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.commands import Command
-from motionlab.dataset import build_dataset
+from motionlab.dataset import build_dataset, training_clips
 from motionlab.mocap import mocap_reference
 from motionlab.reference import save_reference
 
@@ -39,7 +39,10 @@ def _import_mocap(args: argparse.Namespace) -> None:
 
 
 def _build_dataset(args: argparse.Namespace) -> None:
-    paths = build_dataset(args.out_dir, args.clip, args.variants, not args.no_mirror, args.cycles, args.body_spread, args.seed)
+    clips = training_clips(args.cmu_dir) if args.cmu_dir else args.clip
+    paths = build_dataset(
+        args.out_dir, clips, args.variants, not args.no_mirror, args.cycles, args.body_spread, args.seed, args.lifted
+    )
     print(f"wrote {len(paths)} references and manifest.json to {args.out_dir}")
 
 
@@ -62,6 +65,8 @@ def _add_import_mocap_arguments(p: argparse.ArgumentParser) -> None:
 def _add_build_dataset_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--clip", default=str(RUN_CLIP))
+    p.add_argument("--cmu-dir", help="CMU mocap folder: its training split (motionlab.mocap_split) + the DeepMimic run")
+    p.add_argument("--lifted", type=int, default=0, help="lifted references per variant (phone shot, detection errors, lift)")
     p.add_argument("--variants", type=int, default=8)
     p.add_argument("--cycles", type=int, default=8)
     p.add_argument("--body-spread", type=float, default=0.12)
@@ -73,7 +78,7 @@ COMMANDS = (
     Command("import-mocap", "mocap clip (DeepMimic .txt or CMU .amc) -> reference .npz on a body", _add_import_mocap_arguments, _import_mocap),
     Command(
         "build-dataset",
-        "teacher dataset: bodies, cameras, speeds varied, mirrored copies",
+        "teacher dataset: bodies, cameras, speeds varied, mirrored copies, lifted references",
         _add_build_dataset_arguments,
         _build_dataset,
     ),
