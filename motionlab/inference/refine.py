@@ -221,8 +221,8 @@ class Refiner:
 
     def simulate(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Roll every candidate ``actions`` (n, H, act) out open-loop from the env's current state with
-        :mod:`mujoco.rollout`; returns the physics states (``mjSTATE_FULLPHYSICS``) one physics step before
-        the end of each control step, (n, H, nstate), and the per-physics-step controls."""
+        :mod:`mujoco.rollout`. Returns the physics states (``mjSTATE_FULLPHYSICS``) before and after every
+        physics step, (n, H * frame_skip + 1, nstate), and the controls of every physics step."""
         base, d = self.base, self.base.data
         self._bind_model()
         state0 = get_state(base.model, d, _STATE)
@@ -231,17 +231,17 @@ class Refiner:
             base.model, self._datas, state0[None], control,
             control_spec=_CONTROL, initial_warmstart=d.qacc_warmstart[None].copy(),
         )  # fmt: skip
-        fs = base.frame_skip
-        everything = np.concatenate([np.broadcast_to(state0, (len(states), 1, len(state0))), states], axis=1)
-        return everything[:, fs - 1 : -1 : fs], control[:, fs - 1 :: fs]
+        return np.concatenate([np.broadcast_to(state0, (len(states), 1, len(state0))), states], axis=1), control
 
     def _score(self, actions: np.ndarray) -> np.ndarray:
         """Discounted Track-v0 reward of each candidate minus the fall, residual-force and effort penalties."""
         s, base = self.settings, self.base
         tic = time.perf_counter()
-        before_last, controls = self.simulate(actions)
+        states, controls = self.simulate(actions)
         toc = time.perf_counter()
         self.stats.rollout_s += toc - tic
+        fs = base.frame_skip
+        before_last, controls = states[:, fs - 1 : -1 : fs], controls[:, fs - 1 :: fs]  # each control step's last
         n, h = before_last.shape[:2]
         scored = sorted({*range(s.score_every - 1, h, s.score_every), h - 1})
         weights = np.diff([-1, *scored]) * s.discount ** np.array(scored)
@@ -260,8 +260,9 @@ class Refiner:
         """The objective for one control step of a candidate and whether the env would end the episode.
 
         The scratch ``MjData`` is put in the state one physics step before the end of the control step and
-        stepped once with the step's control, which leaves it exactly as the env's data is after ``step``
-        (kinematics and contacts of the last physics step); then Track-v0's own reward and fall code runs on
+        stepped once with the step's control, which leaves it as the env's data is after ``step``
+        (kinematics and contacts of the last physics step; the solver's warm start is not part of the
+        rolled-out state, so values agree to ~1e-14 rather than bit for bit); then Track-v0's own reward and fall code runs on
         it at reference frame ``t``. Minus the extra residual-force and effort penalties."""
         s, base, scratch = self.settings, self.base, self._scratch
         mujoco.mj_setState(base.model, scratch, before_last, _STATE)
