@@ -48,8 +48,8 @@ from motionlab.io_utils import write_json
 from motionlab.lift import joint_position_errors, lift_reference
 from motionlab.mocap import mocap_reference
 from motionlab.motion import resample_qpos
+from motionlab.policy_io import load_policy
 from motionlab.reference import Reference
-from motionlab.training.checkpoint import load_policy
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "refine.json"
 NOISE_PX = 3.0
@@ -111,7 +111,11 @@ def _with(settings: RefineSettings | None, overrides: dict[str, str]) -> RefineS
 def _run(
     policy: Any, lifted: Reference, body: BodyParams, seconds: float, settings: RefineSettings | None, seed: int
 ) -> tuple[Rollout, float, float]:
-    kw = {k: policy.env_kwargs[k] for k in ("action_scale", "residual_force", "residual_force_scale") if k in policy.env_kwargs}
+    kw = {
+        k: policy.env_kwargs[k]
+        for k in ("action_scale", "residual_force", "residual_force_scale")
+        if k in policy.env_kwargs
+    }
     env = gym.make(
         "MotionLab/Track-v0", reference=lifted, body=body, reference_state_init=False, max_episode_seconds=seconds, **kw
     )
@@ -168,7 +172,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name, (truth, note) in references.items():
         lifted, lift_mm = _noisy_lift(truth, body, rng)
         seconds = min(args.seconds, lifted.duration - 0.2)
-        row = {"note": note, "lift_mpjpe_mocap_mm": lift_mm, "speed_mps": round(truth.source["speed_mps"], 2), "runs": {}}
+        row = {
+            "note": note,
+            "lift_mpjpe_mocap_mm": lift_mm,
+            "speed_mps": round(truth.source["speed_mps"], 2),
+            "runs": {},
+        }
         for preset in presets:
             run, wall, cpu = _run(policy, lifted, body, seconds, settings[preset], args.seed)
             row["runs"][preset] = _measure(run, truth, body, wall, cpu)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from motionlab.io_utils import record_json_run
-from motionlab.training.checkpoint import load_policy
+from motionlab.policy_io import load_policy
 from motionlab.training.evaluation import evaluate
 
 RESULTS = Path(__file__).parent / "results"

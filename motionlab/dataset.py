@@ -1,12 +1,11 @@
 """The athlete teacher dataset: mocap references with varied bodies, cameras, speeds and mirrored copies.
 
-CLI: ``motionlab import-mocap`` (one clip -> one reference) and ``motionlab build-dataset`` (a folder of
-references plus ``manifest.json``).
+Commands: ``motionlab import-mocap`` (one clip -> one reference) and ``motionlab build-dataset`` (a folder
+of references plus ``manifest.json``), in :mod:`motionlab.commands.dataset`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -54,55 +53,3 @@ def build_dataset(
             entries.append({"file": name, "body": body.to_dict(), **{k: ref.source[k] for k in ("speed_mps", "speed_scale", "mirror")}})
     write_json(out_dir / "manifest.json", {"clip": Path(clip).name, "seed": seed, "references": entries})
     return paths
-
-
-# ---------------------------------------------------------------------- CLI
-def _body_from_args(args: argparse.Namespace) -> BodyParams:
-    return BodyParams(height=args.height, mass=args.mass)
-
-
-def _import_mocap(args: argparse.Namespace) -> None:
-    ref = mocap_reference(
-        args.clip,
-        body=_body_from_args(args),
-        cycles=args.cycles,
-        fps=args.fps,
-        speed_scale=args.speed_scale,
-        mirror=args.mirror,
-        camera=Camera.side_on(distance=args.camera_distance, height=args.camera_height, azimuth_deg=args.camera_azimuth),
-        follow_runner=not args.static_camera,
-    )
-    save_reference(ref, args.out)
-    print(f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {ref.source['speed_mps']:.2f} m/s")
-
-
-def _build_dataset(args: argparse.Namespace) -> None:
-    paths = build_dataset(args.out_dir, args.clip, args.variants, not args.no_mirror, args.cycles, args.body_spread, args.seed)
-    print(f"wrote {len(paths)} references and manifest.json to {args.out_dir}")
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import-mocap", help="DeepMimic clip -> reference .npz on a body")
-    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic motion file (default: the bundled run clip)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--height", type=float, default=1.75)
-    p.add_argument("--mass", type=float, default=70.0)
-    p.add_argument("--cycles", type=int, default=4)
-    p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--speed-scale", type=float, default=1.0)
-    p.add_argument("--mirror", action="store_true")
-    p.add_argument("--camera-distance", type=float, default=6.0, help="distance from the running line (m)")
-    p.add_argument("--camera-height", type=float, default=1.0)
-    p.add_argument("--camera-azimuth", type=float, default=0.0, help="degrees towards the front (0 = side-on)")
-    p.add_argument("--static-camera", action="store_true", help="the camera stays put (default: it follows the runner)")
-    p.set_defaults(func=_import_mocap)
-
-    p = sub.add_parser("build-dataset", help="teacher dataset: bodies, cameras, speeds varied, mirrored copies")
-    p.add_argument("--out-dir", required=True)
-    p.add_argument("--clip", default=str(RUN_CLIP))
-    p.add_argument("--variants", type=int, default=8)
-    p.add_argument("--cycles", type=int, default=8)
-    p.add_argument("--body-spread", type=float, default=0.12)
-    p.add_argument("--no-mirror", action="store_true")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_build_dataset)

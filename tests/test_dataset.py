@@ -26,13 +26,9 @@ def test_teacher_dataset_varies_bodies_cameras_speeds_and_mirrors(tmp_path):
 
 
 def test_cli_import_mocap_writes_a_reference(tmp_path):
-    from motionlab.dataset import register
-    import argparse
+    from motionlab.cli import main
 
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
     out = tmp_path / "ref.npz"
-    args = parser.parse_args(["import-mocap", "--out", str(out), "--height", "1.6", "--mass", "55", "--cycles", "2"])
-    args.func(args)
+    assert main(["import-mocap", "--out", str(out), "--height", "1.6", "--mass", "55", "--cycles", "2"]) == 0
     ref = load_reference(out)
     assert ref.body.height == pytest.approx(1.6) and ref.qpos is not None

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.commands.infer import main
 from motionlab.humanoid import build_model
-from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, main
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.reference import load_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter

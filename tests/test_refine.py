@@ -3,6 +3,7 @@ reference, the ``--refine`` switch and what the report says (real MuJoCo, the sh
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import replace
 
@@ -13,7 +14,8 @@ import pytest
 import motionlab  # noqa: F401
 from motionlab.assets import CHECKPOINT_DIR, RUN_CLIP
 from motionlab.body import BodyParams
-from motionlab.inference.pipeline import main, parse_args
+from motionlab.commands.infer import INFER, main
+from motionlab.errors import UserError
 from motionlab.inference.refine import (
     _STATE,
     PRESETS,
@@ -27,7 +29,7 @@ from motionlab.inference.refine import (
 )
 from motionlab.inference.rollout import run_policy
 from motionlab.mocap import mocap_reference
-from motionlab.training.checkpoint import load_policy
+from motionlab.policy_io import load_policy
 
 NO_EXTRA_PENALTIES = RefineSettings(samples=4, horizon=6, residual_force_penalty=0.0, effort_penalty=0.0)
 
@@ -100,14 +102,20 @@ def test_refinement_is_deterministic_for_a_seed(policy, hard_reference):
     assert not np.array_equal(other.qpos, runs[0].qpos)  # the seed drives the sampling
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    INFER.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
 def test_refine_flag_round_trip_and_unknown_preset(capsys):
-    assert parse_args([]).refine == "fast"
-    assert {parse_args(["--refine", p]).refine for p in ("off", "fast", "best")} == {"off", "fast", "best"}
+    assert _parse([]).refine == "fast"
+    assert {_parse(["--refine", p]).refine for p in ("off", "fast", "best")} == {"off", "fast", "best"}
     assert settings_for("off") is None and settings_for("best") == PRESETS["best"]
     with pytest.raises(SystemExit):
-        parse_args(["--refine", "slow"])
+        _parse(["--refine", "slow"])
     assert "invalid choice: 'slow'" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="choose one of off, fast, best"):
+    with pytest.raises(UserError, match="choose one of off, fast, best"):
         settings_for("slow")
 
 

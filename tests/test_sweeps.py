@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from motionlab.training.checkpoint import load_policy, read_meta
+from motionlab.policy_io import load_policy, read_meta
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = [

@@ -24,11 +24,12 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from motionlab.assets import RUN_CLIP
-from motionlab.cli import UserError
+from motionlab.errors import CheckpointError, UserError
 from motionlab.mocap import mocap_reference
-from motionlab.reference import save_reference
 from motionlab.policies import make_policy_kwargs
-from motionlab.training.checkpoint import CheckpointError, find_checkpoint, load_policy, read_meta, widen_inputs
+from motionlab.policy_io import load_policy, read_meta
+from motionlab.reference import save_reference
+from motionlab.training.checkpoint import find_checkpoint, widen_inputs
 from motionlab.training.envs import ReferenceSampler, env_spec, make_env
 from motionlab.training.train import train
 

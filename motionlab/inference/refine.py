@@ -33,7 +33,8 @@ import mujoco
 import mujoco.rollout
 import numpy as np
 
-from motionlab.envs.track import REWARD_WEIGHTS, TrackEnv
+from motionlab.envs.track import TrackEnv
+from motionlab.errors import UserError
 from motionlab.humanoid import NUM_JOINTS
 from motionlab.inference.rollout import Rollout, run_policy
 
@@ -256,7 +257,9 @@ class Refiner:
         self.stats.score_s += time.perf_counter() - toc
         return returns
 
-    def step_reward(self, before_last: np.ndarray, control: np.ndarray, t: int, action: np.ndarray) -> tuple[float, bool]:
+    def step_reward(
+        self, before_last: np.ndarray, control: np.ndarray, t: int, action: np.ndarray
+    ) -> tuple[float, bool]:
         """The objective for one control step of a candidate and whether the env would end the episode.
 
         The scratch ``MjData`` is put in the state one physics step before the end of the control step and
@@ -277,7 +280,7 @@ class Refiner:
             ended = base._fallen() or root_err > base.max_root_error
         finally:
             base.data, base.t = data, t_saved
-        reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items())
+        reward = sum(base.reward_weights[k] * v for k, v in terms.items())
         if base.residual_force:
             rf = action[NUM_JOINTS:]
             reward -= (base.residual_force_penalty + s.residual_force_penalty) * float(rf @ rf)
@@ -305,7 +308,7 @@ def one_torch_thread() -> Iterator[None]:
 def settings_for(preset: str) -> RefineSettings | None:
     """The settings of a ``--refine`` preset (None for ``off``); a clear error for an unknown one."""
     if preset not in PRESETS:
-        raise ValueError(f"unknown refinement preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        raise UserError(f"unknown refinement preset {preset!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[preset]
 
 

@@ -14,8 +14,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from motionlab.body import BodyParams
-from motionlab.cli import UserError
 from motionlab.envs.track import TrackEnv
+from motionlab.errors import UserError
 from motionlab.reference import Reference, ReferenceFormatError, load_reference
 
 TRACK_ENV_ID = "MotionLab/Track-v0"

@@ -1,4 +1,4 @@
-"""``motionlab-train``: Hydra-configured SB3 PPO on MotionLab's envs (configs in ``motionlab.configs``).
+"""Training a policy (``motionlab-train``, :mod:`motionlab.commands.train`): Hydra-configured SB3 PPO on MotionLab's envs (configs in ``motionlab.configs``).
 
 A run directory collects ``latest/`` and ``best/`` checkpoints, ``export/`` (written at the end),
 TensorBoard logs in ``tb/`` and evaluation metrics in ``metrics.jsonl``. Starting with ``run_dir=`` an
@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import hydra
 import torch as th
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
@@ -23,26 +22,15 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from motionlab.body import BodyParamsError
-from motionlab.cli import UserError
+from motionlab.errors import UserError
 from motionlab.io_utils import atomic_write
-from motionlab.reference import ReferenceFormatError
+from motionlab.policy_io import export_policy, policy_spec, read_meta
 
 from .callbacks import CheckpointCallback, EvalCallback
-from .checkpoint import (
-    Checkpointer,
-    CheckpointError,
-    export_policy,
-    find_checkpoint,
-    policy_spec,
-    read_meta,
-    restore_training,
-    warm_start,
-)
+from .checkpoint import Checkpointer, find_checkpoint, restore_training, warm_start
 from .envs import EnvSpec, env_spec, make_env, make_training_env
 
 log = logging.getLogger(__name__)
-USER_ERRORS = (UserError, CheckpointError, BodyParamsError, ReferenceFormatError)
 EVAL_SEED = 10_000  # evaluation episodes use reset seeds EVAL_SEED, EVAL_SEED + 1, ...
 
 
@@ -204,13 +192,3 @@ def train(cfg: DictConfig) -> Path:
         venv.close()
         eval_env.close()
     return run_dir
-
-
-@hydra.main(version_base=None, config_path="pkg://motionlab.configs", config_name="train")
-def main(cfg: DictConfig) -> None:
-    """Console entry point ``motionlab-train`` (Hydra command line: overrides, ``-m`` sweeps)."""
-    try:
-        train(cfg)
-    except USER_ERRORS as exc:
-        print(f"motionlab-train: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
