@@ -18,6 +18,7 @@ from motionlab.inference.pipeline import (
     InferenceConfig,
     run_inference,
 )
+from motionlab.inference.refine import PRESETS
 from motionlab.lift import MAX_CAMERA_SPEED
 from motionlab.reference import MAX_SECONDS
 from motionlab.validation import bounded_int, finite_float
@@ -51,6 +52,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
     )
+    p.add_argument(
+        "--refine",
+        choices=list(PRESETS),
+        default="fast",
+        help="MPC refinement of the Closest run around the tracking policy (default fast: fewer falls; "
+        "best: more search, several times slower; off: the policy alone)",
+    )
     p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0)
 
 
@@ -68,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         camera_speed=args.camera_speed,
         seed=args.seed,
         high_quality=args.high_quality,
+        refine=args.refine,
     )
     run_inference(cfg, Console(stderr=True))
     return 0

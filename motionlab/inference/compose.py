@@ -126,12 +126,14 @@ def compose_video(
     shadows: bool = True,
     reflections: bool = True,
     antialias: bool = True,
+    closest_notes: Sequence[str] = (),
 ) -> Path:
     """Write the result MP4 (atomically) and return its path.
 
     ``original`` yields the input video's frames (RGB, pose already drawn) at ``original_fps``; the
     rollouts' time 0 is the video's ``original_start_s``. The video runs at ``original_fps`` (else at the
-    control rate) for ``seconds`` (default: the longer rollout); a runner that stopped holds its last pose."""
+    control rate) for ``seconds`` (default: the longer rollout); a runner that stopped holds its last pose.
+    ``closest_notes`` are extra lines under the Closest panel's title (e.g. that it was refined)."""
     if original is not None and not original_fps:
         raise ValueError("original_fps is required with the original video")
     boxes = panel_boxes(size, original is not None)
@@ -159,7 +161,7 @@ def compose_video(
                 next(video) if video is not None else None,
                 rc.render(pose("closest", t)),
                 ri.render(pose("ideal", t)),
-                closest_info=live_lines(closest, t, live["closest"]),
+                closest_info=[*closest_notes, *live_lines(closest, t, live["closest"])],
                 ideal_info=live_lines(ideal, t, live["ideal"]),
                 original_info=[f"t = {t + original_start_s:5.2f} s"],
                 size=size,

@@ -22,6 +22,7 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
+from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
@@ -48,6 +49,7 @@ class InferenceConfig:
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
+    refine: str = "fast"  # MPC refinement of the Closest run: off, fast, best (motionlab.inference.refine)
 
 
 class StageTimer:
@@ -89,7 +91,8 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     from motionlab.inference.report import write_report
     from motionlab.policy_io import load_policy
 
-    stages = StageTimer(8, console)
+    refine_settings = settings_for(cfg.refine)
+    stages = StageTimer(8 + (refine_settings is not None), console)
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
@@ -106,10 +109,16 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     user_speed = _speed(lifted)
     speed_range = _trained_speed_range(ideal_policy)
     target_speed = float(np.clip(user_speed, *speed_range))
+    closest_env = dict(reference=lifted, body=body, reference_state_init=False)
     with stages("closest (tracking policy)"):
-        closest = _simulate(
-            track_policy, "MotionLab/Track-v0", seconds, cfg.seed, reference=lifted, body=body, reference_state_init=False
-        )
+        closest = _simulate(track_policy, "MotionLab/Track-v0", seconds, cfg.seed, **closest_env)
+    refinement: dict[str, Any] = {"used": False, "preset": "off"}
+    if refine_settings is not None:
+        with stages(f"closest, refined ({cfg.refine})"):
+            env = _make_env(track_policy, "MotionLab/Track-v0", seconds, **closest_env)
+            refined, refine_stats = run_refined(env, track_policy, seconds, refine_settings, seed=cfg.seed)
+        refinement = refinement_summary(cfg.refine, closest, refined, refine_stats)
+        closest = refined
     with stages("ideal (ideal policy)"):
         ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
     with stages("gait metrics"):
@@ -126,6 +135,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             shadows=cfg.high_quality,
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
+            closest_notes=[video_note(refinement)] if refinement["used"] else (),
         )
     with stages("report"):
         extra = {
@@ -139,6 +149,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
+            "refinement": refinement,
             "ideal": _run_summary(ideal),
             "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
             "stage_seconds": dict(stages.times),
@@ -173,16 +184,23 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
 _ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
 
 
+def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
+    """``env_id`` with the action settings ``policy`` was trained with, checked against its layout."""
+    trained = policy.env_kwargs or {}
+    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
+    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
+    policy.check_compatible(env.observation_space, env.action_space)
+    return env
+
+
 def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs: Any) -> Any:
     """Run ``policy`` for ``seconds`` in ``env_id`` (restarting after falls), after checking that the
     env's observation and action layout is the one the policy was trained on."""
     from motionlab.inference.rollout import run_policy
 
-    trained = policy.env_kwargs or {}
-    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
-    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
-    policy.check_compatible(env.observation_space, env.action_space)
-    return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
+    env = _make_env(policy, env_id, seconds, **env_kwargs)
+    with one_torch_thread():
+        return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
