@@ -63,6 +63,8 @@ class LiftReport:
     camera_source: str  # "argument", "reference" or "estimated"
     interpolated_frames: list[int]
     runtime_s: float
+    camera_track: np.ndarray | None = None  # (T, 3) per-frame camera positions when the camera moved freely
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the camera and time base were found
 
     def to_dict(self) -> dict[str, Any]:
         errors = [None if np.isnan(e) else round(float(e), 3) for e in self.frame_errors_px]
@@ -74,6 +76,8 @@ class LiftReport:
             "camera_source": self.camera_source,
             "interpolated_frames": self.interpolated_frames,
             "runtime_s": round(self.runtime_s, 3),
+            "camera_track": None if self.camera_track is None else np.round(self.camera_track, 4).tolist(),
+            **self.notes,
         }
 
     def summary(self) -> str:
@@ -151,9 +155,15 @@ def lift_reference(
     body: BodyParams | dict | None = None,
     camera: Camera | None = None,
     weights: IKWeights | None = None,
+    camera_track: np.ndarray | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
-    to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report."""
+    to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report.
+
+    ``camera_track`` (T, 3) gives the camera's position at every frame (a camera that moved, e.g. as
+    measured by :func:`camera_track_from_motion`) instead of ``camera.position + velocity * t``;
+    ``notes`` go into the report as they are."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -172,12 +182,18 @@ def lift_reference(
     person_px = np.percentile(_segment_pixel_length(px[detected]), 90) * body.height / _segment_length(body)
     ik = FrameIK(hm, camera, weights, pixel_sigma=weights.keypoint_sigma * person_px)
     times = np.arange(ref.num_frames) / ref.fps
+    if camera_track is None:
+        camera_track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+        tracked = False
+    else:
+        camera_track, tracked = np.asarray(camera_track, dtype=float), True
+        if camera_track.shape != (ref.num_frames, 3):
+            raise LiftError(f"camera_track must be ({ref.num_frames}, 3), got {camera_track.shape}")
 
     qpos = np.zeros((ref.num_frames, NQ))
     solved: list[int] = []
     for t in np.flatnonzero(detected):
-        cam_pos = np.add(camera.position, np.multiply(camera.velocity, times[t]))
-        obs = FrameObservation(px[t], trust[t], cam_pos, None if offsets is None else offsets[t])
+        obs = FrameObservation(px[t], trust[t], camera_track[t], None if offsets is None else offsets[t])
         if not solved or (t - solved[-1]) / ref.fps > REINIT_GAP_S:
             qpos[t] = _initialise(ik, obs, camera, _segment_pixel_length(px[t : t + 1])[0])
         else:
@@ -186,10 +202,12 @@ def lift_reference(
         solved.append(t)
     qpos = _fill_gaps(qpos, detected)
     if camera_source == "estimated":
-        qpos, camera = _stand_on_floor(hm, qpos, camera)
+        qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
-    err = np.linalg.norm(camera.project(sites, times) - px[:, list(BODY_LANDMARKS)], axis=-1)
+    in_camera = (sites - camera_track[:, None]) @ camera.rotation().T
+    projected = camera.focal_px * in_camera[..., :2] / np.maximum(in_camera[..., 2:], 1e-6) + np.divide(ref.image_size, 2)
+    err = np.linalg.norm(projected - px[:, list(BODY_LANDMARKS)], axis=-1)
     seen = ref.keypoints2d[:, list(BODY_LANDMARKS), 2] >= VISIBLE
     frame_errors = np.where(detected, (err * seen).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
     report = LiftReport(
@@ -199,6 +217,8 @@ def lift_reference(
         camera_source=camera_source,
         interpolated_frames=np.flatnonzero(~detected).tolist(),
         runtime_s=time.perf_counter() - start,
+        camera_track=camera_track if tracked else None,
+        notes=dict(notes or {}),
     )
     lifted = dataclasses.replace(ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()})
     return lifted, report
@@ -301,9 +321,11 @@ def _fill_gaps(qpos: np.ndarray, solved: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tuple[np.ndarray, Camera]:
-    """Shift an estimated camera and the motion together vertically so the lowest sole touches the floor
-    (the image is unchanged; only the camera height estimate improves)."""
+def _stand_on_floor(
+    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray
+) -> tuple[np.ndarray, Camera, np.ndarray]:
+    """Shift an estimated camera (and its per-frame ``track``) and the motion together vertically so the
+    lowest sole touches the floor (the image is unchanged; only the camera height estimate improves)."""
     shift = Kinematics(hm).sole_heights(qpos).min() - GROUND_CLEARANCE_M
     out = qpos.copy()
     out[:, 2] -= shift
@@ -313,7 +335,7 @@ def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tupl
         position=tuple(np.subtract(camera.position, down).tolist()),
         target=tuple(np.subtract(camera.target, down).tolist()),
     )
-    return out, moved
+    return out, moved, track - down
 
 
 # ---------------------------------------------------------------------- command line

@@ -33,7 +33,7 @@ from motionlab.body import BodyParams
 from motionlab.camera import focal_from_fov, look_at
 from motionlab.gl import ensure_gl
 from motionlab.humanoid import HumanoidModel, build_spec
-from motionlab.mocap import DEEPMIMIC_BODY, PeriodicMotion, load_deepmimic
+from motionlab.mocap import PeriodicMotion, load_stride
 from motionlab.motion import Kinematics, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
 from motionlab.reference import Reference
 from motionlab.video.writer import VideoWriter
@@ -130,8 +130,8 @@ def runner_motion(
     treadmill, where the speed is the belt's)."""
     frames = int(round(setup.seconds * VIDEO_FPS)) + 1
     real_t = np.arange(frames) / VIDEO_FPS / setup.slow_motion
-    motion = PeriodicMotion(load_deepmimic(clip))
-    qpos = retarget_qpos(motion.qpos(real_t * setup.speed_scale), DEEPMIMIC_BODY, body)
+    stride, on_body, _ = load_stride(clip, body)  # DeepMimic or CMU AMC
+    qpos = retarget_qpos(PeriodicMotion(stride).qpos(real_t * setup.speed_scale), on_body, body)
     speed = float((qpos[-1, 0] - qpos[0, 0]) / (real_t[-1] - real_t[0]))
     if setup.treadmill:
         qpos[:, 0] -= speed * real_t
@@ -272,3 +272,69 @@ def _ground_truth(
         fps=VIDEO_FPS, keypoints2d=kp, image_size=(cams.width, cams.height), world_keypoints=world_mp,
         qpos=qpos, body=hm.body, source={"kind": "synthetic", "synthetic": synthetic},
     )  # fmt: skip
+
+
+def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
+    """Errors of a lift of a rendered video against its ground truth, in the true world.
+
+    The lift's world is mapped onto the true one through the two cameras at the first frame (the lift's
+    estimated camera from ``lifted.source["lift"]["camera"]``), so a wrong camera pitch, height or
+    heading shows as error. Speed uses the lift's own time base (its ``fps``): a slow-motion video
+    lifted at face value is too slow. Returns speed (m/s and relative), travel direction, facing
+    (pelvis heading), root trajectory (displacement from the first frame), first-frame position, floor
+    height (median lowest foot landmark) errors, MPJPE and PA-MPJPE (12 body landmarks)."""
+    from motionlab.camera import Camera
+    from motionlab.humanoid import build_model
+    from motionlab.keypoints import BODY_LANDMARKS, INDEX
+    from motionlab.lift import joint_position_errors
+
+    syn = truth.source["synthetic"]
+    cams = CameraPath.from_dict(syn["camera_path"])
+    est = Camera.from_dict(lifted.source["lift"]["camera"])
+    rot = cams.rotations()[0].T @ est.rotation()  # lift world -> true world
+
+    def to_truth(p: np.ndarray) -> np.ndarray:
+        return (p - np.asarray(est.position)) @ rot.T + cams.positions[0]
+
+    hm = build_model(truth.body)
+    kin = Kinematics(hm)
+    sites_true = kin.sites(truth.qpos)
+    sites_est = to_truth(Kinematics(build_model(lifted.body)).sites(lifted.qpos))
+    root_true, root_est = truth.qpos[:, :3], to_truth(lifted.qpos[:, :3])
+    est_travel = root_est[-1, :2] - root_est[0, :2]
+    true_travel = root_true[-1, :2] - root_true[0, :2]
+    est_speed = float(np.hypot(*est_travel) / lifted.duration)
+    facing_true = _yaw(quat_wxyz_to_rotation(truth.qpos[:, 3:7]).apply([1.0, 0.0, 0.0]))
+    facing_est = _yaw(quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0]) @ rot.T)
+    disp_err = (root_est[:, :2] - root_est[0, :2]) - (root_true[:, :2] - root_true[0, :2])
+    feet = [INDEX[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
+    feet_true, feet_est = sites_true[:, feet], sites_est[:, feet]
+    body = list(BODY_LANDMARKS)
+    hips = [INDEX["left_hip"], INDEX["right_hip"]]
+    rel_true = sites_true[:, body] - sites_true[:, hips].mean(axis=1, keepdims=True)
+    rel_est = sites_est[:, body] - sites_est[:, hips].mean(axis=1, keepdims=True)
+    _, pa = joint_position_errors(hm, truth.qpos, lifted.qpos)
+    return {
+        "speed_true_mps": float(syn["speed_mps"]),
+        "speed_mps": est_speed,
+        "speed_error_rel": abs(est_speed - syn["speed_mps"]) / max(syn["speed_mps"], 1e-9)
+        if syn["speed_mps"] > 0.1 else float("nan"),
+        "travel_direction_error_deg": _angle(_yaw(est_travel), _yaw(true_travel))
+        if np.hypot(*true_travel) > 0.5 else float("nan"),
+        "facing_error_deg": float(np.mean(_angle(facing_est, facing_true))),
+        "root_trajectory_error_m": float(np.linalg.norm(disp_err, axis=1).mean()),
+        "start_position_error_m": float(np.linalg.norm(root_est[0] - root_true[0])),
+        "floor_height_error_m": float(np.median(feet_est[..., 2].min(axis=1)) - np.median(feet_true[..., 2].min(axis=1))),
+        "mpjpe_mm": float(np.linalg.norm(rel_est - rel_true, axis=-1).mean() * 1000),
+        "pa_mpjpe_mm": float(pa.mean() * 1000),
+    }
+
+
+def _yaw(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=float)
+    return np.arctan2(v[..., 1], v[..., 0])
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Absolute angle difference in degrees, wrapped to [0, 180]."""
+    return np.abs(np.rad2deg(np.angle(np.exp(1j * (np.asarray(a) - np.asarray(b))))))
