@@ -37,7 +37,9 @@ BOX_MARGIN = 0.25  # the person's box is grown by this fraction of its size befo
 STATIC_FRACTION = 0.15  # total ground motion at the feet below this fraction of the person's height: static
 PAN_RATIO = 1.25  # bottom-of-image / feet ground motion below this: panning (turning), else following
 SOLE_FRACTION = 0.02  # the sole is below the lowest heel/toe landmark by this fraction of the person's height
-_FEET = [INDEX[n] for n in ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")]
+_FEET = [
+    INDEX[n] for n in ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")
+]
 _HIPS = [INDEX["left_hip"], INDEX["right_hip"]]
 
 
@@ -65,7 +67,9 @@ class CameraMotion:
             "kind": self.kind,
             "tracked_fraction": round(self.tracked_fraction, 3),
             "mean_ground_flow_px_per_frame": np.round(self.ground_flow_px[1:].mean(axis=0), 3).tolist(),
-            "bottom_to_feet_ratio": None if np.isnan(self.bottom_to_feet_ratio) else round(self.bottom_to_feet_ratio, 3),
+            "bottom_to_feet_ratio": None
+            if np.isnan(self.bottom_to_feet_ratio)
+            else round(self.bottom_to_feet_ratio, 3),
             "total_motion_person_heights": round(self.total_motion_heights, 3),
             "message": self.message,
         }

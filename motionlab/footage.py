@@ -107,7 +107,11 @@ def _camera(
     if video is None or "camera" in ref.source:
         return None, None  # the reference's own camera (or the lift's static estimate)
     motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid)
-    notes["camera_motion"] = {**motion.to_dict(), "warn": motion.kind == "unknown", "fallback_static": motion.kind == "unknown"}
+    notes["camera_motion"] = {
+        **motion.to_dict(),
+        "warn": motion.kind == "unknown",
+        "fallback_static": motion.kind == "unknown",
+    }
     camera = estimate_camera(ref, body)
     if motion.kind in ("static", "unknown"):
         return camera, None
@@ -119,14 +123,19 @@ def _time_scale(
 ) -> float:
     """How many times slower than real life the video plays (1: real time); ``nominal``: its frame rate."""
     if options.time_scale is not None:
-        notes["time_base"] = {"scale": options.time_scale, "source": "--time-scale", "message": f"time scale {options.time_scale:g} given"}
+        notes["time_base"] = {
+            "scale": options.time_scale,
+            "source": "--time-scale",
+            "message": f"time scale {options.time_scale:g} given",
+        }
         return float(options.time_scale)
     capture = capture_fps(video) if video is not None else None
     if capture is not None and nominal and capture / nominal > MIN_SLOW_MOTION:
         scale = capture / nominal
         notes["time_base"] = {
             "scale": scale, "source": "metadata", "warn": True,
-            "message": f"slow motion: captured at {capture:g} fps, played at {nominal:g} fps; time corrected x{scale:g}",
+            "message": f"slow motion: captured at {capture:g} fps, played at {nominal:g} fps; time corrected "
+            f"x{scale:g}",
         }  # fmt: skip
         return scale
     if gait.slow_motion is None:

@@ -4,8 +4,8 @@ The step period is the first lag at which the spread of the ankles (their square
 axis the feet swing on, in the image, over the person's height; it does not depend on which foot is
 labelled left) repeats (normalised autocorrelation). A running pose is told from a walking one by how
 far the knees bend in swing (the lifted motion's knee angles, else MediaPipe's world landmarks, which
-underestimate it: running swings past :data:`RUNNING_KNEE_FLEXION_DEG`, walking stays near 60-70 deg). People run at 140-220 steps/min and
-walk at 90-130; a running pose at under :data:`SLOW_RUNNING_SPM` (or any gait under
+underestimate it: running swings past :data:`RUNNING_KNEE_FLEXION_DEG`, walking stays near 60-70 deg).
+People run at 140-220 steps/min and walk at 90-130; a running pose at under :data:`SLOW_RUNNING_SPM` (or any gait under
 :data:`SLOW_WALKING_SPM`) in video time means the video plays slower than it was filmed: slow motion.
 The factor is the phone's usual one (2, 4 or 8) that brings the cadence to a typical one.
 """
@@ -113,7 +113,11 @@ def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
 def _knee_flexion_p90(ref: Reference) -> float:
     """90th percentile over frames and both knees of the knee flexion (deg): 3D world landmarks when
     present, else the image (foreshortened: an underestimate)."""
-    pts = ref.world_keypoints if ref.world_keypoints is not None else np.c_[ref.keypoints_px(), np.zeros(ref.keypoints2d.shape[:2] + (1,))]
+    pts = (
+        ref.world_keypoints
+        if ref.world_keypoints is not None
+        else np.c_[ref.keypoints_px(), np.zeros(ref.keypoints2d.shape[:2] + (1,))]
+    )
     pts = np.asarray(pts, dtype=float)[ref.keypoints2d_valid]
     if len(pts) == 0:
         return 0.0
@@ -121,7 +125,9 @@ def _knee_flexion_p90(ref: Reference) -> float:
     for side in ("left", "right"):
         thigh = pts[:, INDEX[f"{side}_hip"]] - pts[:, INDEX[f"{side}_knee"]]
         shank = pts[:, INDEX[f"{side}_ankle"]] - pts[:, INDEX[f"{side}_knee"]]
-        cos = (thigh * shank).sum(-1) / np.maximum(np.linalg.norm(thigh, axis=-1) * np.linalg.norm(shank, axis=-1), 1e-9)
+        cos = (thigh * shank).sum(-1) / np.maximum(
+            np.linalg.norm(thigh, axis=-1) * np.linalg.norm(shank, axis=-1), 1e-9
+        )
         angles.append(180.0 - np.rad2deg(np.arccos(np.clip(cos, -1, 1))))
     return float(np.percentile(np.concatenate(angles), 90))
 

@@ -206,7 +206,8 @@ def lift_reference(
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
     in_camera = (sites - camera_track[:, None]) @ camera.rotation().T
-    projected = camera.focal_px * in_camera[..., :2] / np.maximum(in_camera[..., 2:], 1e-6) + np.divide(ref.image_size, 2)
+    centre = np.divide(ref.image_size, 2)
+    projected = camera.focal_px * in_camera[..., :2] / np.maximum(in_camera[..., 2:], 1e-6) + centre
     err = np.linalg.norm(projected - px[:, list(BODY_LANDMARKS)], axis=-1)
     seen = ref.keypoints2d[:, list(BODY_LANDMARKS), 2] >= VISIBLE
     frame_errors = np.where(detected, (err * seen).sum(1) / np.maximum(seen.sum(1), 1), np.nan)

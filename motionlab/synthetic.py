@@ -318,13 +318,17 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
         "speed_true_mps": float(syn["speed_mps"]),
         "speed_mps": est_speed,
         "speed_error_rel": abs(est_speed - syn["speed_mps"]) / max(syn["speed_mps"], 1e-9)
-        if syn["speed_mps"] > 0.1 else float("nan"),
+        if syn["speed_mps"] > 0.1
+        else float("nan"),
         "travel_direction_error_deg": _angle(_yaw(est_travel), _yaw(true_travel))
-        if np.hypot(*true_travel) > 0.5 else float("nan"),
+        if np.hypot(*true_travel) > 0.5
+        else float("nan"),
         "facing_error_deg": float(np.mean(_angle(facing_est, facing_true))),
         "root_trajectory_error_m": float(np.linalg.norm(disp_err, axis=1).mean()),
         "start_position_error_m": float(np.linalg.norm(root_est[0] - root_true[0])),
-        "floor_height_error_m": float(np.median(feet_est[..., 2].min(axis=1)) - np.median(feet_true[..., 2].min(axis=1))),
+        "floor_height_error_m": float(
+            np.median(feet_est[..., 2].min(axis=1)) - np.median(feet_true[..., 2].min(axis=1))
+        ),
         "mpjpe_mm": float(np.linalg.norm(rel_est - rel_true, axis=-1).mean() * 1000),
         "pa_mpjpe_mm": float(pa.mean() * 1000),
     }

@@ -23,7 +23,9 @@ from rich.console import Console
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, BodyParamsError, random_body
-from motionlab.lift import LiftError, estimate_camera, lift_reference
+from motionlab.footage import FootageOptions, lift_footage
+from motionlab.footage import messages as footage_messages
+from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
@@ -49,6 +51,8 @@ class InferenceConfig:
     body_search_seconds: float = 2.0
     roi: tuple[int, int, int, int] | None = None
     camera_speed: float | None = None
+    time_scale: float | None = None  # the video plays this many times slower than real life; None: detected
+    treadmill_speed: float | None = None
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
@@ -90,10 +94,12 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
-            camera = estimate_camera(ref2d, body, speed=cfg.camera_speed) if cfg.camera_speed is not None else None
-            lifted, lift_report = lift_reference(ref2d, body, camera)
+            options = FootageOptions(cfg.camera_speed, cfg.time_scale, cfg.treadmill_speed)
+            lifted, lift_report = lift_footage(ref2d, body, cfg.video, options)
         except LiftError as exc:
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
+    for line in footage_messages(lift_report):
+        console.print(f"[yellow]note:[/] {line}")
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
     speed_range = _trained_speed_range(ideal_policy)
@@ -112,7 +118,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             closest,
             ideal,
             original=original,
-            original_fps=ref2d.fps,
+            original_fps=lifted.fps,  # real time: a slow-motion video is shown sped up
             size=cfg.size,
             seconds=seconds,
             shadows=cfg.high_quality,
@@ -128,7 +134,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "user_speed_mps": user_speed,
             "ideal_target_speed_mps": target_speed,
             "ideal_speed_range_mps": list(speed_range),
-            "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
+            "lift": {k: v for k, v in lift_report.to_dict().items() if k not in ("frame_errors_px", "camera_track")},
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
             "ideal": _run_summary(ideal),
@@ -257,8 +263,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--camera-speed",
         type=float,
         default=None,
-        help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
+        help="m/s of a camera travelling with the runner; default: measured from the background",
     )
+    p.add_argument(
+        "--time-scale", type=float, default=None, metavar="N",
+        help="the video plays N times slower than real life (4 for 4x slow motion, 1 for real time); default: detected",
+    )  # fmt: skip
+    p.add_argument("--treadmill-speed", type=float, default=None, help="belt speed (m/s) of a treadmill video")
     p.add_argument(
         "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
     )
@@ -283,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             body_search_seconds=args.body_search_seconds,
             roi=parse_roi(args.roi) if args.roi else None,
             camera_speed=args.camera_speed,
+            time_scale=args.time_scale,
+            treadmill_speed=args.treadmill_speed,
             seed=args.seed,
             high_quality=args.high_quality,
         )
