@@ -16,6 +16,8 @@ from motionlab.body import BodyParams
 from motionlab.reference import save_reference
 from motionlab.synthetic import SETUPS, render_test_video
 
+MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -23,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--setups", default=",".join(SETUPS), help=f"comma-separated, from {', '.join(SETUPS)}")
     parser.add_argument("--height", type=float, default=1.75)
     parser.add_argument("--mass", type=float, default=70.0)
+    parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips (cmu/...)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.setups.split(",") if n.strip()]
     unknown = sorted(set(names) - set(SETUPS))
@@ -32,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
         tic = time.perf_counter()
-        truth = render_test_video(SETUPS[name], args.out_dir / f"{name}.mp4", body)
+        truth = render_test_video(SETUPS[name], args.out_dir / f"{name}.mp4", body, args.mocap_dir)
         save_reference(truth, args.out_dir / f"{name}.npz")
         print(f"{name}: {truth.num_frames} frames in {time.perf_counter() - tic:.1f} s -> {args.out_dir / name}.mp4")
 

@@ -53,6 +53,7 @@ class CameraMotion:
     bottom_to_feet_ratio: float  # ground motion at the image bottom / at the feet (nan when static)
     total_motion_heights: float  # summed |ground motion at the feet| in person heights
     message: str
+    feet_px: np.ndarray | None = None  # (T, 2) the ground point under the runner where the motion was read
 
     @property
     def tracked_fraction(self) -> float:
@@ -114,7 +115,9 @@ def estimate_camera_motion(
                     moved = cv2.perspectiveTransform(points[None], H)[0] - points
                     flow[t], bottom_flow[t], tracked[t] = moved[0], abs(moved[1, 0]), True
             prev = gray
-    return _summarise(flow, bottom_flow, tracked, float(np.median(heights)))
+    motion = _summarise(flow, bottom_flow, tracked, float(np.median(heights)))
+    motion.feet_px = feet
+    return motion
 
 
 def _ground_homography(prev: np.ndarray, gray: np.ndarray, box: np.ndarray, hip_y: float) -> np.ndarray | None:

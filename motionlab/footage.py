@@ -10,7 +10,11 @@ from the video itself, each decision written into the lift report's notes (and s
    capture rate in the container's metadata, else the cadence (:mod:`motionlab.gait`): a running pose
    at an implausibly low cadence is slow motion by the usual factor; when no usual factor explains it
    the job stops and asks for ``--time-scale``.
-4. **Treadmill.** A static camera and a runner who keeps stepping but does not travel: the speed over
+4. **Facing.** A body that travels (faster than :data:`MIN_TRAVEL_SPEED_MPS`) facing more than
+   :data:`BACKWARDS_DEG` away from its direction of travel was read from the wrong side: MediaPipe
+   took the front for the back (left and right labels swapped, depth mirrored), which happens when
+   the face is not seen, e.g. running towards the camera. The labels are swapped and the lift redone.
+5. **Treadmill.** A static camera and a runner who keeps stepping but does not travel: the speed over
    ground is unknown unless ``treadmill_speed`` is given, which then moves the runner along its
    facing direction at that speed (as a camera travelling with the belt would see it).
 """
@@ -28,13 +32,17 @@ from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.gait import analyse_gait
+from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import LiftError, LiftReport, estimate_camera, lift_reference
 from motionlab.motion import quat_wxyz_to_rotation
 from motionlab.reference import Reference
 from motionlab.video.reader import capture_fps
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
-MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
+MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
+MIN_SLOW_MOTION = 1.2
+MIN_TRAVEL_SPEED_MPS = 1.0  # video time
+BACKWARDS_DEG = 120.0  # metadata capture rate / playback rate above this counts as slow motion
 
 
 class FootageError(LiftError):
@@ -63,8 +71,20 @@ def lift_footage(
     handling of the module docstring. Returns the lifted reference (``fps`` in real time) and the
     report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
     notes: dict[str, Any] = {}
-    camera, track = _camera(ref, body, video, options, notes)
-    lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes)
+    camera, track, yaw = _camera(ref, body, video, options, notes)
+    lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw)
+    facing = facing_offset_deg(lifted)
+    notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
+    if facing is not None and abs(facing) > BACKWARDS_DEG:
+        lifted, report = lift_reference(
+            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw
+        )
+        after = facing_offset_deg(lifted)
+        notes["facing"] = {
+            "offset_from_travel_deg": None if after is None else round(after, 1), "relabelled": True, "warn": True,
+            "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
+            "the wrong side (front for back); left and right swapped and lifted again",
+        }  # fmt: skip
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -82,30 +102,65 @@ def lift_footage(
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "time_base", "treadmill"):
+    for key in ("camera_motion", "facing", "time_base", "treadmill"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])
     return out
 
 
+def facing_offset_deg(lifted: Reference) -> float | None:
+    """Mean pelvis heading minus the direction of travel (deg, in (-180, 180]); None when the body
+    travels slower than :data:`MIN_TRAVEL_SPEED_MPS` (no direction to compare with)."""
+    travel = lifted.qpos[-1, :2] - lifted.qpos[0, :2]
+    if np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS:
+        return None
+    forward = quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    offset = np.arctan2(forward[1], forward[0]) - np.arctan2(travel[1], travel[0])
+    return float(np.rad2deg(np.angle(np.exp(1j * offset))))
+
+
+def seen_from_the_other_side(ref: Reference) -> Reference:
+    """``ref`` with left and right landmarks swapped and the world landmarks' depth mirrored: the same
+    image read as the person seen from the front instead of the back (or the reverse)."""
+    swap = np.asarray(MIRROR_PERMUTATION)
+    world = None
+    if ref.world_keypoints is not None:
+        world = ref.world_keypoints[:, swap].copy()
+        world[..., 2] *= -1.0
+    return dataclasses.replace(ref, keypoints2d=ref.keypoints2d[:, swap], world_keypoints=world)
+
+
 def camera_track_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
     """(T, 3) positions of ``camera`` (a level camera looking along +y, as estimated) that explain the
-    ground's image motion at the runner's depth: it slides along its image x axis by the ground's
-    pixel motion times the runner's metres per pixel (distance / focal length)."""
-    metres_per_px = abs(camera.position[1]) / camera.focal_px
-    shift = -motion.cumulative_px()[:, 0] * metres_per_px
-    return np.asarray(camera.position) + np.c_[shift, np.zeros((len(shift), 2))]
+    ground's image motion at the runner's depth ``d``: sideways, the ground's pixel motion times the
+    runner's metres per pixel (``d / f``); along the line of sight, the vertical motion of the ground
+    below the horizon (``dy * d / (y - cy)``, a camera backing away lifts the ground in the image)."""
+    distance = abs(camera.position[1])
+    flow = motion.ground_flow_px
+    sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
+    below = motion.feet_px[:, 1] - camera.height / 2 if motion.feet_px is not None else np.zeros(len(flow))
+    usable = below > MIN_BELOW_HORIZON * camera.height
+    forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
+    return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
+
+
+def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
+    """(T,) turn (deg, left positive) of a panning camera: the ground moving right turns it left. The
+    motion is read near the image centre (the runner's column), where a turn by ``a`` moves everything
+    by ``f * a`` pixels, so the turns add up."""
+    return np.rad2deg(np.cumsum(motion.ground_flow_px[:, 0]) / camera.focal_px)
 
 
 def _camera(
     ref: Reference, body: BodyParams, video: str | os.PathLike | None, options: FootageOptions, notes: dict
-) -> tuple[Camera | None, np.ndarray | None]:
+) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
+    """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
     if options.camera_speed is not None:
         notes["camera_motion"] = {"kind": "given", "message": f"camera speed {options.camera_speed:g} m/s given"}
-        return estimate_camera(ref, body, speed=options.camera_speed), None
+        return estimate_camera(ref, body, speed=options.camera_speed), None, None
     if video is None or "camera" in ref.source:
-        return None, None  # the reference's own camera (or the lift's static estimate)
+        return None, None, None  # the reference's own camera (or the lift's static estimate)
     motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid)
     notes["camera_motion"] = {
         **motion.to_dict(),
@@ -114,8 +169,10 @@ def _camera(
     }
     camera = estimate_camera(ref, body)
     if motion.kind in ("static", "unknown"):
-        return camera, None
-    return camera, camera_track_from_motion(camera, motion)
+        return camera, None, None
+    if motion.kind == "panning":
+        return camera, None, camera_yaw_from_motion(camera, motion)
+    return camera, camera_track_from_motion(camera, motion), None
 
 
 def _time_scale(

@@ -1,8 +1,10 @@
 """Gait from keypoints alone: cadence, running or walking, and what that says about the time base.
 
-The step period is the first lag at which the spread of the ankles (their squared offset along the
-axis the feet swing on, in the image, over the person's height; it does not depend on which foot is
-labelled left) repeats (normalised autocorrelation). A running pose is told from a walking one by how
+The step period is the first lag at which the body's bounce repeats: the image height of the hips
+and shoulders over the person's height, less its 1 s moving average (camera tilt, approach), by
+normalised autocorrelation. The body rises and falls once per step in running and walking, and the
+bounce does not depend on which leg MediaPipe calls left. When the first clear repeat is a whole
+stride (a limp, or a bounce that differs between legs) and half of it also repeats, the half is taken. A running pose is told from a walking one by how
 far the knees bend in swing (the lifted motion's knee angles, else MediaPipe's world landmarks, which
 underestimate it: running swings past :data:`RUNNING_KNEE_FLEXION_DEG`, walking stays near 60-70 deg).
 People run at 140-220 steps/min and walk at 90-130; a running pose at under :data:`SLOW_RUNNING_SPM` (or any gait under
@@ -28,9 +30,10 @@ TYPICAL_SPM = {"running": 170.0, "walking": 110.0}
 SLOW_MOTION_FACTORS = (2, 4, 8)
 PLAUSIBLE_SPM = {"running": (130.0, 230.0), "walking": (80.0, 140.0)}
 MIN_CORRELATION = 0.3
+_TRUNK = [INDEX[n] for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder")]
+_FEET = [INDEX[n] for n in ("left_ankle", "right_ankle", "left_heel", "right_heel")]
 _QPOS = {name: 7 + i for i, name in enumerate(JOINT_NAMES)}
 _KNEES = [_QPOS["left_knee"], _QPOS["right_knee"]]
-_HIP_FLEXION = [_QPOS["left_hip_y"], _QPOS["right_hip_y"]]
 MIN_STEP_S = 0.2  # in video time (a 240 spm sprint at normal speed: 0.25 s)
 
 
@@ -57,14 +60,9 @@ class Gait:
 
 def analyse_gait(ref: Reference) -> Gait:
     """Cadence, gait and implied slow-motion factor of the person in ``ref`` (module docstring): from
-    its lifted ``qpos`` when it has one (hip flexion and knee angles), else from its keypoints."""
-    if ref.qpos is not None:
-        knee = float(np.rad2deg(np.percentile(ref.qpos[:, _KNEES], 90)))
-        hips = ref.qpos[:, _HIP_FLEXION]
-        period_s, corr = _first_repeat((hips[:, 0] - hips[:, 1]) ** 2, ref.fps)
-    else:
-        knee = _knee_flexion_p90(ref)
-        period_s, corr = step_period(ref)
+    its keypoints, and its lifted ``qpos``'s knee angles when it has one."""
+    knee = float(np.rad2deg(np.percentile(ref.qpos[:, _KNEES], 90))) if ref.qpos is not None else _knee_flexion_p90(ref)
+    period_s, corr = step_period(ref)
     gait = "running" if knee >= RUNNING_KNEE_FLEXION_DEG else "walking"
     if period_s is None:
         return Gait(None, gait, knee, 1.0, corr)
@@ -78,14 +76,14 @@ def step_period(ref: Reference) -> tuple[float | None, float]:
     valid = ref.keypoints2d_valid
     if valid.sum() < 8:
         return None, 0.0
-    height = np.median(px[valid, INDEX["left_ankle"], 1] - px[valid, INDEX["nose"], 1]) or 1.0
-    offset = (px[:, INDEX["left_ankle"]] - px[:, INDEX["right_ankle"]]) / abs(height)
-    frames = np.arange(len(px))
-    known = np.flatnonzero(valid)
-    signal = np.stack([np.interp(frames, known, offset[known, k]) for k in range(2)], axis=1)
-    signal = signal - signal.mean(axis=0)
-    direction = np.linalg.svd(signal, full_matrices=False)[2][0]  # the axis the feet swing along
-    return _first_repeat((signal @ direction) ** 2, ref.fps)  # the feet's spread: either foot ahead
+    height = float(np.median(px[valid][:, _FEET, 1].max(axis=1) - px[valid, INDEX["nose"], 1])) or 1.0
+    frames, known = np.arange(len(px)), np.flatnonzero(valid)
+    trunk = np.interp(frames, known, px[known][:, _TRUNK, 1].mean(axis=1)) / abs(height)
+    window = max(int(round(ref.fps)), 1)
+    trend = np.convolve(
+        np.pad(trunk, (window // 2, window - 1 - window // 2), mode="edge"), np.ones(window) / window, "valid"
+    )
+    return _first_repeat(trunk - trend, ref.fps)
 
 
 def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
@@ -104,6 +102,8 @@ def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
     if not good:
         return None, float(corr.max(initial=0.0))
     best = good[0]  # the first clear repeat is one step (later ones are multiples)
+    half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= 0.15 * lags[best] and corr[i] > 0.0]
+    best = half[0] if half else best
     # sub-frame peak by a parabola through the three samples
     a, b, c = corr[best - 1 : best + 2]
     shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0

@@ -65,6 +65,7 @@ class LiftReport:
     runtime_s: float
     camera_track: np.ndarray | None = None  # (T, 3) per-frame camera positions when the camera moved freely
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the camera and time base were found
+    camera_yaw_deg: np.ndarray | None = None  # (T,) per-frame turn of a panning camera (left positive)
 
     def to_dict(self) -> dict[str, Any]:
         errors = [None if np.isnan(e) else round(float(e), 3) for e in self.frame_errors_px]
@@ -77,6 +78,7 @@ class LiftReport:
             "interpolated_frames": self.interpolated_frames,
             "runtime_s": round(self.runtime_s, 3),
             "camera_track": None if self.camera_track is None else np.round(self.camera_track, 4).tolist(),
+            "camera_yaw_deg": None if self.camera_yaw_deg is None else np.round(self.camera_yaw_deg, 3).tolist(),
             **self.notes,
         }
 
@@ -157,13 +159,15 @@ def lift_reference(
     weights: IKWeights | None = None,
     camera_track: np.ndarray | None = None,
     notes: dict[str, Any] | None = None,
+    camera_yaw_deg: np.ndarray | None = None,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
     to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report.
 
     ``camera_track`` (T, 3) gives the camera's position at every frame (a camera that moved, e.g. as
-    measured by :func:`camera_track_from_motion`) instead of ``camera.position + velocity * t``;
-    ``notes`` go into the report as they are."""
+    measured by :func:`motionlab.footage.camera_track_from_motion`) instead of ``camera.position +
+    velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
+    left positive); ``notes`` go into the report as they are."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -190,10 +194,16 @@ def lift_reference(
         if camera_track.shape != (ref.num_frames, 3):
             raise LiftError(f"camera_track must be ({ref.num_frames}, 3), got {camera_track.shape}")
 
+    rotations = camera_rotations(camera, camera_yaw_deg, ref.num_frames)
+    if offsets is not None:  # MediaPipe's world landmarks turn with the camera
+        offsets = np.einsum("tij,tnj->tni", np.swapaxes(rotations, 1, 2) @ camera.rotation(), offsets)
+
     qpos = np.zeros((ref.num_frames, NQ))
     solved: list[int] = []
     for t in np.flatnonzero(detected):
-        obs = FrameObservation(px[t], trust[t], camera_track[t], None if offsets is None else offsets[t])
+        obs = FrameObservation(
+            px[t], trust[t], camera_track[t], None if offsets is None else offsets[t], rotations[t]
+        )
         if not solved or (t - solved[-1]) / ref.fps > REINIT_GAP_S:
             qpos[t] = _initialise(ik, obs, camera, _segment_pixel_length(px[t : t + 1])[0])
         else:
@@ -205,7 +215,7 @@ def lift_reference(
         qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
-    in_camera = (sites - camera_track[:, None]) @ camera.rotation().T
+    in_camera = np.einsum("tij,tnj->tni", rotations, sites - camera_track[:, None])
     centre = np.divide(ref.image_size, 2)
     projected = camera.focal_px * in_camera[..., :2] / np.maximum(in_camera[..., 2:], 1e-6) + centre
     err = np.linalg.norm(projected - px[:, list(BODY_LANDMARKS)], axis=-1)
@@ -220,6 +230,7 @@ def lift_reference(
         runtime_s=time.perf_counter() - start,
         camera_track=camera_track if tracked else None,
         notes=dict(notes or {}),
+        camera_yaw_deg=None if camera_yaw_deg is None else np.asarray(camera_yaw_deg, dtype=float),
     )
     lifted = dataclasses.replace(ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()})
     return lifted, report
@@ -259,6 +270,14 @@ def _resolve_camera(ref: Reference, body: BodyParams, camera: Camera | None) -> 
     return camera, source
 
 
+def camera_rotations(camera: Camera, yaw_deg: np.ndarray | None, frames: int) -> np.ndarray:
+    """(T, 3, 3) world-to-camera rotations: ``camera``'s own, turned by ``yaw_deg`` about the vertical."""
+    if yaw_deg is None:
+        return np.repeat(camera.rotation()[None], frames, axis=0)
+    turn = Rotation.from_euler("z", np.asarray(yaw_deg, dtype=float)[:, None], degrees=True).as_matrix()
+    return camera.rotation() @ np.swapaxes(turn, 1, 2)
+
+
 def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: np.ndarray) -> np.ndarray | None:
     """(T, 33, 3) hip-relative world landmarks in the world's axes, scaled to ``body``; None if absent."""
     if ref.world_keypoints is None:
@@ -281,7 +300,7 @@ def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: flo
     depth = camera.focal_px * _segment_length(ik.hm.body) / max(size_px, 1.0)
     hips_px = obs.pixels[[INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=0)
     ray = np.r_[(hips_px - [camera.width / 2, camera.height / 2]) / camera.focal_px, 1.0]
-    root = obs.camera_position + camera.rotation().T @ (ray * depth)
+    root = obs.camera_position + obs.camera_rotation.T @ (ray * depth)
     best, best_cost = standing_qpos(ik.hm), np.inf
     for yaw in np.arange(HEADINGS) * 2 * np.pi / HEADINGS:
         q = standing_qpos(ik.hm)

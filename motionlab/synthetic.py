@@ -58,7 +58,8 @@ class Setup:
     toward: bool = False  # the runner runs straight at a static camera
     slow_motion: float = 1.0  # capture rate / playback rate (2: half speed)
     treadmill: bool = False  # the runner stays in place (speed over ground 0)
-    speed_scale: float = 1.0  # playback speed of the mocap (1: the clip's ~3.7 m/s)
+    speed_scale: float = 1.0  # playback speed of the mocap (1: as captured)
+    clip: str = ""  # "": the bundled DeepMimic run; else a CMU AMC path under the mocap folder
     width: int = 640
     height_px: int = 480
 
@@ -72,7 +73,7 @@ class Setup:
 SETUPS: dict[str, Setup] = {
     s.name: s
     for s in (
-        Setup("static", camera="static", distance=6.0, speed_scale=0.75),
+        Setup("static", camera="static", distance=7.0, seconds=1.6),
         Setup("follow", camera="follow"),
         Setup("follow_right_to_left", camera="follow", direction=-1),
         Setup("pan", camera="pan", distance=6.0),
@@ -81,9 +82,13 @@ SETUPS: dict[str, Setup] = {
         Setup("pitch_up_15", camera="follow", height=0.35, pitch_deg=15.0),
         Setup("fov_50", camera="follow", fov_deg=50.0, distance=6.5),
         Setup("fov_90", camera="follow", fov_deg=90.0, distance=3.2),
-        Setup("slow_motion_2x", camera="follow", slow_motion=2.0),
+        Setup("slow_motion_2x", camera="follow", slow_motion=2.0, seconds=3.0),
         Setup("treadmill", camera="static", treadmill=True, distance=4.5),
-        Setup("toward", camera="static", toward=True, distance=3.5, fov_deg=50.0, speed_scale=0.6),
+        Setup("toward", camera="static", toward=True, distance=3.5, fov_deg=50.0, seconds=1.5),
+        Setup("cmu_jog_follow", camera="follow", clip="cmu/35/35_17.amc"),
+        Setup("cmu_run_right_to_left", camera="follow", direction=-1, clip="cmu/09/09_01.amc"),
+        Setup("cmu_walk_static", camera="static", distance=4.5, seconds=2.0, clip="cmu/07/07_01.amc"),
+        Setup("cmu_walk_slow_motion_2x", camera="follow", slow_motion=2.0, seconds=3.0, clip="cmu/07/07_01.amc"),
     )
 }
 
@@ -122,15 +127,24 @@ class CameraPath:
         return cls(np.asarray(d["positions"]), np.asarray(d["targets"]), d["focal_px"], d["width"], d["height"])
 
 
+def clip_path(setup: Setup, mocap_dir: str | os.PathLike | None = None) -> Path:
+    """The motion file of ``setup``: the bundled run, or its CMU clip under ``mocap_dir``."""
+    if not setup.clip:
+        return Path(RUN_CLIP)
+    if mocap_dir is None:
+        raise ValueError(f"setup {setup.name} replays {setup.clip}: give the mocap folder that holds it")
+    return Path(mocap_dir) / setup.clip
+
+
 def runner_motion(
-    setup: Setup, body: BodyParams, clip: str | os.PathLike = RUN_CLIP
+    setup: Setup, body: BodyParams, mocap_dir: str | os.PathLike | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """(qpos (T, 35) at every video frame, real times (T,) s, running speed m/s): the mocap retargeted
     to ``body``, turned to the setup's direction, centred on the origin at mid-clip (on the spot for a
     treadmill, where the speed is the belt's)."""
     frames = int(round(setup.seconds * VIDEO_FPS)) + 1
     real_t = np.arange(frames) / VIDEO_FPS / setup.slow_motion
-    stride, on_body, _ = load_stride(clip, body)  # DeepMimic or CMU AMC
+    stride, on_body, _ = load_stride(clip_path(setup, mocap_dir), body)  # DeepMimic or CMU AMC
     qpos = retarget_qpos(PeriodicMotion(stride).qpos(real_t * setup.speed_scale), on_body, body)
     speed = float((qpos[-1, 0] - qpos[0, 0]) / (real_t[-1] - real_t[0]))
     if setup.treadmill:
@@ -205,15 +219,22 @@ def scene_model(body: BodyParams) -> HumanoidModel:
     return HumanoidModel(model=spec.compile(), body=body)
 
 
-def render_test_video(
-    setup: Setup, path: str | os.PathLike, body: BodyParams | None = None, clip: str | os.PathLike = RUN_CLIP
-) -> Reference:
-    """Render ``setup`` to the MP4 ``path`` (30 fps, H.264); returns the ground truth (module docstring)."""
+def ground_truth(setup: Setup, body: BodyParams | None = None, mocap_dir: str | os.PathLike | None = None) -> Reference:
+    """The ground truth of ``setup`` (module docstring) without rendering it."""
     body = BodyParams.coerce(body).resolved()
-    qpos, real_t, speed = runner_motion(setup, body, clip)
-    cams = camera_path(setup, qpos)
-    hm = scene_model(body)
-    model = hm.model
+    qpos, real_t, speed = runner_motion(setup, body, mocap_dir)
+    return _ground_truth(
+        setup, scene_model(body), qpos, real_t, camera_path(setup, qpos), speed, clip_path(setup, mocap_dir)
+    )
+
+
+def render_test_video(
+    setup: Setup, path: str | os.PathLike, body: BodyParams | None = None, mocap_dir: str | os.PathLike | None = None
+) -> Reference:
+    """Render ``setup`` to the MP4 ``path`` (30 fps, H.264); returns its :func:`ground_truth`."""
+    truth = ground_truth(setup, body, mocap_dir)
+    cams = CameraPath.from_dict(truth.source["synthetic"]["camera_path"])
+    model = scene_model(truth.body).model
     model.vis.global_.offwidth, model.vis.global_.offheight = setup.width, setup.height_px
     model.vis.global_.fovy = float(np.rad2deg(2 * np.arctan(setup.height_px / 2 / cams.focal_px)))
     ensure_gl()
@@ -222,7 +243,7 @@ def render_test_video(
     free.type = mujoco.mjtCamera.mjCAMERA_FREE
     try:
         with VideoWriter(path, VIDEO_FPS) as writer:
-            for q, pos, target in zip(qpos, cams.positions, cams.targets):
+            for q, pos, target in zip(truth.qpos, cams.positions, cams.targets):
                 data.qpos[:] = q
                 mujoco.mj_forward(model, data)
                 _aim(free, pos, target)
@@ -230,7 +251,7 @@ def render_test_video(
                 writer.write(renderer.render())
     finally:
         renderer.close()
-    return _ground_truth(setup, hm, qpos, real_t, cams, speed, clip)
+    return truth
 
 
 def _aim(free: mujoco.MjvCamera, position: np.ndarray, target: np.ndarray) -> None:

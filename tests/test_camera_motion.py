@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 
 from motionlab.body import BodyParams
-from motionlab.footage import FootageError, FootageOptions, _time_scale, lift_footage, messages
+from motionlab.footage import (
+    FootageError,
+    FootageOptions,
+    _time_scale,
+    lift_footage,
+    messages,
+    seen_from_the_other_side,
+)
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.lift import lift_reference
-from motionlab.synthetic import SETUPS, render_test_video, score_lift
+from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
 from motionlab.video.reader import VideoReader, capture_fps
 from motionlab.video.writer import VideoWriter
@@ -106,3 +113,16 @@ def test_capture_rate_metadata_is_read(follow, tmp_path):
     assert (
         _time_scale(tagged, 30.0, gait, FootageOptions(), notes) == 4.0 and notes["time_base"]["source"] == "metadata"
     )
+
+
+def test_a_body_read_from_the_wrong_side_is_turned_to_face_where_it_runs():
+    """Running towards the camera, MediaPipe can take the front for the back (the rendered figure has
+    no face): the lift then runs the body backwards. The labels are swapped and the lift redone."""
+    truth = ground_truth(dataclasses.replace(SETUPS["toward"], seconds=1.0), BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})
+    mirrored = seen_from_the_other_side(keypoints)
+    plain, _ = lift_reference(mirrored, BODY)
+    assert score_lift(truth, plain)["facing_error_deg"] > 120  # the defect: running backwards
+    lifted, report = lift_footage(mirrored, BODY)
+    assert report.notes["facing"]["relabelled"] and any("wrong side" in m for m in messages(report))
+    assert score_lift(truth, lifted)["facing_error_deg"] < 20

@@ -32,14 +32,17 @@ def test_mediapipe_finds_the_figure_where_the_ground_truth_projects_it(name, tmp
     assert np.median(err) < 8.0, np.median(err)  # pixels, on a figure ~250 px tall
 
 
-def test_ground_truth_describes_each_shot():
+def test_ground_truth_describes_each_shot(repo_root):
+    mocap_dir = repo_root.parent / "shared" / "data" / "mocap"
     for name, setup in SETUPS.items():
-        qpos, real_t, running = runner_motion(setup, BODY)
+        if setup.clip and not (mocap_dir / setup.clip).is_file():
+            continue  # the CMU clips live beside the repository
+        qpos, real_t, running = runner_motion(setup, BODY, mocap_dir)
         cams = camera_path(setup, qpos)
         moved = np.linalg.norm(cams.positions[-1] - cams.positions[0])
         turned = np.linalg.norm(cams.targets[-1] - cams.positions[-1] - (cams.targets[0] - cams.positions[0]))
         if setup.camera == "follow":  # a dolly at the runner's mean speed
-            assert moved == pytest.approx(abs(qpos[-1, 0] - qpos[0, 0]), rel=1e-6), name
+            assert moved == pytest.approx(np.linalg.norm(qpos[-1, :2] - qpos[0, :2]), rel=1e-6), name
         else:
             assert moved == 0.0, name
         assert (turned > 0.1) == (setup.camera == "pan"), name
@@ -47,7 +50,7 @@ def test_ground_truth_describes_each_shot():
         if setup.treadmill:
             assert abs(over_ground) < 0.05 and running > 2.0, name
         else:  # runs along +x or -x as the setup says, at the clip's speed
-            assert over_ground * setup.direction == pytest.approx(running, rel=1e-6) and running > 1.5, name
+            assert over_ground * setup.direction == pytest.approx(running, rel=1e-6) and running > 1.0, name
         assert np.diff(real_t).mean() == pytest.approx(1 / 30 / setup.slow_motion), name
         # the runner stays in the picture
         px = cams.project(np.c_[qpos[:, :3]][:, None])[:, 0]
