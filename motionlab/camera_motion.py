@@ -28,14 +28,16 @@ import numpy as np
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
 from motionlab.video.reader import VideoReader
 
-MAX_CORNERS = 400
+TRACK_WIDTH_PX = 480  # frames are tracked at most this wide (speed); motion is reported in full-size pixels
+MAX_CORNERS = 300
 MIN_INLIERS = 12  # RANSAC inliers for a frame pair to count as tracked
 MIN_TRACKED_FRACTION = 0.5  # of frame pairs, for the estimate to be used
 RANSAC_PX = 1.5
 FB_ERROR_PX = 1.0  # forward-backward consistency of Lucas-Kanade tracks
 BOX_MARGIN = 0.25  # the person's box is grown by this fraction of its size before masking it out
 STATIC_FRACTION = 0.15  # total ground motion at the feet below this fraction of the person's height: static
-PAN_RATIO = 1.25  # bottom-of-image / feet ground motion below this: panning (turning), else following
+PAN_RATIO = 1.25
+MIN_HORIZON_FRAMES = 5  # bottom-of-image / feet ground motion below this: panning (turning), else following
 SOLE_FRACTION = 0.02  # the sole is below the lowest heel/toe landmark by this fraction of the person's height
 _FEET = [
     INDEX[n] for n in ("left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index", "right_foot_index")
@@ -54,6 +56,9 @@ class CameraMotion:
     total_motion_heights: float  # summed |ground motion at the feet| in person heights
     message: str
     feet_px: np.ndarray | None = None  # (T, 2) the ground point under the runner where the motion was read
+    horizon_row: float = float("nan")  # image row where the ground stops moving (a travelling camera)
+    hips_row: np.ndarray | None = None  # (T,) image row of the runner's hips
+    flow_slope: np.ndarray | None = None  # (T,) d(ground x motion)/d(row) per frame (1/frame)
 
     @property
     def tracked_fraction(self) -> float:
@@ -72,6 +77,7 @@ class CameraMotion:
             if np.isnan(self.bottom_to_feet_ratio)
             else round(self.bottom_to_feet_ratio, 3),
             "total_motion_person_heights": round(self.total_motion_heights, 3),
+            "horizon_row_px": None if np.isnan(self.horizon_row) else round(self.horizon_row, 1),
             "message": self.message,
         }
 
@@ -105,18 +111,29 @@ def estimate_camera_motion(
     tracked[0] = True
     prev = None
     with VideoReader(video, max_frames=frames) as reader:
+        scale = min(1.0, TRACK_WIDTH_PX / reader.info.width) if reader.info.width else 1.0
+        to_small = np.diag([scale, scale, 1.0])
         for frame in reader:
             gray = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
+            if scale < 1.0:
+                gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             t = frame.index
             if prev is not None:
-                H = _ground_homography(prev, gray, boxes[t - 1], hips_y[t - 1])
+                H = _ground_homography(prev, gray, boxes[t - 1] * scale, hips_y[t - 1] * scale)
+                H = None if H is None else np.linalg.inv(to_small) @ H @ to_small  # back to full-size pixels
                 if H is not None:
-                    points = np.array([feet[t - 1], [feet[t - 1, 0], gray.shape[0] - 1.0]])
+                    points = np.array([feet[t - 1], [feet[t - 1, 0], frame.rgb.shape[0] - 1.0]])
                     moved = cv2.perspectiveTransform(points[None], H)[0] - points
-                    flow[t], bottom_flow[t], tracked[t] = moved[0], abs(moved[1, 0]), True
+                    flow[t], bottom_flow[t], tracked[t] = moved[0], moved[1, 0], True
             prev = gray
-    motion = _summarise(flow, bottom_flow, tracked, float(np.median(heights)))
-    motion.feet_px = feet
+    motion = _summarise(flow, np.abs(bottom_flow), tracked, float(np.median(heights)))
+    motion.feet_px, motion.hips_row = feet, hips_y
+    if motion.kind == "following":  # a travelling camera: ground motion grows linearly below the horizon
+        slope = (bottom_flow - flow[:, 0]) / np.maximum(len_y := (reader.info.height - 1.0) - feet[:, 1], 1.0)
+        steady = tracked & (np.abs(flow[:, 0]) > 1.0) & (np.abs(slope) > 1e-4) & (len_y > 0.1 * reader.info.height)
+        if steady.sum() >= MIN_HORIZON_FRAMES:
+            motion.horizon_row = float(np.median(feet[steady, 1] - flow[steady, 0] / slope[steady]))
+            motion.flow_slope = np.where(tracked, slope, np.median(slope[steady]))
     return motion
 
 

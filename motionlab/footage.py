@@ -41,6 +41,9 @@ from motionlab.video.reader import capture_fps
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
 MIN_SLOW_MOTION = 1.2
+RUNNING_HIP_HEIGHT = 0.93  # of the leg length: the hips' mean height when running (knees bent in stance)
+MIN_PITCH_DEG = 4.0
+MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
 BACKWARDS_DEG = 120.0  # metadata capture rate / playback rate above this counts as slow motion
 
@@ -131,15 +134,26 @@ def seen_from_the_other_side(ref: Reference) -> Reference:
     return dataclasses.replace(ref, keypoints2d=ref.keypoints2d[:, swap], world_keypoints=world)
 
 
-def camera_track_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
-    """(T, 3) positions of ``camera`` (a level camera looking along +y, as estimated) that explain the
-    ground's image motion at the runner's depth ``d``: sideways, the ground's pixel motion times the
-    runner's metres per pixel (``d / f``); along the line of sight, the vertical motion of the ground
-    below the horizon (``dy * d / (y - cy)``, a camera backing away lifts the ground in the image)."""
+def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T, 3) positions of ``camera`` (looking along +y, as estimated) that explain the ground's image
+    motion at the runner's depth ``d``: sideways, that motion times the runner's metres per pixel
+    (``d / f``); along the line of sight, the ground's vertical motion there times ``d / (y - y_h)``
+    (a camera backing away lifts the ground below the horizon ``y_h``).
+
+    The ground's motion grows linearly with the image row below the horizon. With the horizon known
+    (:attr:`CameraMotion.horizon_row`), it is read at the row of the ground at the runner's depth,
+    ``f * hip_height / d`` below the runner's hips' row (the hips' height is known from the body,
+    unlike where the soles are, which MediaPipe places a few cm off); else at the feet."""
     distance = abs(camera.position[1])
-    flow = motion.ground_flow_px
+    flow = motion.ground_flow_px.copy()
+    ground_row = motion.feet_px[:, 1]
+    horizon = motion.horizon_row if np.isfinite(motion.horizon_row) else camera.height / 2
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        ground_row = motion.hips_row + camera.focal_px * hip_height_m / distance
+        flow[:, 0] = motion.flow_slope * (ground_row - motion.horizon_row)
+        flow[0] = 0.0
     sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
-    below = motion.feet_px[:, 1] - camera.height / 2 if motion.feet_px is not None else np.zeros(len(flow))
+    below = ground_row - horizon
     usable = below > MIN_BELOW_HORIZON * camera.height
     forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
     return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
@@ -167,12 +181,24 @@ def _camera(
         "warn": motion.kind == "unknown",
         "fallback_static": motion.kind == "unknown",
     }
-    camera = estimate_camera(ref, body)
+    pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], estimate_camera(ref, body).focal_px)
+    camera = estimate_camera(ref, body, pitch_deg=pitch)
+    notes["camera_motion"]["pitch_deg"] = round(pitch, 2)
     if motion.kind in ("static", "unknown"):
         return camera, None, None
     if motion.kind == "panning":
         return camera, None, camera_yaw_from_motion(camera, motion)
-    return camera, camera_track_from_motion(camera, motion), None
+    return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
+
+
+def pitch_from_horizon(horizon_row: float, image_height: int, focal_px: float) -> float:
+    """Camera pitch (deg, > 0 looks up) from the horizon's row; 0 (level) when unknown, implausible or
+    under :data:`MIN_PITCH_DEG` (a degree off puts a runner 5 m away 9 cm off the floor: a level
+    camera, as phones are mostly held, is the better guess for small tilts)."""
+    if not np.isfinite(horizon_row):
+        return 0.0
+    pitch = float(np.rad2deg(np.arctan((horizon_row - image_height / 2) / focal_px)))
+    return pitch if MIN_PITCH_DEG <= abs(pitch) <= MAX_PITCH_DEG else 0.0
 
 
 def _time_scale(

@@ -129,8 +129,10 @@ def estimate_camera(
     distance: float | None = None,
     height: float | None = None,
     speed: float = 0.0,
+    pitch_deg: float = 0.0,
 ) -> Camera:
-    """A level camera looking along +y at the person; unknown values are estimated from the keypoints.
+    """A camera looking along +y at the person, level or pitched by ``pitch_deg`` (> 0 looks up);
+    unknown values are estimated from the keypoints.
 
     ``speed`` (m/s along +x) describes a tracking shot; 0 is a static camera."""
     W, H = ref.image_size
@@ -141,14 +143,15 @@ def estimate_camera(
     f = focal_px or max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
     # the least foreshortened frames show the segments at about their true length
     d = distance or f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
+    tilt = np.deg2rad(pitch_deg)
     if height is None:  # soles on the floor in stance: the lowest feet in the image are at z = 0
         ground_y = np.percentile(px[:, _FEET, 1].max(axis=1), 90)
-        height = (ground_y - H / 2) * d / f
+        height = d * np.tan(np.arctan((ground_y - H / 2) / f) - tilt)
     if min(f, d) <= 0:
         raise LiftError(f"camera focal length and distance must be positive (got {f}, {d})")
     return Camera(
         width=W, height=H, focal_px=float(f), position=(0.0, -float(d), float(height)),
-        target=(0.0, 0.0, float(height)), velocity=(float(speed), 0.0, 0.0),
+        target=(0.0, 0.0, float(height + d * np.tan(tilt))), velocity=(float(speed), 0.0, 0.0),
     )  # fmt: skip
 
 
