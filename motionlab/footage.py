@@ -31,9 +31,10 @@ import numpy as np
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
+from motionlab.errors import LiftError, UserError
 from motionlab.gait import analyse_gait
 from motionlab.keypoints import MIRROR_PERMUTATION
-from motionlab.lift import LiftError, LiftReport, estimate_camera, lift_reference
+from motionlab.lift import LiftReport, estimate_camera, lift_reference
 from motionlab.motion import quat_wxyz_to_rotation
 from motionlab.reference import Reference
 from motionlab.video.reader import capture_fps
@@ -62,9 +63,9 @@ class FootageOptions:
 
     def __post_init__(self) -> None:
         if self.time_scale is not None and not 0.05 <= self.time_scale <= 100:
-            raise ValueError(f"--time-scale {self.time_scale}: give the slow-motion factor, between 0.05 and 100")
+            raise UserError(f"--time-scale {self.time_scale}: give the slow-motion factor, between 0.05 and 100")
         if self.treadmill_speed is not None and not 0 <= self.treadmill_speed <= 12:
-            raise ValueError(f"--treadmill-speed {self.treadmill_speed}: give the belt speed in m/s, 0-12")
+            raise UserError(f"--treadmill-speed {self.treadmill_speed}: give the belt speed in m/s, 0-12")
 
 
 def lift_footage(

@@ -7,9 +7,7 @@ Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -22,7 +20,8 @@ from rich.console import Console
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
-from motionlab.body import BodyParams, BodyParamsError, random_body
+from motionlab.body import BodyParams, random_body
+from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
 from motionlab.lift import LiftError, lift_reference
@@ -31,10 +30,6 @@ from motionlab.reference import Reference, load_reference
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
-
-
-class InferenceError(ValueError):
-    """Input the main job cannot turn into a result; the message says what and why."""
 
 
 @dataclass
@@ -79,7 +74,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
-    from motionlab.training.checkpoint import load_policy
+    from motionlab.policy_io import load_policy
 
     console = console or Console(stderr=True)
     out = Path(cfg.out)
@@ -134,7 +129,11 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "user_speed_mps": user_speed,
             "ideal_target_speed_mps": target_speed,
             "ideal_speed_range_mps": list(speed_range),
-            "lift": {k: v for k, v in lift_report.to_dict().items() if k not in ("frame_errors_px", "camera_track")},
+            "lift": {
+                k: v
+                for k, v in lift_report.to_dict().items()
+                if k not in ("frame_errors_px", "camera_track", "camera_yaw_deg")
+            },
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
             "ideal": _run_summary(ideal),
@@ -189,8 +188,7 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
 
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
     """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
-    from motionlab.render import skeleton_2d_frame
-    from motionlab.video.overlay import draw_pose
+    from motionlab.video.overlay import draw_pose, skeleton_2d_frame
 
     if cfg.video is None:
         ref = load_reference(SAMPLE_INPUT)
@@ -244,67 +242,3 @@ def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
     if not scored:
         raise InferenceError("body search: no candidate body could be fitted to the first seconds of the video")
     return min(scored, key=lambda s: s[0])[1]
-
-
-# ---------------------------------------------------------------------- command line
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="motionlab-infer", description="Video of a person running -> Closest vs Ideal MP4")
-    p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
-    p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
-    p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
-    p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
-    p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
-    p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
-    p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
-    p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
-    p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
-    p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
-    p.add_argument(
-        "--camera-speed",
-        type=float,
-        default=None,
-        help="m/s of a camera travelling with the runner; default: measured from the background",
-    )
-    p.add_argument(
-        "--time-scale", type=float, default=None, metavar="N",
-        help="the video plays N times slower than real life (4 for 4x slow motion, 1 for real time); default: detected",
-    )  # fmt: skip
-    p.add_argument("--treadmill-speed", type=float, default=None, help="belt speed (m/s) of a treadmill video")
-    p.add_argument(
-        "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    console = Console(stderr=True)
-    try:
-        from motionlab.video.pose import parse_roi
-
-        cfg = InferenceConfig(
-            out=args.out,
-            video=args.video,
-            ckpt_track=args.ckpt_track,
-            ckpt_ideal=args.ckpt_ideal,
-            seconds=args.seconds,
-            body=BodyParams(height=args.height, mass=args.mass),
-            body_search=args.body_search,
-            body_search_seconds=args.body_search_seconds,
-            roi=parse_roi(args.roi) if args.roi else None,
-            camera_speed=args.camera_speed,
-            time_scale=args.time_scale,
-            treadmill_speed=args.treadmill_speed,
-            seed=args.seed,
-            high_quality=args.high_quality,
-        )
-        run_inference(cfg, console)
-    except (InferenceError, BodyParamsError, ValueError, FileNotFoundError) as exc:
-        console.print(f"[bold red]motionlab-infer: error:[/] {exc}")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
