@@ -47,8 +47,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         "--camera-speed",
         type=finite_float(0.0, MAX_CAMERA_SPEED, unit="m/s"),
         default=None,
-        help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
+        help="m/s of a camera travelling with the runner; default: measured from the background",
     )
+    p.add_argument(
+        "--time-scale", type=float, default=None, metavar="N",
+        help="the video plays N times slower than real life (4 for 4x slow motion, 1 for real time); default: detected",
+    )  # fmt: skip
+    p.add_argument("--treadmill-speed", type=float, default=None, help="belt speed (m/s) of a treadmill video")
     p.add_argument(
         "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
     )
@@ -74,6 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         body_search_seconds=args.body_search_seconds,
         roi=args.roi,
         camera_speed=args.camera_speed,
+        time_scale=args.time_scale,
+        treadmill_speed=args.treadmill_speed,
         seed=args.seed,
         high_quality=args.high_quality,
         refine=args.refine,

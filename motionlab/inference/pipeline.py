@@ -22,9 +22,11 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
+from motionlab.footage import FootageOptions, lift_footage
+from motionlab.footage import messages as footage_messages
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.io_utils import check_outputs, output_set
-from motionlab.lift import LiftError, estimate_camera, lift_reference
+from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
@@ -46,6 +48,8 @@ class InferenceConfig:
     body_search_seconds: float = 2.0
     roi: tuple[int, int, int, int] | None = None
     camera_speed: float | None = None
+    time_scale: float | None = None  # the video plays this many times slower than real life; None: detected
+    treadmill_speed: float | None = None
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
@@ -101,10 +105,12 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
-            camera = estimate_camera(ref2d, body, speed=cfg.camera_speed) if cfg.camera_speed is not None else None
-            lifted, lift_report = lift_reference(ref2d, body, camera)
+            options = FootageOptions(cfg.camera_speed, cfg.time_scale, cfg.treadmill_speed)
+            lifted, lift_report = lift_footage(ref2d, body, cfg.video, options)
         except LiftError as exc:
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
+    for line in footage_messages(lift_report):
+        console.print(f"[yellow]note:[/] {line}")
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
     speed_range = _trained_speed_range(ideal_policy)
@@ -129,7 +135,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             closest,
             ideal,
             original=original,
-            original_fps=ref2d.fps,
+            original_fps=lifted.fps,  # real time: a slow-motion video is shown sped up
             size=cfg.size,
             seconds=seconds,
             shadows=cfg.high_quality,
@@ -146,7 +152,11 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "user_speed_mps": user_speed,
             "ideal_target_speed_mps": target_speed,
             "ideal_speed_range_mps": list(speed_range),
-            "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
+            "lift": {
+                k: v
+                for k, v in lift_report.to_dict().items()
+                if k not in ("frame_errors_px", "camera_track", "camera_yaw_deg")
+            },
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
             "refinement": refinement,
