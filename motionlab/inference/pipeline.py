@@ -41,6 +41,7 @@ class InferenceConfig:
 
     out: Path
     video: Path | None = None
+    ref: Path | None = None  # a keypoint reference (the project's .npz schema) instead of a video
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
     seconds: float = 10.0
@@ -72,8 +73,8 @@ class StageTimer:
 
 def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
     """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
+    from motionlab.inference.analysis import analyse
     from motionlab.inference.compose import compose_video
-    from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.training.checkpoint import load_policy
 
@@ -85,8 +86,10 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
+    if cfg.video is not None and cfg.ref is not None:
+        raise InferenceError("give either --video or --ref, not both")
     with stages("keypoints"):
-        ref2d, original = _keypoints(cfg)
+        ref2d, original, video_seconds = _keypoints(cfg)
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
@@ -105,7 +108,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     with stages("ideal (ideal policy)"):
         ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
     with stages("gait metrics"):
-        closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
+        result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
     with stages("render and encode"):
         compose_video(
             out,
@@ -118,11 +121,19 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             shadows=cfg.high_quality,
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
+            verdict=(result.verdict["level"], result.verdict["headline"]),
+            detected=result.detected,
+            input_camera=lift_report.camera,
+            you_qpos=lifted.qpos,
+            cut_note=f"first {seconds:.1f} s of {video_seconds:.1f} s" if video_seconds and video_seconds > seconds + 0.05 else None,
+            progress=True,
         )
     with stages("report"):
         extra = {
-            "input": str(cfg.video) if cfg.video else "embedded sample (real running mocap projected to 2D)",
+            "input": str(cfg.video or cfg.ref or "embedded sample (real running mocap projected to 2D)"),
             "seconds": seconds,
+            "video_seconds": video_seconds,
+            "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed,
@@ -137,20 +148,25 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
         json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking,
-            restarts=closest.restart_times,
+            out.with_suffix(".json"), out.with_suffix(".png"), result.columns, result.verdict, result.cues,
+            result.events, extra, tracking,
         )
+    print_summary(console, result.columns, result.verdict, result.cues)
     console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
-    return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
+    return {**result.columns, "verdict": result.verdict, "cues": result.cues, "events": result.events, "extra": extra}
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
-    """Falls and restarts of a rollout, for the report."""
+    """Falls and restarts (each with its kind) of a rollout, for the report."""
+    from motionlab.inference.rollout import FALL
+
+    falls = [t for t, k in zip(run.restart_times, run.restart_kinds) if k == FALL]
     return {
         "fell": run.fell,
-        "first_fall_s": run.fall_time,
+        "first_fall_s": falls[0] if falls else (run.fall_time if not run.restart_times else None),
         "restarts": len(run.restart_times),
         "restart_times_s": [round(t, 3) for t in run.restart_times],
+        "restart_kinds": list(run.restart_kinds),
         "end": run.end_reason,
     }
 
@@ -181,17 +197,20 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
     return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
-def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
-    """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
+def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], float | None]:
+    """2D keypoints of the input, the frames of the input panel (the video with the pose drawn, or the
+    keypoints drawn on a plain background) and the input's full length (s) when known."""
     from motionlab.render import skeleton_2d_frame
     from motionlab.video.overlay import draw_pose
 
     if cfg.video is None:
-        ref = load_reference(SAMPLE_INPUT)
-        ref = replace(ref, qpos=None, body=None)  # the sample stands for a video: keypoints only
+        ref = load_reference(cfg.ref or SAMPLE_INPUT)
+        ref = replace(ref, qpos=None, body=None)  # keypoints only: the lift makes the 3D motion
+        if ref.duration < MIN_INPUT_SECONDS:
+            raise InferenceError(f"{cfg.ref}: the reference is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s is needed")
         w, h = ref.image_size
         frames = (skeleton_2d_frame(ref, t, w, h) for t in range(ref.num_frames))
-        return ref, frames
+        return ref, frames, ref.duration
     from motionlab.video.pose import extract_keypoints
     from motionlab.video.reader import VideoReader
 
@@ -208,7 +227,10 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
                 t = frame.index
                 yield draw_pose(frame.rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else frame.rgb
 
-    return ref, frames()
+    with VideoReader(cfg.video) as video:
+        info = video.info
+    full = info.frame_count / info.nominal_fps if info.frame_count and info.nominal_fps > 0 else None
+    return ref, frames(), full
 
 
 def _speed(ref: Reference) -> float:
@@ -240,14 +262,45 @@ def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
     return min(scored, key=lambda s: s[0])[1]
 
 
+def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, Any], cues: list[dict[str, Any]]) -> None:
+    """The verdict first, then what each column rests on, You | Closest | Ideal per metric, the coaching cues."""
+    from rich.table import Table
+
+    from motionlab.inference.report import COLUMNS, TITLES, format_value
+
+    colour = {"reliable": "green", "use with care": "yellow", "unreliable": "red"}.get(verdict["level"], "white")
+    console.print(f"\n[bold {colour}]{verdict['headline']}[/]")
+    for f in verdict["findings"]:
+        console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
+    for c in COLUMNS:
+        m = columns[c]["cadence"]
+        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides over {m['window']['seconds']:.1f} s")
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
+        table.add_column(title, overflow="fold")
+    style = {"typical": "green", "atypical": "yellow", "implausible": "bold red"}
+    for name, first in columns["you"].items():
+        cells = [f"[{style.get(columns[c][name]['status'], 'dim')}]{format_value(columns[c][name])}[/]" for c in COLUMNS]
+        rng = first["range"]
+        table.add_row(first["label"], *cells, f"{rng[0]:g}–{rng[1]:g}" if rng else "")
+    console.print(table)
+    for cue in cues:
+        console.print(f"  • {cue['text']}")
+
+
 # ---------------------------------------------------------------------- command line
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="motionlab-infer", description="Video of a person running -> Closest vs Ideal MP4")
     p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
+    p.add_argument(
+        "--ref", type=Path, default=None, help="input keypoints instead of a video: a reference .npz (the project's schema)"
+    )
     p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
     p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
     p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
-    p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
+    p.add_argument(
+        "--seconds", type=float, default=10.0, help="how much of the input to use, from its start (default: %(default)g s)"
+    )
     p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
     p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
     p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
@@ -275,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = InferenceConfig(
             out=args.out,
             video=args.video,
+            ref=args.ref,
             ckpt_track=args.ckpt_track,
             ckpt_ideal=args.ckpt_ideal,
             seconds=args.seconds,
