@@ -32,7 +32,8 @@ G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
 MIN_STRIDES = 3  # fewer full strides (either foot) than this: "not enough data" (two of one foot at least)
 MIN_STRIDES_PER_FOOT = 2  # for the per-foot figures (contact time left / right)
-CONTACT_HEIGHT_M = 0.03  # kinematic contact: sole within 3 cm of its local lowest
+CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its local lowest ...
+LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
@@ -149,9 +150,14 @@ class GaitInput:
     confidence: Confidence = Confidence("high")
 
 
-def rollout_input(r: Rollout, valid: np.ndarray | None = None, confidence: Confidence = Confidence("high")) -> GaitInput:
-    """A simulated run as a :class:`GaitInput`: measured contact, split at its restarts; ``valid`` (T,)
-    may exclude more frames (e.g. where the tracked reference was invented, not seen)."""
+def rollout_input(
+    r: Rollout, valid: np.ndarray | None = None, confidence: Confidence = Confidence("high"), measured_contact: bool = False
+) -> GaitInput:
+    """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
+    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
+    heights as for You, so that the three columns time their events the same way (the force-plate
+    threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
+    the force gives the peak vertical GRF. ``measured_contact`` uses the force-plate threshold instead."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
@@ -159,7 +165,7 @@ def rollout_input(r: Rollout, valid: np.ndarray | None = None, confidence: Confi
     per_frame["residual_force"] = r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
-        breaks=breaks, contact=r.foot_contact, grf=r.foot_grf,
+        breaks=breaks, contact=r.foot_contact if measured_contact else None, grf=r.foot_grf,
         power=np.clip(r.actuator_force * r.qvel[:, 6:], 0.0, None).sum(axis=1), per_frame=per_frame,
         confidence=confidence,
     )  # fmt: skip
@@ -190,12 +196,20 @@ def segments(g: GaitInput) -> list[tuple[int, int]]:
 
 
 def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray) -> np.ndarray:
-    """(T, 2) contact from sole heights (T, 2): within :data:`CONTACT_HEIGHT_M` of the lowest the foot
-    gets within :data:`GROUND_WINDOW_S` (so a floor estimate that drifts a little does not matter)."""
-    out = np.zeros(foot_soles.shape, bool)
+    """(T, 2) contact from sole heights (T, 2), measured from the lowest the foot gets within
+    :data:`GROUND_WINDOW_S` (so a floor estimate that drifts a little does not matter): a foot lands when
+    it comes within :data:`CONTACT_HEIGHT_M` and leaves when it rises above :data:`LIFT_OFF_HEIGHT_M`
+    (hysteresis: a heel rising a few cm in late stance is still stance, noise does not make steps)."""
+    height = np.empty(foot_soles.shape)
     for i, t in enumerate(times):
         near = np.abs(times - t) <= GROUND_WINDOW_S
-        out[i] = foot_soles[i] <= foot_soles[near].min(axis=0) + CONTACT_HEIGHT_M
+        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
+    out = np.zeros(foot_soles.shape, bool)
+    for k in range(foot_soles.shape[1]):
+        down = False
+        for i, h in enumerate(height[:, k]):
+            down = h <= (LIFT_OFF_HEIGHT_M if down else CONTACT_HEIGHT_M)
+            out[i, k] = down
     return out
 
 
