@@ -33,7 +33,7 @@ from motionlab.io_utils import write_json
 from motionlab.lift import lift_reference
 from motionlab.mocap import mocap_reference
 from motionlab.reference import Reference
-from motionlab.training.checkpoint import load_policy
+from motionlab.policy_io import load_policy
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 TARGETS = {

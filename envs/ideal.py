@@ -14,9 +14,9 @@ from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
 
-from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
+from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
-REWARD_WEIGHTS = {
+REWARD_WEIGHTS = {  # defaults
     "speed": 0.35,
     "upright": 0.15,
     "heading": 0.1,
@@ -66,6 +66,37 @@ class IdealEnv(HumanoidEnv):
     velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
     but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence (``info["diverged"]``).
+
+    ## Arguments
+    ``gym.make("MotionLab/Ideal-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/ideal.yaml``):
+
+    ==========================  =========  ========================================================
+    argument                    default    meaning
+    ==========================  =========  ========================================================
+    ``target_speed``            3.5        m/s to run at, in [0.5, 10]
+    ``target_speed_range``      ``None``   ``(low, high)`` m/s: a new target speed each episode
+    ``style_reference``         bundled    reference with ``qpos``: the athlete's gait (prior, style,
+                                run clip   initial states)
+    ``action_scale``            0.4        rad of PD-target offset from the gait prior per unit action
+    ``reward_weights``          ``None``   weights of the reward terms replacing the defaults above
+                                           (any subset of ``speed``, ``upright``, ``heading``,
+                                           ``angular_momentum``, ``style``, ``alive``,
+                                           ``cost_of_transport``, ``impact``; penalties negative)
+    ``max_episode_seconds``     20.0       truncate episodes after this long
+    ``body``                    1.75 m, 70 kg  :class:`~motionlab.body.BodyParams` or dict (height, mass, segments)
+    ``randomize_body``          ``False``  draw a new body around ``body`` at every reset
+    ``body_spread``             0.1        relative spread of the random bodies
+    ``frame_skip``              6          5 ms MuJoCo steps per control step (33.3 Hz control)
+    ``early_termination``       ``True``   end the episode on a fall
+    ``render_mode``             ``None``   ``"rgb_array"`` for :meth:`render`
+    ``width``, ``height``       640, 480   rendered image size (px)
+    ``camera``                  ``"side"`` ``"side"`` or ``"front"``
+    ==========================  =========  ========================================================
+
+    ## Version History
+    * v0: speed term on the world velocity along +x, heading term and the heading in the observation
+      (appended last), gait prior at a clock scaled to the target speed, per-episode target speeds.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults.
     """
 
     def __init__(
@@ -75,8 +106,10 @@ class IdealEnv(HumanoidEnv):
         style_reference: str | os.PathLike | Reference | None = None,
         action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
+        reward_weights: dict[str, float] | None = None,
         **kwargs: Any,
     ):
+        self.reward_weights = merge_reward_weights(REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
             if not 0.5 <= speed <= 10.0:
                 raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
@@ -138,7 +171,7 @@ class IdealEnv(HumanoidEnv):
         if diverged:
             return np.zeros(self.observation_space.shape), 0.0, False, True, {**self._base_info(), "diverged": diverged}
         terms, speed = self._reward_terms(x_before)
-        reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items())
+        reward = sum(self.reward_weights[k] * v for k, v in terms.items())
         fell = self._fallen()
         terminated = self.early_termination and fell
         truncated = self.steps >= self.max_episode_steps

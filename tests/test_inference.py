@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from motionlab.assets import DEFAULT_REFERENCE, SAMPLE_INPUT
+from motionlab.commands.infer import main
 from motionlab.humanoid import build_model
-from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, main
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter
@@ -94,13 +95,6 @@ def test_help_shows_the_seconds_default(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "default: 10 s" in capsys.readouterr().out
-
-
-def test_body_search_picks_a_body(tmp_path):
-    out = tmp_path / "r.mp4"
-    assert main(["--out", str(out), "--seconds", "1", "--body-search", "3", "--body-search-seconds", "0.5", "--height", "1.7"]) == 0
-    body = json.loads(out.with_suffix(".json").read_text())["extra"]["body"]
-    assert 1.45 < body["height"] < 1.95
 
 
 @pytest.mark.parametrize(

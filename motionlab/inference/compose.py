@@ -33,7 +33,8 @@ from motionlab.inference.metrics import live_gait
 from motionlab.inference.reliability import restart_summary
 from motionlab.inference.rollout import Rollout
 from motionlab.motion import quat_wxyz_to_rotation
-from motionlab.render import HumanoidRenderer, blank, draw_text_box
+from motionlab.render import HumanoidRenderer
+from motionlab.video.overlay import blank, draw_text_box
 from motionlab.video.writer import VideoWriter
 
 DEFAULT_SIZE = (1280, 720)

@@ -35,6 +35,7 @@ MIN_STRIDES_PER_FOOT = 2  # for the per-foot figures (contact time left / right)
 CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its local lowest ...
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
+MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
 
@@ -389,30 +390,35 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         "spans_s": _spans([(g.times[st.start], g.times[st.end]) for st in strides]),
         "usable_seconds": round(usable, 3),
     }
-    analysed = np.zeros(n, bool)
-    for st in strides:
-        analysed[st.start : st.end + 1] = True
+    usable_frames = np.zeros(n, bool)
+    for s, e in segments(g) if n else []:
+        usable_frames[s:e] = True
     conf = g.confidence
     if MIN_STRIDES <= len(strides) < 4 and conf.level == "high":
         conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
     out = {}
     for name, spec in METRICS.items():
-        v = values[name]
-        if name in g.per_frame:  # a per-frame quantity: its mean over the strides' frames
-            v = [float(g.per_frame[name][analysed].mean())] * len(strides) if analysed.any() else []
+        v, win = values[name], dict(window, strides=len(values[name]))
         reason = None
+        if name in g.per_frame:  # a per-frame quantity: its mean over every usable frame
+            v = [float(g.per_frame[name][usable_frames].mean())] if usable >= MIN_PER_FRAME_S else []
+            win = dict(window, spans_s=_spans([(g.times[s], g.times[e - 1]) for s, e in segments(g)]))
+            if not v:
+                reason = f"{NOT_ENOUGH}: {usable:.1f} s of usable motion, {MIN_PER_FRAME_S:g} s needed"
         if spec.simulation_only and g.grf is None:
             reason = "simulation only: not measurable from a video"
         elif name == "tracking_error" and name not in g.per_frame:
             reason = "no reference to track (an Ideal run)"
         elif spec.needs_speed and not g.speed_known:
             reason = "camera motion unknown: speed not measured"
+        elif reason is not None or name in g.per_frame:
+            pass
         elif len(strides) < MIN_STRIDES:
             reason = f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
         elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
-        out[name] = metric(name, value, reason, dict(window, strides=len(v)), conf)
+        out[name] = metric(name, value, reason, win, conf)
     return out
 
 

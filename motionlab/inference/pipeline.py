@@ -7,9 +7,7 @@ Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -22,17 +20,14 @@ from rich.console import Console
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
-from motionlab.body import BodyParams, BodyParamsError, random_body
+from motionlab.body import BodyParams, random_body
+from motionlab.errors import InferenceError
 from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
-
-
-class InferenceError(ValueError):
-    """Input the main job cannot turn into a result; the message says what and why."""
 
 
 @dataclass
@@ -76,7 +71,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     from motionlab.inference.analysis import analyse
     from motionlab.inference.compose import compose_video
     from motionlab.inference.report import write_report
-    from motionlab.training.checkpoint import load_policy
+    from motionlab.policy_io import load_policy
 
     console = console or Console(stderr=True)
     out = Path(cfg.out)
@@ -200,8 +195,7 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], float | None]:
     """2D keypoints of the input, the frames of the input panel (the video with the pose drawn, or the
     keypoints drawn on a plain background) and the input's full length (s) when known."""
-    from motionlab.render import skeleton_2d_frame
-    from motionlab.video.overlay import draw_pose
+    from motionlab.video.overlay import draw_pose, skeleton_2d_frame
 
     if cfg.video is None:
         ref = load_reference(cfg.ref or SAMPLE_INPUT)
@@ -286,66 +280,3 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
     console.print(table)
     for cue in cues:
         console.print(f"  • {cue['text']}")
-
-
-# ---------------------------------------------------------------------- command line
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="motionlab-infer", description="Video of a person running -> Closest vs Ideal MP4")
-    p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
-    p.add_argument(
-        "--ref", type=Path, default=None, help="input keypoints instead of a video: a reference .npz (the project's schema)"
-    )
-    p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
-    p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
-    p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
-    p.add_argument(
-        "--seconds", type=float, default=10.0, help="how much of the input to use, from its start (default: %(default)g s)"
-    )
-    p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
-    p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
-    p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
-    p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
-    p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
-    p.add_argument(
-        "--camera-speed",
-        type=float,
-        default=None,
-        help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
-    )
-    p.add_argument(
-        "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    console = Console(stderr=True)
-    try:
-        from motionlab.video.pose import parse_roi
-
-        cfg = InferenceConfig(
-            out=args.out,
-            video=args.video,
-            ref=args.ref,
-            ckpt_track=args.ckpt_track,
-            ckpt_ideal=args.ckpt_ideal,
-            seconds=args.seconds,
-            body=BodyParams(height=args.height, mass=args.mass),
-            body_search=args.body_search,
-            body_search_seconds=args.body_search_seconds,
-            roi=parse_roi(args.roi) if args.roi else None,
-            camera_speed=args.camera_speed,
-            seed=args.seed,
-            high_quality=args.high_quality,
-        )
-        run_inference(cfg, console)
-    except (InferenceError, BodyParamsError, ValueError, FileNotFoundError) as exc:
-        console.print(f"[bold red]motionlab-infer: error:[/] {exc}")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,6 +10,7 @@ a timeline. Both files are written atomically; matplotlib's object API with the 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
