@@ -28,12 +28,15 @@ MAX_BODY_SEARCH = 256
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
+    p.add_argument(
+        "--ref", type=Path, default=None, help="input keypoints instead of a video: a reference .npz (the project's schema)"
+    )
     p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
     p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
     p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
     p.add_argument(
         "--seconds", type=finite_float(MIN_INPUT_SECONDS, MAX_SECONDS, unit="s"), default=10.0,
-        help="how much of the video to use",
+        help="how much of the input to use, from its start (default: %(default)g s)",
     )  # fmt: skip
     p.add_argument("--height", type=finite_float(*HEIGHT_RANGE, unit="m"), default=1.75, help="runner's height (m)")
     p.add_argument("--mass", type=finite_float(*MASS_RANGE, unit="kg"), default=70.0, help="runner's mass (kg)")
@@ -71,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
     cfg = InferenceConfig(
         out=args.out,
         video=args.video,
+        ref=args.ref,
         ckpt_track=args.ckpt_track,
         ckpt_ideal=args.ckpt_ideal,
         seconds=args.seconds,

@@ -40,6 +40,7 @@ class InferenceConfig:
 
     out: Path
     video: Path | None = None
+    ref: Path | None = None  # a keypoint reference (the project's .npz schema) instead of a video
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
     seconds: float = 10.0
@@ -79,19 +80,24 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     out = Path(cfg.out)
     if out.suffix.lower() != ".mp4":
         raise InferenceError(f"--out must be an .mp4 path, got {out}")
+    if cfg.video is not None and cfg.ref is not None:
+        raise InferenceError("give either --video or --ref, not both")
     outputs = [out, out.with_suffix(".json"), out.with_suffix(".png")]
-    inputs = [cfg.video, *(f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir())]
-    check_outputs(outputs, inputs)  # before any work: a directory, an input, a read-only folder
+    ckpt_files = [f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir()]
+    check_outputs(outputs, [cfg.video, cfg.ref, *ckpt_files])  # before any work: a directory, an input, read-only
+    from motionlab.inference.report import COLUMNS
+
     with output_set(outputs) as (tmp_mp4, tmp_json, tmp_png):
         result = _run(cfg, console, tmp_mp4, tmp_json, tmp_png)
+    print_summary(console, {c: result[c] for c in COLUMNS if c in result}, result["verdict"], result["cues"])
     console.print(f"wrote {', '.join(map(str, outputs))} in {sum(result['extra']['stage_seconds'].values()):.1f} s")
     return result
 
 
 def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png_path: Path) -> dict[str, Any]:
     """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
+    from motionlab.inference.analysis import analyse
     from motionlab.inference.compose import compose_video
-    from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.policy_io import load_policy
 
@@ -101,7 +107,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
     with stages("keypoints"):
-        ref2d, original = _keypoints(cfg)
+        ref2d, original, video_seconds = _keypoints(cfg)
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
@@ -128,7 +134,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     with stages("ideal (ideal policy)"):
         ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
     with stages("gait metrics"):
-        closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
+        result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
     with stages("render and encode"):
         compose_video(
             out,
@@ -142,11 +148,19 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
             closest_notes=[video_note(refinement)] if refinement["used"] else (),
+            verdict=(result.verdict["level"], result.verdict["headline"]),
+            detected=result.detected,
+            input_camera=lift_report.camera,
+            you_qpos=lifted.qpos,
+            cut_note=f"first {seconds:.1f} s of {video_seconds:.1f} s" if video_seconds and video_seconds > seconds + 0.05 else None,
+            progress=True,
         )
     with stages("report"):
         extra = {
-            "input": str(cfg.video) if cfg.video else "embedded sample (real running mocap projected to 2D)",
+            "input": str(cfg.video or cfg.ref or "embedded sample (real running mocap projected to 2D)"),
             "seconds": seconds,
+            "video_seconds": video_seconds,
+            "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed,
@@ -165,17 +179,21 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
-        write_report(json_path, png_path, closest_metrics, ideal_metrics, extra, tracking, restarts=closest.restart_times)
-    return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
+        write_report(json_path, png_path, result.columns, result.verdict, result.cues, result.events, extra, tracking)
+    return {**result.columns, "verdict": result.verdict, "cues": result.cues, "events": result.events, "extra": extra}
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
-    """Falls and restarts of a rollout, for the report."""
+    """Falls and restarts (each with its kind) of a rollout, for the report."""
+    from motionlab.inference.rollout import FALL
+
+    falls = [t for t, k in zip(run.restart_times, run.restart_kinds) if k == FALL]
     return {
         "fell": run.fell,
-        "first_fall_s": run.fall_time,
+        "first_fall_s": falls[0] if falls else (run.fall_time if not run.restart_times else None),
         "restarts": len(run.restart_times),
         "restart_times_s": [round(t, 3) for t in run.restart_times],
+        "restart_kinds": list(run.restart_kinds),
         "end": run.end_reason,
     }
 
@@ -213,16 +231,19 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
         return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
-def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
-    """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
+def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], float | None]:
+    """2D keypoints of the input, the frames of the input panel (the video with the pose drawn, or the
+    keypoints drawn on a plain background) and the input's full length (s) when known."""
     from motionlab.video.overlay import draw_pose, skeleton_2d_frame
 
     if cfg.video is None:
-        ref = load_reference(SAMPLE_INPUT)
-        ref = replace(ref, qpos=None, body=None)  # the sample stands for a video: keypoints only
+        ref = load_reference(cfg.ref or SAMPLE_INPUT)
+        ref = replace(ref, qpos=None, body=None)  # keypoints only: the lift makes the 3D motion
+        if ref.duration < MIN_INPUT_SECONDS:
+            raise InferenceError(f"{cfg.ref}: the reference is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s is needed")
         w, h = ref.image_size
         frames = (skeleton_2d_frame(ref, t, w, h) for t in range(ref.num_frames))
-        return ref, frames
+        return ref, frames, ref.duration
     from motionlab.video.pose import extract_keypoints
     from motionlab.video.reader import VideoReader
 
@@ -239,7 +260,10 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
                 t = frame.index
                 yield draw_pose(frame.rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else frame.rgb
 
-    return ref, frames()
+    with VideoReader(cfg.video) as video:
+        info = video.info
+    full = info.frame_count / info.nominal_fps if info.frame_count and info.nominal_fps > 0 else None
+    return ref, frames(), full
 
 
 def _speed(ref: Reference) -> float:
@@ -269,3 +293,29 @@ def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
     if not scored:
         raise InferenceError("body search: no candidate body could be fitted to the first seconds of the video")
     return min(scored, key=lambda s: s[0])[1]
+
+
+def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, Any], cues: list[dict[str, Any]]) -> None:
+    """The verdict first, then what each column rests on, You | Closest | Ideal per metric, the coaching cues."""
+    from rich.table import Table
+
+    from motionlab.inference.report import COLUMNS, TITLES, format_value
+
+    colour = {"reliable": "green", "use with care": "yellow", "unreliable": "red"}.get(verdict["level"], "white")
+    console.print(f"\n[bold {colour}]{verdict['headline']}[/]")
+    for f in verdict["findings"]:
+        console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
+    for c in COLUMNS:
+        m = columns[c]["cadence"]
+        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides over {m['window']['seconds']:.1f} s")
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
+        table.add_column(title, overflow="fold")
+    style = {"typical": "green", "atypical": "yellow", "implausible": "bold red"}
+    for name, first in columns["you"].items():
+        cells = [f"[{style.get(columns[c][name]['status'], 'dim')}]{format_value(columns[c][name])}[/]" for c in COLUMNS]
+        rng = first["range"]
+        table.add_row(first["label"], *cells, f"{rng[0]:g}–{rng[1]:g}" if rng else "")
+    console.print(table)
+    for cue in cues:
+        console.print(f"  • {cue['text']}")
