@@ -279,8 +279,8 @@ class IdealV1Env(IdealEnv):
     ``metabolic_power_w`` and ``mechanical_power_w`` (positive joint power).
 
     ## Arguments
-    Ideal-v0's, plus ``clock_scale`` (0.4: ``a_clock = +-1`` speeds the clock up or slows it down by
-    ``e^0.4 = 1.5x``) and ``reward_weights`` (a dict overriding some of ``REWARD_WEIGHTS_V1``).
+    Ideal-v0's, plus ``clock_scale`` (0.5: ``a_clock = +-1`` speeds the clock up or slows it down by
+    ``e^0.5 = 1.65x``) and ``reward_weights`` (a dict overriding some of ``REWARD_WEIGHTS_V1``).
 
     ## Version History
     * v1: the policy controls its gait clock's rate (an action); reward with a muscle-like energy model,
@@ -288,7 +288,7 @@ class IdealV1Env(IdealEnv):
     * v0: gait clock imposed at ``target_speed / athlete_speed`` times the athlete's cadence.
     """
 
-    def __init__(self, clock_scale: float = 0.4, reward_weights: dict[str, float] | None = None, **kwargs: Any):
+    def __init__(self, clock_scale: float = 0.5, reward_weights: dict[str, float] | None = None, **kwargs: Any):
         unknown = set(reward_weights or {}) - set(REWARD_WEIGHTS_V1)
         if unknown:
             raise ValueError(f"unknown reward terms {sorted(unknown)}; Ideal-v1's are {sorted(REWARD_WEIGHTS_V1)}")

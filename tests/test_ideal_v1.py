@@ -47,8 +47,8 @@ def test_the_policy_sets_its_cadence_within_bounds():
         cadences[a_clock] = info["cadence_spm"]
         # the gait clock advanced by the chosen rate: what the observed phase and the prior follow
         assert env._clock_phase - phase0 == pytest.approx(info["cadence_spm"] / 120.0 * env.dt)
-    assert cadences[1.0] / cadences[0.0] == pytest.approx(np.exp(0.4))
-    assert cadences[-1.0] / cadences[0.0] == pytest.approx(np.exp(-0.4))
+    assert cadences[1.0] / cadences[0.0] == pytest.approx(np.exp(0.5))
+    assert cadences[-1.0] / cadences[0.0] == pytest.approx(np.exp(-0.5))
     assert cadences[5.0] == cadences[1.0]  # actions are clipped to [-1, 1]
 
 
