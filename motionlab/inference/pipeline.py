@@ -1,7 +1,8 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
 Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (ideal policy in ``Ideal-v0``, same body, the user's speed)
+(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
+walk policy when the user walks and one is installed)
 -> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
 """
 
@@ -29,6 +30,10 @@ from motionlab.reference import Reference, load_reference
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
+DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
+# Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
+# Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
+WALK_BELOW_MPS = 2.0
 
 
 class InferenceError(ValueError):
@@ -43,6 +48,7 @@ class InferenceConfig:
     video: Path | None = None
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
+    ckpt_ideal_walk: Path | None = DEFAULT_IDEAL_WALK_CKPT  # the Ideal for a user who walks (skipped if absent)
     seconds: float = 10.0
     body: BodyParams = field(default_factory=BodyParams)
     body_search: int = 0
@@ -85,6 +91,9 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
+        walk_path = cfg.ckpt_ideal_walk
+        use_walk = walk_path is not None and (walk_path != DEFAULT_IDEAL_WALK_CKPT or walk_path.is_dir())
+        walk = (walk_path, load_policy(walk_path)) if use_walk else None
     with stages("keypoints"):
         ref2d, original = _keypoints(cfg)
     with stages("lift to 3D"):
@@ -96,16 +105,16 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
-    speed_range = _trained_speed_range(ideal_policy)
-    target_speed = float(np.clip(user_speed, *speed_range))
     with stages("closest (tracking policy)"):
         closest = _simulate(
             track_policy, "MotionLab/Track-v0", seconds, cfg.seed, reference=lifted, body=body, reference_state_init=False
         )
     with stages("ideal (ideal policy)"):
-        ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
+        closest_metrics = gait_metrics(closest)
+        choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
+        ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
     with stages("gait metrics"):
-        closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
+        ideal_metrics = gait_metrics(ideal)
     with stages("render and encode"):
         compose_video(
             out,
@@ -126,13 +135,15 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed,
-            "ideal_target_speed_mps": target_speed,
-            "ideal_speed_range_mps": list(speed_range),
+            "ideal_gait": choice.gait,
+            "ideal_gait_note": choice.note,
+            "ideal_target_speed_mps": choice.target_speed,
+            "ideal_speed_range_mps": list(choice.speed_range),
             "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
             "ideal": _run_summary(ideal),
-            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
+            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
@@ -165,8 +176,39 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
+@dataclass(frozen=True)
+class IdealChoice:
+    """Which Ideal policy runs for the user (``gait``: walk or run), at what speed, and why (``note``)."""
+
+    policy: Any
+    checkpoint: Path
+    gait: str
+    target_speed: float
+    speed_range: tuple[float, float]
+    note: str
+
+
+def choose_ideal(
+    user_speed: float, duty_factor: float | None, run: tuple[Path, Any], walk: tuple[Path, Any] | None
+) -> IdealChoice:
+    """The Ideal for the user: the walk policy when the user walks (no flight phase: duty factor above
+    0.5, or, where the Closest run gives none, a speed below :data:`WALK_BELOW_MPS`) and one is
+    installed, else the running policy; the user's speed is clipped into the chosen policy's speeds.
+    ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
+    walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
+    (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
+    speed_range = _trained_speed_range(policy)
+    target = float(np.clip(user_speed, *speed_range))
+    note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
+    if walking and walk is None:
+        note += " (no Ideal walk policy is installed, so the Ideal runs)"
+    elif target != user_speed:
+        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+
+
 # env settings a policy was trained with that change what its actions mean
-_ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
+_ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_force_scale")
 
 
 def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs: Any) -> Any:
@@ -247,6 +289,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
     p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
     p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
+    p.add_argument(
+        "--ckpt-ideal-walk", type=Path, default=DEFAULT_IDEAL_WALK_CKPT, help="ideal walk policy, used when the user walks"
+    )
     p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
     p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
     p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
@@ -277,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             video=args.video,
             ckpt_track=args.ckpt_track,
             ckpt_ideal=args.ckpt_ideal,
+            ckpt_ideal_walk=args.ckpt_ideal_walk,
             seconds=args.seconds,
             body=BodyParams(height=args.height, mass=args.mass),
             body_search=args.body_search,
