@@ -71,9 +71,15 @@ def _import_mocap(args: argparse.Namespace) -> None:
         mirror=args.mirror,
         camera=Camera.side_on(distance=args.camera_distance, height=args.camera_height, azimuth_deg=args.camera_azimuth),
         follow_runner=not args.static_camera,
+        asf=args.asf,
     )
     save_reference(ref, args.out)
-    print(f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {ref.source['speed_mps']:.2f} m/s")
+    src = ref.source
+    print(
+        f"wrote {args.out}: {ref.num_frames} frames, {ref.duration:.1f} s, {src['speed_mps']:.2f} m/s, "
+        f"cadence {src['cadence_spm']:.0f} spm"
+        + (f" (stride frames {src['trim_frames']} of the AMC, fit error {src['fit_error_mm']:.0f} mm)" if "trim_frames" in src else "")
+    )
 
 
 def _build_dataset(args: argparse.Namespace) -> None:
@@ -82,8 +88,9 @@ def _build_dataset(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import-mocap", help="DeepMimic clip -> reference .npz on a body")
-    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic motion file (default: the bundled run clip)")
+    p = sub.add_parser("import-mocap", help="mocap clip (DeepMimic .txt or CMU .amc) -> reference .npz on a body")
+    p.add_argument("--clip", default=str(RUN_CLIP), help="DeepMimic .txt or CMU .amc (default: the bundled run clip)")
+    p.add_argument("--asf", help="CMU skeleton (.asf) for an .amc (default: <subject>.asf beside it, if any)")
     p.add_argument("--out", required=True)
     p.add_argument("--height", type=float, default=1.75)
     p.add_argument("--mass", type=float, default=70.0)

@@ -1,4 +1,5 @@
-"""Import DeepMimic-format motion capture (e.g. ``humanoid3d_run.txt``) into MotionLab references.
+"""Import motion capture into MotionLab references: DeepMimic clips (e.g. ``humanoid3d_run.txt``) here,
+CMU Acclaim AMC/ASF clips through :mod:`motionlab.cmu`.
 
 DeepMimic clips are y-up with the character facing +x and its right side at +z; each frame is
 ``[duration, root xyz, root quat wxyz, chest, neck, right hip (quat), right knee (angle), right ankle,
@@ -142,6 +143,28 @@ class PeriodicMotion:
         return out
 
 
+def load_stride(
+    path: str | os.PathLike, body: BodyParams, asf: str | os.PathLike | None = None
+) -> tuple[MocapClip, BodyParams, dict]:
+    """One gait cycle of a motion file as a :class:`MocapClip`, the body it is on and what was measured.
+
+    DeepMimic clips (``.txt``) are already one cycle on :data:`DEEPMIMIC_BODY`. CMU AMC clips (``.amc``,
+    with ``asf`` or a ``<subject>.asf`` beside them when there is one) are trimmed to their steadiest
+    stride and fitted on ``body`` (:mod:`motionlab.cmu`)."""
+    path = Path(path)
+    if path.suffix.lower() != ".amc":
+        return load_deepmimic(path), DEEPMIMIC_BODY, {"format": "deepmimic"}
+    from motionlab import cmu  # dm_control is imported only for CMU clips
+
+    if asf is None:
+        beside = path.with_name(f"{path.stem.split('_')[0]}.asf")
+        asf = beside if beside.is_file() else None
+    clip = cmu.load_cmu(path, asf)
+    qpos, info = cmu.cmu_stride_qpos(clip, body)
+    info = {"format": "cmu-amc", "asf": None if asf is None else Path(asf).name, **info}
+    return MocapClip(qpos=qpos, frame_dt=1.0 / cmu.MOCAP_FPS, source=str(path)), body, info
+
+
 def mocap_reference(
     path: str | os.PathLike,
     body: BodyParams | None = None,
@@ -152,34 +175,37 @@ def mocap_reference(
     camera: Camera | None = None,
     follow_runner: bool = True,
     harmonics: int = 8,
+    asf: str | os.PathLike | None = None,
 ) -> Reference:
-    """A looping reference from a DeepMimic clip, retargeted to ``body`` and projected to 2D keypoints
-    through ``camera`` (default: side-on). With ``follow_runner`` the camera moves along +x at the
-    runner's mean speed (a tracking shot); otherwise it keeps its own velocity."""
+    """A looping reference from a mocap clip (DeepMimic ``.txt`` or CMU ``.amc``), retargeted to ``body``
+    and projected to 2D keypoints through ``camera`` (default: side-on). With ``follow_runner`` the
+    camera moves along +x at the runner's mean speed (a tracking shot); otherwise it keeps its own
+    velocity. ``source`` records speed (m/s) and cadence (steps/min) as played back."""
     if cycles < 1 or not 0.5 <= speed_scale <= 2.0 or fps <= 0:
         raise ValueError(f"cycles >= 1, 0.5 <= speed_scale <= 2 and fps > 0 required (got {cycles}, {speed_scale}, {fps})")
     body = BodyParams.coerce(body).resolved()
-    clip = load_deepmimic(path)
+    clip, clip_body, info = load_stride(path, body, asf)
     motion = PeriodicMotion(clip, harmonics=harmonics)
     duration = cycles * motion.period / speed_scale
     times = np.arange(int(round(duration * fps)) + 1) / fps
     qpos = motion.qpos(times * speed_scale)
     if mirror:
         qpos = mirror_qpos(qpos)
-    qpos = retarget_qpos(qpos, DEEPMIMIC_BODY, body)
+    qpos = retarget_qpos(qpos, clip_body, body)
     speed = float((qpos[-1, 0] - qpos[0, 0]) / duration)
     camera = camera or Camera.side_on()
     if follow_runner:
         camera = dataclasses.replace(camera, velocity=(speed, 0.0, 0.0))
     ref = project_qpos(qpos, body, fps, camera)
     ref.source = {
+        **info,
         "kind": "mocap",
         "file": Path(path).name,
-        "format": "deepmimic",
         "cycles": cycles,
         "speed_scale": speed_scale,
         "speed_mps": speed,
         "stride_period_s": motion.period / speed_scale,
+        "cadence_spm": 120.0 * speed_scale / motion.period,
         "mirror": mirror,
         "camera": camera.to_dict(),
         "harmonics": harmonics,

@@ -1,0 +1,100 @@
+"""CMU AMC/ASF import on the real clips in ../shared/data/mocap/cmu (PROVENANCE.md there)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from motionlab.body import BodyParams
+from motionlab.cli import main
+from motionlab.cmu import CmuFormatError, load_cmu, read_asf, steady_stride
+from motionlab.humanoid import JOINT_NAMES
+from motionlab.mocap import mocap_reference
+from motionlab.reference import load_reference
+
+CMU = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap" / "cmu"
+
+
+@pytest.fixture(scope="module")
+def cmu() -> Path:
+    if not CMU.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CMU mocap folder {CMU} missing on CI")
+        pytest.skip(f"CMU mocap folder {CMU} not present")
+    return CMU
+
+
+def test_run_with_asf_keeps_speed_and_cadence(cmu):
+    ref = mocap_reference(cmu / "35" / "35_17.amc", BodyParams(height=1.75, mass=70), cycles=3)
+    src = ref.source
+    assert src["asf"] == "35.asf" and src["leg_length_source"] == "asf"
+    assert src["subject_speed_mps"] == pytest.approx(3.18, rel=0.05)  # PROVENANCE: 3.18 m/s over the clip
+    assert 150 < src["cadence_spm"] < 180
+    assert src["fit_error_mm"] < 40
+    q = ref.qpos
+    assert (np.diff(q[:, 0]) > 0).all() and abs(q[:, 1]).max() < 0.05  # runs straight along +x
+    knee = q[:, 7 + JOINT_NAMES.index("right_knee")]
+    assert np.degrees(knee.max()) > 80  # a running swing, not a shuffle
+    assert 0.85 < q[:, 2].mean() < 1.0  # pelvis height of a 1.75 m runner, z up
+
+
+def test_walk_without_asf_beside_it_is_slower_and_mirrors(cmu, tmp_path):
+    amc = tmp_path / "07_01.amc"  # no 07.asf here: the subject's size comes from the motion itself
+    amc.write_bytes((cmu / "07" / "07_01.amc").read_bytes())
+    ref = mocap_reference(amc, cycles=1, mirror=True)
+    assert ref.source["leg_length_source"] == "stance-foot fit" and ref.source["mirror"]
+    assert 1.2 < ref.source["speed_mps"] < 1.6 and 95 < ref.source["cadence_spm"] < 125
+
+
+def test_cli_writes_reference_and_reports(cmu, tmp_path, capsys):
+    out = tmp_path / "walk.npz"
+    assert main(["import-mocap", "--clip", str(cmu / "39" / "39_13.amc"), "--out", str(out), "--cycles", "1"]) == 0
+    assert load_reference(out).qpos is not None
+    assert "spm" in capsys.readouterr().out
+
+
+def _amc_lines(cmu: Path) -> list[str]:
+    return (cmu / "35" / "35_17.amc").read_text().splitlines()
+
+
+def test_corrupt_amc_is_one_clear_error(cmu, tmp_path, capsys):
+    lines = _amc_lines(cmu)
+    bad = tmp_path / "35_99.amc"
+    bad.write_text("\n".join(lines[:200] + ["rtibia abc"] + lines[201:]))
+    with pytest.raises(CmuFormatError, match="frame"):
+        load_cmu(bad)
+    out = tmp_path / "x.npz"
+    assert main(["import-mocap", "--clip", str(bad), "--out", str(out)]) == 2
+    assert "error" in capsys.readouterr().err and not out.exists()
+    cut = tmp_path / "35_98.amc"
+    cut.write_text("\n".join(lines[:-5]))
+    with pytest.raises(CmuFormatError, match="cut short"):
+        load_cmu(cut)
+
+
+def test_skeleton_that_does_not_match_its_motion(cmu, tmp_path):
+    asf = (cmu / "35" / "35.asf").read_text()
+    bad = tmp_path / "35.asf"
+    bad.write_text(asf.replace("dof rx\n", "dof rx ry\n", 1))  # ltibia: 2 dofs, the AMC has 1 value
+    assert read_asf(bad).dofs["ltibia"] == ("rx", "ry")
+    with pytest.raises(CmuFormatError, match="does not match"):
+        load_cmu(cmu / "35" / "35_17.amc", bad)
+
+
+def test_clip_without_locomotion(cmu, tmp_path):
+    lines = _amc_lines(cmu)
+    first_root = next(ln for ln in lines if ln.startswith("root"))
+    still = tmp_path / "35_97.amc"
+    still.write_text("\n".join(first_root if ln.startswith("root") else ln for ln in lines))
+    with pytest.raises(CmuFormatError, match="not locomotion"):
+        load_cmu(still)
+
+
+def test_stride_needs_a_repeating_cycle():
+    t = np.arange(200) / 120
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(0, 0.02, (200, 14, 3)), axis=0)  # a random drift, nothing repeats
+    walk[..., 0] += 1.5 * t[:, None]
+    with pytest.raises(CmuFormatError, match="no repeating gait cycle"):
+        steady_stride(walk)
