@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import mujoco
@@ -280,7 +281,11 @@ class IdealV1Env(IdealEnv):
 
     ## Arguments
     Ideal-v0's, plus ``clock_scale`` (0.5: ``a_clock = +-1`` speeds the clock up or slows it down by
-    ``e^0.5 = 1.65x``) and ``reward_weights`` (a dict overriding some of ``REWARD_WEIGHTS_V1``).
+    ``e^0.5 = 1.65x``), ``reward_weights`` (a dict overriding some of ``REWARD_WEIGHTS_V1``) and
+    ``style_set`` (references, e.g. CMU runs imported with ``motionlab import-mocap``, whose poses join
+    the style reference's in the style term: the nearest pose of many runners instead of one athlete;
+    the gait prior and start states stay the style reference's). For an Ideal walk, give a walking
+    ``style_reference`` and a walking ``target_speed_range`` (``configs/task/ideal_walk.yaml``).
 
     ## Version History
     * v1: the policy controls its gait clock's rate (an action); reward with a muscle-like energy model,
@@ -288,13 +293,24 @@ class IdealV1Env(IdealEnv):
     * v0: gait clock imposed at ``target_speed / athlete_speed`` times the athlete's cadence.
     """
 
-    def __init__(self, clock_scale: float = 0.5, reward_weights: dict[str, float] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        clock_scale: float = 0.5,
+        reward_weights: dict[str, float] | None = None,
+        style_set: Sequence[str | os.PathLike | Reference] = (),
+        **kwargs: Any,
+    ):
         unknown = set(reward_weights or {}) - set(REWARD_WEIGHTS_V1)
         if unknown:
             raise ValueError(f"unknown reward terms {sorted(unknown)}; Ideal-v1's are {sorted(REWARD_WEIGHTS_V1)}")
         self._reward_weights = {**REWARD_WEIGHTS_V1, **(reward_weights or {})}
         self.clock_scale = float(clock_scale)
         super().__init__(**kwargs)
+        extra = [r if isinstance(r, Reference) else load_reference(r) for r in style_set]
+        missing = [f"style_set[{i}]" for i, r in enumerate(extra) if r.qpos is None]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} has no qpos trajectory; the style term compares joint angles")
+        self.style_poses = np.concatenate([self.style_poses, *(r.qpos[:, 7:] for r in extra)])
         self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS + 1,), dtype=np.float32)
         self.clock_multiplier = 1.0
 

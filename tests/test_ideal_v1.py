@@ -1,5 +1,7 @@
 """MotionLab/Ideal-v1: a gait clock the policy drives, a muscle-like energy model, peak force and loading rate."""
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -7,7 +9,9 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import motionlab  # noqa: F401  (registers the envs)
+from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.envs.ideal import REWARD_WEIGHTS_V1, metabolic_power
+from motionlab.reference import load_reference
 
 
 def test_checkers_pass_and_the_action_has_a_clock_dim():
@@ -97,3 +101,17 @@ def test_reward_weights_are_constructor_arguments():
     assert costs < 0 and rewards["default"] == pytest.approx(rewards["no costs"] + costs)
     with pytest.raises(ValueError, match="unknown reward terms.*'speeed'"):
         gym.make("MotionLab/Ideal-v1", reward_weights={"speeed": 1.0})
+
+
+def test_style_set_adds_other_runners_poses_to_the_style_term():
+    ref = load_reference(DEFAULT_REFERENCE)
+    other = dataclasses.replace(ref, qpos=ref.qpos + np.r_[np.zeros(7), np.full(28, 0.15)])  # another runner's poses
+    styles = {}
+    for name, style_set in (("athlete", ()), ("athlete + other", (other,))):
+        env = gym.make("MotionLab/Ideal-v1", style_set=style_set).unwrapped
+        env.reset(seed=0)
+        env._set_state(other.qpos[40], env.data.qvel.copy())  # the other runner's pose
+        styles[name] = env._reward_terms(float(env.data.qpos[0]))[0]["style"]
+    assert styles["athlete + other"] == pytest.approx(1.0) and styles["athlete"] < 0.8
+    with pytest.raises(ValueError, match=r"style_set\[0\] has no qpos"):
+        gym.make("MotionLab/Ideal-v1", style_set=[dataclasses.replace(ref, qpos=None, body=None)])
