@@ -31,7 +31,7 @@ from motionlab.body import BodyParams
 from motionlab.inference.metrics import gait_events, gait_metrics
 from motionlab.inference.rollout import run_policy
 from motionlab.io_utils import atomic_write, record_json_run
-from motionlab.training.checkpoint import LoadedPolicy, load_policy
+from motionlab.policy_io import LoadedPolicy, load_policy
 
 RESULTS = Path(__file__).parent / "results"
 SPEEDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)

@@ -7,7 +7,8 @@ episode with ``truncated=True`` and ``info["diverged"]`` naming the reason inste
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -15,6 +16,7 @@ import mujoco
 import numpy as np
 
 from motionlab.body import BodyParams, random_body
+from motionlab.errors import UserError
 from motionlab.humanoid import GROUND_CONTACT_GEOMS, NUM_JOINTS, HumanoidModel, build_model
 
 PROPRIO_DIM = 1 + 6 + NUM_JOINTS + 3 + 3 + NUM_JOINTS + 12
@@ -22,6 +24,19 @@ BODY_DIM = 10
 MAX_JOINT_SPEED = 100.0  # rad/s; beyond this the state is treated as diverged
 DEFAULT_CAMERA = "side"
 _INSTABILITY_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQPOS)
+
+
+def merge_reward_weights(defaults: Mapping[str, float], given: Mapping[str, float] | None) -> dict[str, float]:
+    """``defaults`` with the weights in ``given`` replaced (an env's ``reward_weights`` argument); an
+    unknown term or a weight that is not a finite number is a :class:`~motionlab.errors.UserError`."""
+    weights = dict(defaults)
+    for term, weight in (given or {}).items():
+        if term not in defaults:
+            raise UserError(f"reward_weights: unknown term {term!r}; the terms are {', '.join(defaults)}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise UserError(f"reward_weights.{term}={weight!r}: give a finite number")
+        weights[term] = float(weight)
+    return weights
 
 
 class HumanoidEnv(gym.Env):

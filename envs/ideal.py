@@ -11,13 +11,14 @@ import numpy as np
 from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
 
-from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
+from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
-REWARD_WEIGHTS = {
+REWARD_WEIGHTS = {  # defaults
     "speed": 0.35,
     "upright": 0.15,
     "heading": 0.1,
@@ -67,7 +68,40 @@ class IdealEnv(HumanoidEnv):
     velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
     but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence (``info["diverged"]``).
+
+    ## Arguments
+    ``gym.make("MotionLab/Ideal-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/ideal.yaml``):
+
+    ==========================  =========  ========================================================
+    argument                    default    meaning
+    ==========================  =========  ========================================================
+    ``target_speed``            3.5        m/s to run at, in [0.5, 10]
+    ``target_speed_range``      ``None``   ``(low, high)`` m/s: a new target speed each episode
+    ``style_reference``         bundled    reference with ``qpos``: the athlete's gait (prior, style,
+                                run clip   initial states)
+    ``action_scale``            0.4        rad of PD-target offset from the gait prior per unit action
+    ``reward_weights``          ``None``   weights of the reward terms replacing the defaults above
+                                           (any subset of ``speed``, ``upright``, ``heading``,
+                                           ``angular_momentum``, ``style``, ``alive``,
+                                           ``cost_of_transport``, ``impact``; penalties negative)
+    ``max_episode_seconds``     20.0       truncate episodes after this long
+    ``body``                    1.75 m, 70 kg  :class:`~motionlab.body.BodyParams` or dict (height, mass, segments)
+    ``randomize_body``          ``False``  draw a new body around ``body`` at every reset
+    ``body_spread``             0.1        relative spread of the random bodies
+    ``frame_skip``              6          5 ms MuJoCo steps per control step (33.3 Hz control)
+    ``early_termination``       ``True``   end the episode on a fall
+    ``render_mode``             ``None``   ``"rgb_array"`` for :meth:`render`
+    ``width``, ``height``       640, 480   rendered image size (px)
+    ``camera``                  ``"side"`` ``"side"`` or ``"front"``
+    ==========================  =========  ========================================================
+
+    ## Version History
+    * v0: speed term on the world velocity along +x, heading term and the heading in the observation
+      (appended last), gait prior at a clock scaled to the target speed, per-episode target speeds.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults.
     """
+
+    DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS
 
     def __init__(
         self,
@@ -76,8 +110,10 @@ class IdealEnv(HumanoidEnv):
         style_reference: str | os.PathLike | Reference | None = None,
         action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
+        reward_weights: dict[str, float] | None = None,
         **kwargs: Any,
     ):
+        self.reward_weights = merge_reward_weights(self.DEFAULT_REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
             if not 0.5 <= speed <= 10.0:
                 raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
@@ -145,10 +181,6 @@ class IdealEnv(HumanoidEnv):
         truncated = self.steps >= self.max_episode_steps
         info = {**self._base_info(), "reward_terms": terms, "fall": fell, "speed": speed, **self._step_info()}
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
-
-    @property
-    def reward_weights(self) -> dict[str, float]:
-        return REWARD_WEIGHTS
 
     _after_substep = None  # called after each physics step when set (Ideal-v1 records forces and power)
 
@@ -293,30 +325,23 @@ class IdealV1Env(IdealEnv):
     * v0: gait clock imposed at ``target_speed / athlete_speed`` times the athlete's cadence.
     """
 
+    DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS_V1
+
     def __init__(
         self,
         clock_scale: float = 0.5,
-        reward_weights: dict[str, float] | None = None,
         style_set: Sequence[str | os.PathLike | Reference] = (),
         **kwargs: Any,
     ):
-        unknown = set(reward_weights or {}) - set(REWARD_WEIGHTS_V1)
-        if unknown:
-            raise ValueError(f"unknown reward terms {sorted(unknown)}; Ideal-v1's are {sorted(REWARD_WEIGHTS_V1)}")
-        self._reward_weights = {**REWARD_WEIGHTS_V1, **(reward_weights or {})}
         self.clock_scale = float(clock_scale)
         super().__init__(**kwargs)
         extra = [r if isinstance(r, Reference) else load_reference(r) for r in style_set]
         missing = [f"style_set[{i}]" for i, r in enumerate(extra) if r.qpos is None]
         if missing:
-            raise ValueError(f"{', '.join(missing)} has no qpos trajectory; the style term compares joint angles")
+            raise UserError(f"{', '.join(missing)} has no qpos trajectory; the style term compares joint angles")
         self.style_poses = np.concatenate([self.style_poses, *(r.qpos[:, 7:] for r in extra)])
         self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS + 1,), dtype=np.float32)
         self.clock_multiplier = 1.0
-
-    @property
-    def reward_weights(self) -> dict[str, float]:
-        return self._reward_weights
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = super().reset(seed=seed, options=options)

@@ -16,11 +16,11 @@ from motionlab.keypoints import BODY_LANDMARKS
 from motionlab.motion import Kinematics, qpos_velocities, quat_wxyz_to_rotation, resample_qpos, retarget_kinematics
 from motionlab.reference import Reference, ReferenceFormatError, load_reference
 
-from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv
+from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
 REF_OFFSETS = (1, 2, 4)  # future reference frames in the observation (control steps ahead)
 REF_FRAME_DIM = NUM_JOINTS + 3 + 6
-REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
+REWARD_WEIGHTS = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}  # defaults
 # DeepMimic's per-joint "DiffWeight" (its humanoid3d character; wrists 0), normalised to sum to 1 over
 # the pelvis orientation and the 12 joints; a ball joint's 3 hinges share its weight's error term.
 _DIFF_WEIGHT = {
@@ -98,6 +98,40 @@ class TrackEnv(HumanoidEnv):
     termination on a fall (any body part but feet, shins and hands touching the ground) or when the
     pelvis drifts ``max_root_error`` m from the reference; both switchable. Truncated at the end of the
     reference or after ``max_episode_seconds``, or when the simulation diverges (``info["diverged"]``).
+
+    ## Arguments
+    ``gym.make("MotionLab/Track-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/track.yaml``):
+
+    ==========================  =========  ========================================================
+    argument                    default    meaning
+    ==========================  =========  ========================================================
+    ``reference``               bundled    reference ``.npz`` path or :class:`~motionlab.reference.Reference`
+                                run clip   with a ``qpos`` trajectory
+    ``action_scale``            0.2        rad of PD-target offset per unit action
+    ``reference_state_init``    ``True``   start episodes at random reference frames
+    ``max_root_error``          1.0        m of pelvis drift from the reference that ends an episode
+    ``residual_force``          ``False``  6 extra actions: residual force and torque on the pelvis
+    ``residual_force_scale``    0.3        x body weight (N), x weight x height (Nm) per unit action
+    ``residual_force_penalty``  0.02       reward cost per unit squared residual action
+    ``reward_weights``          ``None``   weights of the reward terms replacing the defaults above
+                                           (any subset of ``pose``, ``velocity``, ``end_effector``,
+                                           ``root``, ``com``; e.g. ``{"pose": 0.6}``)
+    ``max_episode_seconds``     10.0       truncate episodes after this long
+    ``body``                    1.75 m, 70 kg  :class:`~motionlab.body.BodyParams` or dict (height, mass, segments)
+    ``randomize_body``          ``False``  draw a new body around ``body`` at every reset
+    ``body_spread``             0.1        relative spread of the random bodies
+    ``frame_skip``              6          5 ms MuJoCo steps per control step (33.3 Hz control)
+    ``early_termination``       ``True``   end the episode on a fall or pelvis drift
+    ``render_mode``             ``None``   ``"rgb_array"`` for :meth:`render`
+    ``width``, ``height``       640, 480   rendered image size (px)
+    ``camera``                  ``"side"`` ``"side"`` or ``"front"``
+    ==========================  =========  ========================================================
+
+    ## Version History
+    * v0: DeepMimic's reward as its released code computes it (joint-weighted mean pose and velocity
+      errors, end-effector scale 10, root term with orientation and angular velocities), servos that
+      lead by the reference's joint velocity, damping-capped servos, optional residual force control.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults.
     """
 
     def __init__(
@@ -109,8 +143,10 @@ class TrackEnv(HumanoidEnv):
         residual_force: bool = False,
         residual_force_scale: float = 0.3,
         residual_force_penalty: float = 0.02,
+        reward_weights: dict[str, float] | None = None,
         **kwargs: Any,
     ):
+        self.reward_weights = merge_reward_weights(REWARD_WEIGHTS, reward_weights)
         self.reference = self._checked(reference)
         self.action_scale = action_scale
         self.reference_state_init = reference_state_init
@@ -205,7 +241,7 @@ class TrackEnv(HumanoidEnv):
             info = self._info({"diverged": diverged})
             return np.zeros(self.observation_space.shape), 0.0, False, True, info
         terms, mpjpe, root_err = self._reward_terms()
-        reward = sum(REWARD_WEIGHTS[k] * v for k, v in terms.items()) - rf_cost
+        reward = sum(self.reward_weights[k] * v for k, v in terms.items()) - rf_cost
         fell = self._fallen()
         drifted = root_err > self.max_root_error
         terminated = self.early_termination and (fell or drifted)

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from motionlab.errors import BodyParamsError
+
 # Segment length as a fraction of stature (Winter 2009, table 4.1; joint-centre to joint-centre).
 LENGTH_FRACTIONS: dict[str, float] = {
     "pelvis_width": 0.105,  # distance between the two hip joint centres
@@ -50,9 +52,6 @@ FRACTION_TOLERANCE = 0.35  # a segment may differ from its anthropometric fracti
 STATURE_TOLERANCE = 0.10  # sum of the vertical segments must match height within 10 %
 
 
-class BodyParamsError(ValueError):
-    """Raised for body parameters outside the physically sensible range."""
-
 
 @dataclass(frozen=True)
 class BodyParams:
@@ -84,7 +83,7 @@ class BodyParams:
         value = getattr(self, name)
         return float(value) if value is not None else LENGTH_FRACTIONS[name] * self.height
 
-    def resolved(self) -> "BodyParams":
+    def resolved(self) -> BodyParams:
         """A copy with every segment length filled in."""
         return dataclasses.replace(self, **{s: self.segment(s) for s in self.SEGMENTS})
 
@@ -119,7 +118,7 @@ class BodyParams:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "BodyParams":
+    def from_dict(cls, data: dict[str, Any] | None) -> BodyParams:
         data = dict(data or {})
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -129,11 +128,11 @@ class BodyParams:
         return cls(**{k: (None if v is None else float(v)) for k, v in data.items()})
 
     @classmethod
-    def from_json(cls, text: str) -> "BodyParams":
+    def from_json(cls, text: str) -> BodyParams:
         return cls.from_dict(json.loads(text))
 
     @classmethod
-    def coerce(cls, body: "BodyParams | dict[str, Any] | None") -> "BodyParams":
+    def coerce(cls, body: BodyParams | dict[str, Any] | None) -> BodyParams:
         """Accept a BodyParams, a plain mapping (e.g. a Hydra config) or None (default body)."""
         if isinstance(body, cls):
             return body

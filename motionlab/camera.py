@@ -26,7 +26,7 @@ class Camera:
     @classmethod
     def side_on(
         cls, distance: float = 6.0, height: float = 1.0, speed: float = 0.0, azimuth_deg: float = 0.0, **kw
-    ) -> "Camera":
+    ) -> Camera:
         """A camera on the runner's right, ``distance`` m from the running line, rotated ``azimuth_deg``
         towards the front (0 = perpendicular), following at ``speed`` m/s along +x."""
         a = np.deg2rad(azimuth_deg)
@@ -60,5 +60,5 @@ class Camera:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Camera":
+    def from_dict(cls, d: dict) -> Camera:
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})

@@ -1,42 +1,29 @@
-"""The ``motionlab`` command: one subcommand per pipeline step.
+"""MotionLab: one subcommand per pipeline step, video -> keypoints -> lift -> preview, and the main job (infer).
 
-Each module in :data:`COMMAND_MODULES` exposes ``register(subparsers)`` that adds its subcommands and
-sets ``func`` (called with the parsed args; returns an exit code or None).
+Every subcommand is a :class:`motionlab.commands.Command`.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-COMMAND_MODULES = (
-    "motionlab.video.commands",  # extract, extract-dir, preview
-    "motionlab.dataset",  # import-mocap, build-dataset
-    "motionlab.lift",  # lift
-    "motionlab.render",  # verify
-)
-
-
-class UserError(Exception):
-    """An error caused by the user's input; printed without a traceback."""
+from motionlab.commands import all_commands, guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``motionlab`` parser; each subcommand's parsed args carry its command in ``args.command``."""
     parser = argparse.ArgumentParser(prog="motionlab", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    sub = parser.add_subparsers(dest="name", required=True)
+    for command in all_commands():
+        command.add_arguments(sub.add_parser(command.name, help=command.help, description=command.help))
+        sub.choices[command.name].set_defaults(command=command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except (UserError, ValueError, FileNotFoundError) as exc:
-        print(f"motionlab {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    return guarded(f"motionlab {args.name}", lambda: args.command.run(args))
 
 
 if __name__ == "__main__":

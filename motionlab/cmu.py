@@ -33,6 +33,7 @@ import mujoco
 import numpy as np
 
 from motionlab.body import BodyParams
+from motionlab.errors import MocapFormatError
 from motionlab.humanoid import build_model, standing_qpos
 from motionlab.ik import RELAXED_POSTURE
 from motionlab.keypoints import INDEX
@@ -61,10 +62,6 @@ _HIPS = [LANDMARKS.index("left_hip"), LANDMARKS.index("right_hip")]
 _ANKLES = [LANDMARKS.index("left_ankle"), LANDMARKS.index("right_ankle")]
 MIN_SPEED_MPS = 0.4  # slower than the slowest walk: not locomotion
 STRIDE_RANGE_S = (0.45, 1.4)  # one gait cycle (two steps) of a run or a walk
-
-
-class CmuFormatError(ValueError):
-    """An AMC/ASF file that cannot be used: unreadable, malformed, not matching, or not locomotion."""
 
 
 @dataclass(frozen=True)
@@ -103,20 +100,20 @@ def read_asf(path: str | os.PathLike) -> AsfSkeleton:
     try:
         text = path.read_text(errors="strict")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CmuFormatError(f"{path}: cannot read the ASF skeleton ({exc})") from exc
+        raise MocapFormatError(f"{path}: cannot read the ASF skeleton ({exc})") from exc
     if ":bonedata" not in text:
-        raise CmuFormatError(f"{path}: not an Acclaim ASF skeleton (no :bonedata section)")
+        raise MocapFormatError(f"{path}: not an Acclaim ASF skeleton (no :bonedata section)")
     lengths, dofs = {}, {}
     for block in re.findall(r"^\s*begin\s*$(.*?)^\s*end\s*$", text.split(":bonedata", 1)[1].split(":hierarchy", 1)[0], flags=re.S | re.M):
         fields = dict(re.findall(r"^\s*(name|length|dof)\s+(.+?)\s*$", block, flags=re.M))
         try:
             lengths[fields["name"]] = float(fields["length"]) * CMU_LENGTH_UNIT_M
         except (KeyError, ValueError) as exc:
-            raise CmuFormatError(f"{path}: a bone without a name or a numeric length ({exc})") from exc
+            raise MocapFormatError(f"{path}: a bone without a name or a numeric length ({exc})") from exc
         dofs[fields["name"]] = tuple(fields.get("dof", "").split())
     missing = [b for b, _ in CMU_BONES[1:] if b not in lengths]
     if missing:
-        raise CmuFormatError(f"{path}: not a CMU skeleton; bones missing: {', '.join(missing)}")
+        raise MocapFormatError(f"{path}: not a CMU skeleton; bones missing: {', '.join(missing)}")
     return AsfSkeleton(lengths, dofs)
 
 
@@ -125,39 +122,39 @@ def _check_amc(path: Path) -> int:
     try:
         lines = [ln.strip() for ln in path.read_text(errors="strict").splitlines()]
     except (OSError, UnicodeDecodeError) as exc:
-        raise CmuFormatError(f"{path}: cannot read the AMC motion ({exc})") from exc
+        raise MocapFormatError(f"{path}: cannot read the AMC motion ({exc})") from exc
     body = [ln for ln in lines if ln and not ln.startswith(("#", ":"))]
     frame, i = 0, 0
     while i < len(body):
         frame += 1
         if body[i] != str(frame):
-            raise CmuFormatError(f"{path}: expected frame number {frame}, found {body[i][:40]!r}")
+            raise MocapFormatError(f"{path}: expected frame number {frame}, found {body[i][:40]!r}")
         bones = body[i + 1 : i + 1 + len(CMU_BONES)]
         for (name, n), line in zip(CMU_BONES, bones):
             tokens = line.split()
             if tokens[0] != name or len(tokens) != n + 1:
-                raise CmuFormatError(
+                raise MocapFormatError(
                     f"{path}: frame {frame}: expected bone {name!r} with {n} values, found {line[:60]!r}; "
                     "is this a CMU AMC file (29 bones in CMU's order)?"
                 )
             try:
                 values = np.asarray(tokens[1:], dtype=float)
             except ValueError as exc:
-                raise CmuFormatError(f"{path}: frame {frame}, bone {name}: {exc}") from exc
+                raise MocapFormatError(f"{path}: frame {frame}, bone {name}: {exc}") from exc
             if not np.isfinite(values).all():
-                raise CmuFormatError(f"{path}: frame {frame}, bone {name}: non-finite value")
+                raise MocapFormatError(f"{path}: frame {frame}, bone {name}: non-finite value")
         if len(bones) < len(CMU_BONES):
-            raise CmuFormatError(f"{path}: frame {frame} is cut short ({len(bones)} of {len(CMU_BONES)} bones)")
+            raise MocapFormatError(f"{path}: frame {frame} is cut short ({len(bones)} of {len(CMU_BONES)} bones)")
         i += 1 + len(CMU_BONES)
     if frame < 10:
-        raise CmuFormatError(f"{path}: only {frame} frames; a clip needs at least 10")
+        raise MocapFormatError(f"{path}: only {frame} frames; a clip needs at least 10")
     return frame
 
 
 def _check_skeleton_matches(skeleton: AsfSkeleton, asf: Path, amc: Path) -> None:
     for name, n in CMU_BONES[1:]:
         if len(skeleton.dofs.get(name, ())) != n:
-            raise CmuFormatError(
+            raise MocapFormatError(
                 f"skeleton {asf.name} does not match motion {amc.name}: bone {name!r} has "
                 f"{len(skeleton.dofs.get(name, ()))} degrees of freedom in the ASF, {n} values in the AMC"
             )
@@ -219,7 +216,7 @@ def load_cmu(amc: str | os.PathLike, asf: str | os.PathLike | None = None) -> Cm
         _check_skeleton_matches(skeleton, Path(asf), amc)
     values = parse_amc.parse(str(amc))
     if len(values) != frames:
-        raise CmuFormatError(f"{amc}: dm_control's parser read {len(values)} frames, the file numbers {frames}")
+        raise MocapFormatError(f"{amc}: dm_control's parser read {len(values)} frames, the file numbers {frames}")
     pos = _forward_kinematics(values)
     travel = pos[-1, _HIPS].mean(axis=0) - pos[0, _HIPS].mean(axis=0)
     heading = np.arctan2(travel[1], travel[0])
@@ -235,7 +232,7 @@ def load_cmu(amc: str | os.PathLike, asf: str | os.PathLike | None = None) -> Cm
     pos[..., 2] -= np.percentile(pos[:, _ANKLES, 2].min(axis=1), 5)  # lowest ankles near ankle height
     clip = CmuClip(pos, leg, how, str(amc))
     if clip.speed_mps < MIN_SPEED_MPS:
-        raise CmuFormatError(
+        raise MocapFormatError(
             f"{amc}: the subject moves at {clip.speed_mps:.2f} m/s; not locomotion (needs >= {MIN_SPEED_MPS} m/s "
             "of straight travel: a walk, jog or run)"
         )
@@ -258,7 +255,7 @@ def steady_stride(positions: np.ndarray, fps: float = MOCAP_FPS) -> tuple[int, i
     vel = np.gradient(rel, axis=0) * fps * 0.1  # 0.1 s of motion weighs like position
     lo, hi = int(STRIDE_RANGE_S[0] * fps), min(int(STRIDE_RANGE_S[1] * fps), len(rel) - 1)
     if hi <= lo:
-        raise CmuFormatError(
+        raise MocapFormatError(
             f"clip of {len(rel) / fps:.2f} s is shorter than one gait cycle ({STRIDE_RANGE_S[0]} s at least)"
         )
     costs = {}
@@ -270,7 +267,7 @@ def steady_stride(positions: np.ndarray, fps: float = MOCAP_FPS) -> tuple[int, i
     # Reject a "cycle" that is not one: closure error comparable to the pose's own variation.
     spread = float(((rel - rel.mean(0)) ** 2).sum(1).mean())
     if costs[period][0] > 0.5 * spread:
-        raise CmuFormatError("no repeating gait cycle found in the clip (is it steady walking or running?)")
+        raise MocapFormatError("no repeating gait cycle found in the clip (is it steady walking or running?)")
     return costs[period][1], period
 
 

@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 
+from motionlab.errors import GLUnavailableError
+
 BACKENDS = ("egl", "osmesa")
 _PROBE = "from mujoco.{0} import GLContext; c = GLContext(8, 8); c.make_current(); c.free()"
 _INSTALL_HINT = (
@@ -22,9 +24,6 @@ _INSTALL_HINT = (
     "(`pip install pyopengl`); or set MUJOCO_GL yourself (egl, osmesa or glfw with a display)"
 )
 
-
-class GLUnavailableError(RuntimeError):
-    """No offscreen OpenGL backend is usable; the message says what to install."""
 
 
 def backend_works(backend: str) -> bool:

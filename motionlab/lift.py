@@ -11,7 +11,6 @@ detection are interpolated in qpos space (held at the ends) and listed in the :c
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from dataclasses import dataclass
@@ -23,11 +22,12 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
+from motionlab.errors import LiftError
 from motionlab.humanoid import NQ, NV, HumanoidModel, build_model, standing_qpos
 from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, TemporalPrior
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
 from motionlab.motion import Kinematics, quat_wxyz_to_rotation, rotation_to_quat_wxyz
-from motionlab.reference import Reference, load_reference, save_reference
+from motionlab.reference import Reference
 
 MIN_VALID_FRAMES = 2
 MIN_VALID_FRACTION = 0.25  # of all frames must have a usable detection
@@ -48,9 +48,6 @@ _PAIRS = {  # body segment -> landmark pairs (both sides) measuring it
 }
 _FEET = [INDEX[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
 
-
-class LiftError(ValueError):
-    """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
 
 
 @dataclass
@@ -314,39 +311,3 @@ def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tupl
         target=tuple(np.subtract(camera.target, down).tolist()),
     )
     return out, moved
-
-
-# ---------------------------------------------------------------------- command line
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lift", help="reference 2D keypoints -> humanoid qpos on a body (inverse kinematics)")
-    p.add_argument("--ref", required=True, help="input reference .npz (keypoints)")
-    p.add_argument("--out", required=True, help="output reference .npz (keypoints + qpos)")
-    body = p.add_argument_group("body (default: the reference's body, else 1.75 m / 70 kg)")
-    body.add_argument("--height", type=float, help="stature (m)")
-    body.add_argument("--mass", type=float, help="body mass (kg)")
-    for seg in BodyParams.SEGMENTS:
-        body.add_argument(f"--{seg.replace('_', '-')}", dest=seg, type=float, help=f"{seg.replace('_', ' ')} (m)")
-    cam = p.add_argument_group("camera (default: the reference's camera, else estimated)")
-    cam.add_argument("--focal-px", type=float, help="focal length in pixels")
-    cam.add_argument("--camera-distance", type=float, help="distance to the person (m)")
-    cam.add_argument("--camera-height", type=float, help="height above the ground (m)")
-    cam.add_argument("--camera-speed", type=float, help="tracking-shot speed along the running direction (m/s)")
-    p.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    ref = load_reference(args.ref)
-    given = {k: getattr(args, k) for k in ("height", "mass", *BodyParams.SEGMENTS) if getattr(args, k) is not None}
-    body = BodyParams.from_dict(given) if given else None
-    camera = None
-    if any(v is not None for v in (args.focal_px, args.camera_distance, args.camera_height, args.camera_speed)):
-        camera = estimate_camera(
-            ref, BodyParams.coerce(body if body is not None else ref.body).resolved(),
-            focal_px=args.focal_px, distance=args.camera_distance, height=args.camera_height,
-            speed=args.camera_speed or 0.0,
-        )  # fmt: skip
-    lifted, report = lift_reference(ref, body=body, camera=camera)
-    save_reference(lifted, args.out)
-    print(report.summary())
-    print(f"wrote {args.out}")
-    return 0

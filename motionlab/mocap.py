@@ -24,6 +24,7 @@ from scipy.spatial.transform import Rotation
 
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
+from motionlab.errors import MocapFormatError, UserError
 from motionlab.humanoid import NQ, build_model
 from motionlab.motion import Kinematics, mirror_qpos, retarget_qpos, rotation_to_quat_wxyz
 from motionlab.reference import Reference
@@ -46,9 +47,6 @@ _HINGE_SIGN = {"right_knee": -1.0, "left_knee": -1.0, "right_elbow": 1.0, "left_
 _OUR_ORDER = ("chest", "neck", "right_shoulder", "right_elbow", "left_shoulder", "left_elbow",
               "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle")  # fmt: skip
 
-
-class MocapFormatError(ValueError):
-    """A motion file that is not a readable DeepMimic clip."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +180,7 @@ def mocap_reference(
     camera moves along +x at the runner's mean speed (a tracking shot); otherwise it keeps its own
     velocity. ``source`` records speed (m/s) and cadence (steps/min) as played back."""
     if cycles < 1 or not 0.5 <= speed_scale <= 2.0 or fps <= 0:
-        raise ValueError(f"cycles >= 1, 0.5 <= speed_scale <= 2 and fps > 0 required (got {cycles}, {speed_scale}, {fps})")
+        raise UserError(f"cycles >= 1, 0.5 <= speed_scale <= 2 and fps > 0 required (got {cycles}, {speed_scale}, {fps})")
     body = BodyParams.coerce(body).resolved()
     clip, clip_body, info = load_stride(path, body, asf)
     motion = PeriodicMotion(clip, harmonics=harmonics)

@@ -71,7 +71,7 @@ class TrajectoryKinematics:
     com: np.ndarray
     soles: np.ndarray
 
-    def lifted(self, dz: np.ndarray) -> "TrajectoryKinematics":
+    def lifted(self, dz: np.ndarray) -> TrajectoryKinematics:
         """The same after moving the whole body up by ``dz`` (T,) per frame."""
         site = self.site_xpos.copy()
         site[..., 2] += dz[:, None]

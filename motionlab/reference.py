@@ -38,15 +38,13 @@ from typing import Any
 import numpy as np
 
 from motionlab.body import BodyParams, BodyParamsError
+from motionlab.errors import ReferenceFormatError
 from motionlab.io_utils import atomic_write
 from motionlab.keypoints import NUM_LANDMARKS
 
 SCHEMA_VERSION = 1
 MIN_FRAMES = 2
 
-
-class ReferenceFormatError(ValueError):
-    """A reference file or object that does not follow the schema; the message lists every problem."""
 
 
 @dataclass
@@ -208,7 +206,7 @@ def save_reference(ref: Reference, path: str | os.PathLike) -> Path:
     """Write ``ref`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     if path.suffix != ".npz":
-        raise ValueError(f"{path}: a reference file must end in .npz")
+        raise ReferenceFormatError(f"{path}: a reference file must end in .npz")
     arrays = ref._arrays()
     with atomic_write(path) as tmp:
         with open(tmp, "wb") as fh:

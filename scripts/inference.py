@@ -5,7 +5,7 @@
 
 import sys
 
-from motionlab.inference.pipeline import main
+from motionlab.commands.infer import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,12 +10,16 @@
 """
 
 import dataclasses
+import sys
 
 from motionlab.assets import DEFAULT_REFERENCE, RUN_CLIP, SAMPLE_INPUT
+from motionlab.commands import guarded
 from motionlab.mocap import mocap_reference
 from motionlab.reference import save_reference
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """Write both bundled references."""
     ref = mocap_reference(RUN_CLIP, cycles=14, fps=30.0)
     save_reference(ref, DEFAULT_REFERENCE)
     print(f"wrote {DEFAULT_REFERENCE} ({ref.num_frames} frames, {ref.duration:.1f} s, {ref.source['speed_mps']:.2f} m/s)")
@@ -32,3 +36,7 @@ if __name__ == "__main__":
     )
     save_reference(sample, SAMPLE_INPUT)
     print(f"wrote {SAMPLE_INPUT} ({sample.num_frames} frames, 2D keypoints only)")
+
+
+if __name__ == "__main__":
+    sys.exit(guarded("make_default_reference", main))

@@ -4,7 +4,7 @@
     python scripts/train.py -m policy=mog,gaussian seed=0,1
 """
 
-from motionlab.training.train import main
+from motionlab.commands.train import main
 
 if __name__ == "__main__":
     main()

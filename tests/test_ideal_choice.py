@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, choose_ideal
-from motionlab.training.checkpoint import load_policy
+from motionlab.policy_io import load_policy
 
 
 @pytest.fixture(scope="module")

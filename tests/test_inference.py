@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.commands.infer import main
 from motionlab.humanoid import build_model
-from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, main
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.reference import load_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter
@@ -63,13 +64,6 @@ def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video)
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["extra"]["keypoints"]["frames_with_pose"] >= 40
     assert 3.0 < report["extra"]["user_speed_mps"] < 4.5
-
-
-def test_body_search_picks_a_body(tmp_path):
-    out = tmp_path / "r.mp4"
-    assert main(["--out", str(out), "--seconds", "1", "--body-search", "3", "--body-search-seconds", "0.5", "--height", "1.7"]) == 0
-    body = json.loads(out.with_suffix(".json").read_text())["extra"]["body"]
-    assert 1.45 < body["height"] < 1.95
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 
 import numpy as np
@@ -10,10 +9,11 @@ import pytest
 
 from motionlab.assets import RUN_CLIP
 from motionlab.camera import Camera
+from motionlab.cli import main
 from motionlab.humanoid import JOINT_NAMES, build_model
 from motionlab.ik import IKWeights
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
-from motionlab.lift import LiftError, estimate_camera, joint_position_errors, lift_reference, register
+from motionlab.lift import LiftError, estimate_camera, joint_position_errors, lift_reference
 from motionlab.mocap import mocap_reference, project_qpos
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference, load_reference, save_reference
@@ -141,16 +141,14 @@ def test_camera_must_match_the_images(truth):
 
 
 def test_lift_command(truth, tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
     source = {k: v for k, v in truth.source.items() if k != "camera"}
     save_reference(keypoints_only(truth, source=source), tmp_path / "in.npz")
     speed = truth.source["speed_mps"]
-    args = parser.parse_args(
+    code = main(
         ["lift", "--ref", str(tmp_path / "in.npz"), "--out", str(tmp_path / "out.npz"), "--height", "1.75",
          "--focal-px", "700", "--camera-distance", "6", "--camera-height", "1", "--camera-speed", str(speed)]
     )  # fmt: skip
-    assert args.func(args) == 0
+    assert code == 0
     assert "reprojection error: mean" in capsys.readouterr().out
     lifted = load_reference(tmp_path / "out.npz")
     assert lifted.qpos.shape == (truth.num_frames, 35)

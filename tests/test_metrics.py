@@ -9,6 +9,7 @@ import gymnasium as gym
 import imageio.v2 as imageio
 import numpy as np
 import pytest
+from conftest import standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
@@ -192,3 +193,62 @@ def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
     assert run.fell and run.fall_time in run.restart_times  # a restart follows a fall or a drift off the reference
     # a restart continues from the reference where it stopped: the runner keeps moving forward
     assert run.qpos[-1, 0] > 5.0
+
+
+def test_restarted_run_is_measured_on_its_longest_stretch_only() -> None:
+    """Three stretches between falls, each with its own gait; the metrics must be the longest one's."""
+    stretches = [  # (seconds, step time, contact time, speed): the middle one is the longest
+        (0.9, 0.30, 0.20, 4.2),
+        (1.8, 0.35, 0.24, 3.5),
+        (0.6, 0.28, 0.18, 2.6),
+    ]
+    parts = [synthetic_run(seconds=s, step_s=step, contact_s=c, speed=v) for s, step, c, v in stretches]
+    offset, restarts, x0 = 0.0, [], 0.0
+    per_step = ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf", "mpjpe", "residual_force_bw")
+    pieces: dict[str, list[np.ndarray]] = {k: [] for k in per_step}
+    for part in parts:
+        qpos = part.qpos.copy()
+        qpos[:, 0] += x0 - qpos[0, 0]  # each restart continues where the runner fell
+        for key in pieces:
+            pieces[key].append(qpos if key == "qpos" else getattr(part, key))
+        pieces["times"][-1] = part.times + offset
+        offset, x0 = offset + part.times[-1], qpos[-1, 0]
+        restarts.append(offset)
+    run = dataclasses.replace(
+        parts[0], **{k: np.concatenate(v) for k, v in pieces.items()}, fell=True, fall_time=restarts[0],
+        restart_times=restarts[:-1],
+    )  # fmt: skip
+    m = gait_metrics(run)
+    _, step, contact, speed = stretches[1]
+    assert m["speed"]["value"] == pytest.approx(speed)
+    assert m["cadence"]["value"] == pytest.approx(60 / step)
+    assert m["contact_time"]["value"] == pytest.approx(1000 * contact)
+    assert m["stride_length"]["value"] == pytest.approx(2 * step * speed)
+
+
+def test_feet_carry_body_weight_in_quiet_standing() -> None:
+    """Real MuJoCo: a body held upright by its servos; its feet's vertical forces must sum to its weight."""
+    body = BodyParams(height=1.68, mass=61.0)
+    env = gym.make("MotionLab/Track-v0", reference=standing_reference(body), body=body, reference_state_init=False)
+    run = run_policy(env, zero_policy, 1.5)
+    assert not run.fell and run.foot_contact.all()
+    settled = run.foot_grf[15:] / (61.0 * G)  # after 0.45 s
+    assert settled.sum(axis=1) == pytest.approx(1.0, abs=0.01)
+    assert settled.mean(axis=0) == pytest.approx([0.5, 0.5], abs=0.02)  # a symmetric stance
+    assert gait_metrics(run)["contact_time"]["value"] is None  # no strike, no toe-off: no complete stance
+
+
+@pytest.mark.parametrize("drop_m", [0.1, 0.2])
+def test_a_dropped_body_lands_when_free_fall_says(drop_m: float) -> None:
+    """Real MuJoCo: released with its soles ``drop_m`` up, both feet touch down after sqrt(2 h / g)."""
+    body = BodyParams()
+    env = gym.make("MotionLab/Track-v0", reference=standing_reference(body, drop_m), body=body, reference_state_init=False)
+    run = run_policy(env, zero_policy, 0.8)
+    landing = np.sqrt(2 * drop_m / G)
+    first_sample_down = run.times[run.times >= landing][0]  # contact is sampled once per control step
+    for foot in range(2):
+        down = np.flatnonzero(run.foot_contact[:, foot])
+        assert run.times[down[0]] == pytest.approx(first_sample_down)
+        assert (np.diff(down) == 1).all() and down[-1] == run.num_steps - 1  # then stays down
+    assert gait_events(run).strike_times == pytest.approx([first_sample_down] * 2)
+    assert run.foot_grf[-5:].sum(axis=1) / (body.mass * G) == pytest.approx(1.0, abs=0.01)

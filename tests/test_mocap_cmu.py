@@ -1,28 +1,24 @@
 """CMU AMC/ASF import on the real clips in ../shared/data/mocap/cmu (PROVENANCE.md there)."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_shared_data
 
 from motionlab.body import BodyParams
 from motionlab.cli import main
-from motionlab.cmu import CmuFormatError, load_cmu, read_asf, steady_stride
+from motionlab.cmu import load_cmu, read_asf, steady_stride
+from motionlab.errors import MocapFormatError
 from motionlab.humanoid import JOINT_NAMES
 from motionlab.mocap import mocap_reference
 from motionlab.reference import load_reference
 
-CMU = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap" / "cmu"
-
 
 @pytest.fixture(scope="module")
 def cmu() -> Path:
-    if not CMU.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CMU mocap folder {CMU} missing on CI")
-        pytest.skip(f"CMU mocap folder {CMU} not present")
-    return CMU
+    """The CMU clips: a skip locally when absent, a failure under CI (conftest.require_shared_data)."""
+    return require_shared_data("mocap", "cmu")
 
 
 def test_run_with_asf_keeps_speed_and_cadence(cmu):
@@ -62,14 +58,14 @@ def test_corrupt_amc_is_one_clear_error(cmu, tmp_path, capsys):
     lines = _amc_lines(cmu)
     bad = tmp_path / "35_99.amc"
     bad.write_text("\n".join(lines[:200] + ["rtibia abc"] + lines[201:]))
-    with pytest.raises(CmuFormatError, match="frame"):
+    with pytest.raises(MocapFormatError, match="frame"):
         load_cmu(bad)
     out = tmp_path / "x.npz"
     assert main(["import-mocap", "--clip", str(bad), "--out", str(out)]) == 2
     assert "error" in capsys.readouterr().err and not out.exists()
     cut = tmp_path / "35_98.amc"
     cut.write_text("\n".join(lines[:-5]))
-    with pytest.raises(CmuFormatError, match="cut short"):
+    with pytest.raises(MocapFormatError, match="cut short"):
         load_cmu(cut)
 
 
@@ -78,7 +74,7 @@ def test_skeleton_that_does_not_match_its_motion(cmu, tmp_path):
     bad = tmp_path / "35.asf"
     bad.write_text(asf.replace("dof rx\n", "dof rx ry\n", 1))  # ltibia: 2 dofs, the AMC has 1 value
     assert read_asf(bad).dofs["ltibia"] == ("rx", "ry")
-    with pytest.raises(CmuFormatError, match="does not match"):
+    with pytest.raises(MocapFormatError, match="does not match"):
         load_cmu(cmu / "35" / "35_17.amc", bad)
 
 
@@ -87,7 +83,7 @@ def test_clip_without_locomotion(cmu, tmp_path):
     first_root = next(ln for ln in lines if ln.startswith("root"))
     still = tmp_path / "35_97.amc"
     still.write_text("\n".join(first_root if ln.startswith("root") else ln for ln in lines))
-    with pytest.raises(CmuFormatError, match="not locomotion"):
+    with pytest.raises(MocapFormatError, match="not locomotion"):
         load_cmu(still)
 
 
@@ -96,5 +92,5 @@ def test_stride_needs_a_repeating_cycle():
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(0, 0.02, (200, 14, 3)), axis=0)  # a random drift, nothing repeats
     walk[..., 0] += 1.5 * t[:, None]
-    with pytest.raises(CmuFormatError, match="no repeating gait cycle"):
+    with pytest.raises(MocapFormatError, match="no repeating gait cycle"):
         steady_stride(walk)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from motionlab.training.checkpoint import load_policy, read_meta
+from motionlab.policy_io import load_policy, read_meta
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -37,5 +37,5 @@ def test_two_job_sweep_through_submitit_local_writes_a_run_per_job(tmp_path: Pat
         assert meta["config"]["policy"]["arch"] == arch
         assert meta["config"]["run_dir"] == str(run_dir)
         assert meta["num_timesteps"] >= 256
-        assert (run_dir / "best" / "model.zip").is_file()
+        assert (run_dir / "best" / "optimizer.pt").is_file()
         assert load_policy(run_dir / "export").meta["policy"]["config"]["arch"] == arch

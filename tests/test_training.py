@@ -20,17 +20,17 @@ import pytest
 import torch as th
 from gymnasium import spaces
 from hydra import compose, initialize_config_module
-from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from motionlab.assets import RUN_CLIP
-from motionlab.cli import UserError
+from motionlab.errors import CheckpointError, UserError
 from motionlab.mocap import mocap_reference
-from motionlab.reference import save_reference
 from motionlab.policies import make_policy_kwargs
-from motionlab.training.checkpoint import CheckpointError, find_checkpoint, load_policy, read_meta, widen_inputs
+from motionlab.policy_io import load_policy, read_meta
+from motionlab.reference import save_reference
+from motionlab.training.checkpoint import find_checkpoint, read_resume_meta, restore_training, widen_inputs
 from motionlab.training.envs import ReferenceSampler, env_spec, make_env
-from motionlab.training.train import train
+from motionlab.training.train import _new_model, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO_ROOT / "scripts" / "train.py"
@@ -82,7 +82,9 @@ def test_ideal_run_writes_checkpoints_metrics_tensorboard_and_export(ideal_run: 
         meta = read_meta(ideal_run / name)
         assert meta["env_id"] == "MotionLab/Ideal-v0"
         assert meta["config"]["policy"]["arch"] == "gaussian"
-        assert {"model.zip", "vecnormalize.pkl", "rng.pkl"} <= {p.name for p in (ideal_run / name).iterdir()}
+        files = {p.name for p in (ideal_run / name).iterdir()}
+        assert {"optimizer.pt", "vecnormalize.npz", "rng.json"} <= files
+        assert not files & {"model.zip", "vecnormalize.pkl", "rng.pkl"}  # nothing a resume would unpickle
     assert read_meta(ideal_run / "latest")["num_timesteps"] == 1024
     assert sorted(p.name for p in (ideal_run / "export").iterdir()) == ["meta.json", "obs_norm.npz", "policy.pt"]
 
@@ -107,9 +109,13 @@ def test_export_matches_the_sb3_model_and_runs_an_episode(ideal_run: Path) -> No
     assert (exported.env_id, exported.obs_dim, exported.action_dim) == ("MotionLab/Ideal-v0", 96, 28)
     assert exported.meta["num_timesteps"] == read_meta(ideal_run / "best")["num_timesteps"]
 
-    # The export applies the same observation normalisation and weights as the SB3 checkpoint it came from.
-    model = PPO.load(ideal_run / "best" / "model.zip", device="cpu")
-    vecnorm = VecNormalize.load(str(ideal_run / "best" / "vecnormalize.pkl"), DummyVecEnv([exported.make_env]))
+    # The export applies the same observation normalisation and weights as the SB3 learner restored from
+    # the checkpoint it came from (rebuilt from its config, then loaded: what a resume does).
+    meta = read_resume_meta(ideal_run / "best")
+    model = _new_model(meta["config"], DummyVecEnv([exported.make_env]), ideal_run)
+    restore_training(ideal_run / "best", model, meta)
+    vecnorm = model.get_vec_normalize_env()
+    assert model.num_timesteps == meta["num_timesteps"] and vecnorm.obs_rms.count > 1
     env = exported.make_env()
     obs, _ = env.reset(seed=3)
     for _ in range(5):
@@ -225,8 +231,8 @@ def test_corrupt_or_incomplete_checkpoints_give_clear_errors(ideal_run: Path, tm
     # Resuming from a damaged latest/ fails with the checkpoint named instead of silently restarting.
     run_dir = tmp_path / "run"
     shutil.copytree(ideal_run / "latest", run_dir / "latest")
-    (run_dir / "latest" / "model.zip").write_bytes(b"truncated")
-    with pytest.raises(CheckpointError, match=r"cannot resume from .*latest"):
+    (run_dir / "latest" / "optimizer.pt").write_bytes(b"truncated")
+    with pytest.raises(CheckpointError, match=r"latest/optimizer.pt is not a readable tensor file"):
         train(_compose([f"run_dir={run_dir}"]))
 
 
@@ -263,6 +269,7 @@ def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> No
         [sys.executable, str(TRAIN_SCRIPT), f"run_dir={run_dir}"], cwd=tmp_path, capture_output=True, text=True
     )
     assert resumed.returncode == 0, resumed.stderr
+    assert not list(run_dir.glob(".*.partial*"))  # temporary dirs of saves the kill interrupted are gone
     meta = read_meta(run_dir / "latest")
     assert meta["resumes"] == [killed_at]  # continued from the killed run's samples, not from zero
     assert total <= meta["num_timesteps"] < total + 128

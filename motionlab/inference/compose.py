@@ -18,7 +18,8 @@ import numpy as np
 from motionlab.humanoid import build_model
 from motionlab.inference.metrics import live_gait
 from motionlab.inference.rollout import Rollout
-from motionlab.render import HumanoidRenderer, blank, draw_text_box
+from motionlab.render import HumanoidRenderer
+from motionlab.video.overlay import blank, draw_text_box
 from motionlab.video.writer import VideoWriter
 
 DEFAULT_SIZE = (1280, 720)

@@ -8,9 +8,7 @@ walk policy when the user walks and one is installed)
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -23,7 +21,8 @@ from rich.console import Console
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
-from motionlab.body import BodyParams, BodyParamsError, random_body
+from motionlab.body import BodyParams, random_body
+from motionlab.errors import InferenceError
 from motionlab.lift import LiftError, estimate_camera, lift_reference
 from motionlab.reference import Reference, load_reference
 
@@ -34,10 +33,6 @@ DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
 # Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
 # Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
 WALK_BELOW_MPS = 2.0
-
-
-class InferenceError(ValueError):
-    """Input the main job cannot turn into a result; the message says what and why."""
 
 
 @dataclass
@@ -81,7 +76,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
-    from motionlab.training.checkpoint import load_policy
+    from motionlab.policy_io import load_policy
 
     console = console or Console(stderr=True)
     out = Path(cfg.out)
@@ -225,8 +220,7 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
 
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
     """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
-    from motionlab.render import skeleton_2d_frame
-    from motionlab.video.overlay import draw_pose
+    from motionlab.video.overlay import draw_pose, skeleton_2d_frame
 
     if cfg.video is None:
         ref = load_reference(SAMPLE_INPUT)
@@ -280,64 +274,3 @@ def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
     if not scored:
         raise InferenceError("body search: no candidate body could be fitted to the first seconds of the video")
     return min(scored, key=lambda s: s[0])[1]
-
-
-# ---------------------------------------------------------------------- command line
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="motionlab-infer", description="Video of a person running -> Closest vs Ideal MP4")
-    p.add_argument("--video", type=Path, default=None, help="input video (default: the embedded sample)")
-    p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
-    p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
-    p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
-    p.add_argument(
-        "--ckpt-ideal-walk", type=Path, default=DEFAULT_IDEAL_WALK_CKPT, help="ideal walk policy, used when the user walks"
-    )
-    p.add_argument("--seconds", type=float, default=10.0, help="how much of the video to use")
-    p.add_argument("--height", type=float, default=1.75, help="runner's height (m)")
-    p.add_argument("--mass", type=float, default=70.0, help="runner's mass (kg)")
-    p.add_argument("--body-search", type=int, default=0, metavar="N", help="guess the body from N random candidates")
-    p.add_argument("--body-search-seconds", type=float, default=2.0, metavar="S")
-    p.add_argument("--roi", type=str, default=None, help="x,y,w,h box (px) around the runner")
-    p.add_argument(
-        "--camera-speed",
-        type=float,
-        default=None,
-        help="m/s, when the camera follows the runner (or films a treadmill at this belt speed); default: static",
-    )
-    p.add_argument(
-        "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    console = Console(stderr=True)
-    try:
-        from motionlab.video.pose import parse_roi
-
-        cfg = InferenceConfig(
-            out=args.out,
-            video=args.video,
-            ckpt_track=args.ckpt_track,
-            ckpt_ideal=args.ckpt_ideal,
-            ckpt_ideal_walk=args.ckpt_ideal_walk,
-            seconds=args.seconds,
-            body=BodyParams(height=args.height, mass=args.mass),
-            body_search=args.body_search,
-            body_search_seconds=args.body_search_seconds,
-            roi=parse_roi(args.roi) if args.roi else None,
-            camera_speed=args.camera_speed,
-            seed=args.seed,
-            high_quality=args.high_quality,
-        )
-        run_inference(cfg, console)
-    except (InferenceError, BodyParamsError, ValueError, FileNotFoundError) as exc:
-        console.print(f"[bold red]motionlab-infer: error:[/] {exc}")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

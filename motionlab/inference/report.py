@@ -7,9 +7,8 @@ written atomically. Matplotlib's object API is used (no pyplot state), with the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from motionlab.body import BodyParams
+from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 
 CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
@@ -79,7 +80,7 @@ def run_policy(
     the reference state at the current frame, Ideal-v0 from an athlete state at the current position.
     The times of the restarts are in ``Rollout.restart_times``; time keeps running across them."""
     if seconds <= 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
+        raise UserError(f"seconds must be positive, got {seconds}")
     base = env.unwrapped
     obs, _ = env.reset(seed=seed, options={"start_frame": start_frame})
     model, data = base.model, base.data

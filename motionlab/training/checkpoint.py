@@ -1,32 +1,32 @@
-"""Training checkpoints, inference exports and :func:`load_policy`.
+"""Training checkpoints: everything needed to resume a run, beside the policy files inference reads.
 
-A checkpoint directory (``<run_dir>/latest/``, ``<run_dir>/best/``) holds everything needed to resume
-training and to run the policy:
+A checkpoint directory (``<run_dir>/latest/``, ``<run_dir>/best/``) holds the inference files of
+:mod:`motionlab.policy_io` (``policy.pt``, ``obs_norm.npz``, ``meta.json``) and the resume state:
 
 ====================  ==========================================================================
-``model.zip``         SB3 PPO save: policy, optimizer state, ``num_timesteps``, schedules
-``vecnormalize.pkl``  SB3 ``VecNormalize`` running statistics (observations and returns)
-``rng.pkl``           Python, NumPy and torch random generator states of the learner
-``policy.pt``         policy ``state_dict`` (tensors only; ``torch.load(weights_only=True)``)
-``obs_norm.npz``      observation normalisation: ``mean``, ``var``, ``clip``, ``epsilon``, ``enabled``
-``meta.json``         env id and kwargs, observation/action layout, body, policy class, kwargs and
-                      config, samples used, resume points, last evaluation, resolved training config
-                      and command
+``optimizer.pt``      the Adam optimiser's ``state_dict`` (tensors and numbers; ``weights_only``)
+``vecnormalize.npz``  ``VecNormalize`` running statistics of observations and returns (plain arrays)
+``rng.json``          Python, NumPy and torch random generator states of the learner
 ====================  ==========================================================================
 
-An export (:func:`export_policy`, ``<run_dir>/export/``) holds only the last three files.
-:func:`load_policy` reads either. Directories are written to a temporary sibling and swapped in with
-:func:`os.replace`, so a killed run leaves a complete old or new checkpoint, never a partial one.
+plus the learner's counters in ``meta.json`` (``num_timesteps``, ``n_updates``) and its config
+(``config``). Nothing is unpickled on resume: run directories are copied between machines and users
+(Slurm job dirs, shared runs), so a file planted in one must not run code. :func:`restore_training`
+rebuilds the learner from the saved config, then loads these files with loaders that only accept data
+(``torch.load(weights_only=True)``, ``np.load(allow_pickle=False)``, JSON). Checkpoints of older
+versions (``model.zip``, ``*.pkl``, which SB3 and pickle would unpickle) are refused; their policy can
+still start a new run (``init_from=``).
+
+:func:`~motionlab.policy_io.load_policy` reads a checkpoint or an export. Directories are written to a
+temporary sibling and swapped in (:func:`motionlab.io_utils.atomic_directory`), so a killed run leaves
+a complete old or new checkpoint, never a partial one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import random
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -39,105 +39,76 @@ import stable_baselines3
 import torch as th
 from gymnasium import spaces
 from stable_baselines3 import PPO
-from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize
 
 import motionlab
-from motionlab.policies import make_policy_kwargs
+from motionlab.errors import CheckpointError
+from motionlab.io_utils import atomic_directory, recover_directory
+from motionlab.policy_io import FORMAT, FORMAT_VERSION, INFERENCE_FILES, load_policy, read_meta, require_files
 
-FORMAT = "motionlab-policy"
-FORMAT_VERSION = 1
-INFERENCE_FILES = ("meta.json", "obs_norm.npz", "policy.pt")
-RESUME_FILES = ("model.zip", "vecnormalize.pkl", "rng.pkl")
-META_KEYS = ("env_id", "env_kwargs", "observation_shape", "action_low", "action_high", "policy", "num_timesteps")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint or export that is missing, corrupt, or does not fit the env it is used with."""
-
-
-def policy_spec(policy_cfg: Mapping[str, Any]) -> tuple[type[ActorCriticPolicy], dict[str, Any]]:
-    """Policy class and kwargs of a ``policy`` config (arch, hidden, components, layernorm, ...)."""
-    return make_policy_kwargs(
-        str(policy_cfg["arch"]),
-        [int(h) for h in policy_cfg["hidden"]],
-        components=int(policy_cfg["components"]),
-        layernorm=bool(policy_cfg["layernorm"]),
-        residual_blocks=int(policy_cfg["residual_blocks"]),
-        log_std_init=float(policy_cfg["log_std_init"]),
-    )
-
-
-# ------------------------------------------------------------------ atomic directories
-def _new_temp_dir(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp creates 0700
-    return tmp
-
-
-def _backup(final: Path) -> Path:
-    return final.with_name(f".{final.name}.old")
-
-
-def _replace_dir(tmp: Path, final: Path) -> None:
-    """Move the finished ``tmp`` to ``final``; a previous ``final`` is kept as a backup until then."""
-    backup = _backup(final)
-    if final.exists():
-        shutil.rmtree(backup, ignore_errors=True)
-        os.replace(final, backup)
-    os.replace(tmp, final)
-    shutil.rmtree(backup, ignore_errors=True)
+RESUME_FILES = ("optimizer.pt", "vecnormalize.npz", "rng.json")
+PICKLED_RESUME_FILES = ("model.zip", "vecnormalize.pkl", "rng.pkl")  # written before resume went data-only
+RESUME_META_KEYS = ("config", "num_timesteps")
+_VECNORM_ARRAYS = ("obs_mean", "obs_var", "obs_count", "ret_mean", "ret_var", "ret_count")
 
 
 def find_checkpoint(run_dir: str | os.PathLike, name: str = "latest") -> Path | None:
     """``<run_dir>/<name>`` if it exists (restoring the backup left by a kill mid-swap), else None."""
-    final = Path(run_dir) / name
-    backup = _backup(final)
-    if not final.exists() and backup.is_dir():
-        os.replace(backup, final)
-    return final if final.is_dir() else None
+    return recover_directory(Path(run_dir) / name)
+
+
+# ------------------------------------------------------------------ random generator states as JSON
+def rng_state() -> dict[str, Any]:
+    """The Python, NumPy (global) and torch generator states as JSON-ready lists and numbers."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()  # noqa: NPY002 (SB3 seeds the global generator)
+    return {
+        "python": [version, list(internal), gauss],
+        "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
+        "torch": th.get_rng_state().tolist(),
+    }
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore what :func:`rng_state` returned (after a JSON round trip); bad values raise."""
+    version, internal, gauss = state["python"]
+    random.setstate((int(version), tuple(int(v) for v in internal), None if gauss is None else float(gauss)))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((str(kind), np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached)))  # noqa: NPY002
+    th.set_rng_state(th.tensor(state["torch"], dtype=th.uint8))
 
 
 # ------------------------------------------------------------------ writing
-def _rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": th.get_rng_state()}
-
-
-def _set_rng_state(state: Mapping[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    th.set_rng_state(state["torch"])
-
-
 def save_checkpoint(model: PPO, directory: str | os.PathLike, meta: Mapping[str, Any]) -> Path:
     """Write a full checkpoint of ``model`` (whose env is a ``VecNormalize``) to ``directory`` atomically."""
     directory = Path(directory)
     vecnorm = model.get_vec_normalize_env()
     if vecnorm is None:
         raise ValueError("the model's env is not wrapped in VecNormalize")
-    tmp = _new_temp_dir(directory)
-    try:
-        model.save(tmp / "model.zip")
-        vecnorm.save(str(tmp / "vecnormalize.pkl"))
-        with open(tmp / "rng.pkl", "wb") as f:
-            pickle.dump(_rng_state(), f)
+    with atomic_directory(directory) as tmp:
         th.save({k: v.detach().cpu() for k, v in model.policy.state_dict().items()}, tmp / "policy.pt")
-        rms = vecnorm.obs_rms
+        th.save(model.policy.optimizer.state_dict(), tmp / "optimizer.pt")
+        obs_rms, ret_rms = vecnorm.obs_rms, vecnorm.ret_rms
+        np.savez(
+            tmp / "vecnormalize.npz",
+            obs_mean=obs_rms.mean,
+            obs_var=obs_rms.var,
+            obs_count=np.float64(obs_rms.count),
+            ret_mean=np.asarray(ret_rms.mean, dtype=np.float64),
+            ret_var=np.asarray(ret_rms.var, dtype=np.float64),
+            ret_count=np.float64(ret_rms.count),
+        )
+        (tmp / "rng.json").write_text(json.dumps(rng_state()) + "\n")
         np.savez(
             tmp / "obs_norm.npz",
-            mean=rms.mean,
-            var=rms.var,
+            mean=obs_rms.mean,
+            var=obs_rms.var,
             clip=np.float64(vecnorm.clip_obs),
             epsilon=np.float64(vecnorm.epsilon),
             enabled=np.bool_(vecnorm.norm_obs),
         )
+        meta = {**meta, "n_updates": int(model._n_updates)}
         (tmp / "meta.json").write_text(json.dumps(dict(meta), indent=2, sort_keys=True) + "\n")
-        _replace_dir(tmp, directory)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return directory
 
 
@@ -182,164 +153,6 @@ class Checkpointer:
 
 
 # ------------------------------------------------------------------ reading
-def _require(directory: Path, names: tuple[str, ...]) -> None:
-    if not directory.is_dir():
-        raise CheckpointError(f"{directory} is not a directory; expected a checkpoint (latest/, best/) or export/")
-    missing = [n for n in names if not (directory / n).is_file()]
-    if missing:
-        raise CheckpointError(
-            f"{directory} is missing {', '.join(missing)}; not a complete motionlab-train checkpoint or export"
-        )
-
-
-def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
-    """The validated ``meta.json`` of a checkpoint or export directory."""
-    path = Path(directory) / "meta.json"
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path} is unreadable or not JSON: {exc}") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a {FORMAT} metadata file")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} has format version {meta['format_version']}; this motionlab reads up to {FORMAT_VERSION}"
-        )
-    missing = [k for k in META_KEYS if k not in meta]
-    if missing:
-        raise CheckpointError(f"{path} lacks {', '.join(missing)}")
-    return meta
-
-
-def _read_obs_norm(path: Path, obs_dim: int) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            norm = {k: data[k] for k in ("mean", "var", "clip", "epsilon", "enabled")}
-    except Exception as exc:  # zip, pickle, key and value errors of a damaged file
-        raise CheckpointError(f"{path} is not a valid observation-normalisation file: {exc}") from exc
-    if norm["mean"].shape != (obs_dim,) or norm["var"].shape != (obs_dim,):
-        raise CheckpointError(
-            f"{path} holds statistics for {norm['mean'].shape} observations; meta.json says ({obs_dim},)"
-        )
-    return norm
-
-
-def _read_state_dict(path: Path) -> dict[str, th.Tensor]:
-    try:
-        state = th.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for damaged or non-tensor files
-        raise CheckpointError(f"{path} is not a readable policy state_dict: {exc}") from exc
-    if not isinstance(state, dict) or not all(isinstance(v, th.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path} does not hold a state_dict of tensors")
-    return state
-
-
-def _layout(shape: tuple[int, ...], low: np.ndarray, high: np.ndarray) -> str:
-    bounds = f"[{low.min():g}, {high.max():g}]" if low.size else "[]"
-    return f"observation {shape}, action {low.shape} in {bounds}"
-
-
-class LoadedPolicy:
-    """A trained policy for inference; :meth:`predict` applies the training observation normalisation."""
-
-    def __init__(self, meta: dict[str, Any], obs_norm: Mapping[str, np.ndarray], state_dict: Mapping[str, th.Tensor]):
-        self.meta = meta
-        self.env_id: str = meta["env_id"]
-        self.env_kwargs: dict[str, Any] = dict(meta["env_kwargs"])
-        low = np.asarray(meta["action_low"], dtype=np.float32)
-        high = np.asarray(meta["action_high"], dtype=np.float32)
-        self.observation_space = spaces.Box(-np.inf, np.inf, tuple(meta["observation_shape"]), dtype=np.float32)
-        self.action_space = spaces.Box(low, high, dtype=np.float32)
-        self.obs_mean = np.asarray(obs_norm["mean"], dtype=np.float64)  # the training observation statistics
-        self.obs_var = np.asarray(obs_norm["var"], dtype=np.float64)
-        self._std = np.sqrt(self.obs_var + float(obs_norm["epsilon"]))
-        self._clip = float(obs_norm["clip"])
-        self._normalize = bool(obs_norm["enabled"])
-        policy_cls, policy_kwargs = policy_spec(meta["policy"]["config"])
-        self.policy = policy_cls(self.observation_space, self.action_space, lambda _: 0.0, **policy_kwargs)
-        try:
-            self.policy.load_state_dict(state_dict)
-        except RuntimeError as exc:
-            raise CheckpointError(f"policy.pt does not match the {policy_cls.__name__} in meta.json: {exc}") from exc
-        self.policy.set_training_mode(False)
-
-    @property
-    def obs_dim(self) -> int:
-        return int(self.observation_space.shape[0])
-
-    @property
-    def action_dim(self) -> int:
-        return int(self.action_space.shape[0])
-
-    def normalize(self, obs: np.ndarray) -> np.ndarray:
-        """The observation as the policy saw it in training (normalised and clipped)."""
-        obs = np.asarray(obs, dtype=np.float64)
-        if obs.shape[-1:] != (self.obs_dim,):
-            raise ValueError(f"observation of shape {obs.shape}; this policy takes (..., {self.obs_dim})")
-        if not self._normalize:
-            return obs.astype(np.float32)
-        return np.clip((obs - self.obs_mean) / self._std, -self._clip, self._clip).astype(np.float32)
-
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """Action(s) for one observation ``(obs_dim,)`` or a batch ``(n, obs_dim)``."""
-        action, _ = self.policy.predict(self.normalize(obs), deterministic=deterministic)
-        return action
-
-    def check_compatible(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        """Raise :class:`CheckpointError` naming both layouts unless the env's spaces match the policy's."""
-        ok = (
-            isinstance(observation_space, spaces.Box)
-            and isinstance(action_space, spaces.Box)
-            and observation_space.shape == self.observation_space.shape
-            and action_space.shape == self.action_space.shape
-            and np.allclose(action_space.low, self.action_space.low)
-            and np.allclose(action_space.high, self.action_space.high)
-        )
-        if ok:
-            return
-        if isinstance(observation_space, spaces.Box) and isinstance(action_space, spaces.Box):
-            env_layout = _layout(observation_space.shape, action_space.low, action_space.high)
-        else:
-            env_layout = f"observation {observation_space}, action {action_space}"
-        ours = _layout(self.observation_space.shape, self.action_space.low, self.action_space.high)
-        raise CheckpointError(
-            f"the policy was trained on {self.env_id} with {ours}, but the env has {env_layout}; "
-            f"use a checkpoint trained for this env (and the same options, e.g. residual_force)"
-        )
-
-    def make_env(self, **overrides: Any) -> gym.Env:
-        """``gym.make(env_id, **env_kwargs)`` with ``overrides`` applied, checked against the policy."""
-        env = gym.make(self.env_id, **{**self.env_kwargs, **overrides})
-        self.check_compatible(env.observation_space, env.action_space)
-        return env
-
-
-def load_policy(path: str | os.PathLike) -> LoadedPolicy:
-    """Load a checkpoint (``latest/``, ``best/``) or export directory for inference on the CPU."""
-    path = Path(path)
-    _require(path, INFERENCE_FILES)
-    meta = read_meta(path)
-    obs_shape = tuple(meta["observation_shape"])
-    if len(obs_shape) != 1:
-        raise CheckpointError(f"{path / 'meta.json'}: observation_shape {obs_shape} is not a flat vector")
-    norm = _read_obs_norm(path / "obs_norm.npz", obs_shape[0])
-    return LoadedPolicy(meta, norm, _read_state_dict(path / "policy.pt"))
-
-
-def export_policy(checkpoint_dir: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Copy the inference files of a checkpoint to ``out_dir`` (atomically), after checking they load."""
-    src, out = Path(checkpoint_dir), Path(out_dir)
-    load_policy(src)
-    tmp = _new_temp_dir(out)
-    try:
-        for name in INFERENCE_FILES:
-            shutil.copy2(src / name, tmp / name)
-        _replace_dir(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
-
-
 def warm_start(model: PPO, directory: str | os.PathLike, env_id: str) -> None:
     """Start a new run of ``env_id`` from another run's trained policy: copy the policy weights and
     observation normalisation of a checkpoint or export into ``model`` (a fresh learner on a
@@ -411,16 +224,68 @@ def _widen_action_rows(value: th.Tensor, rows: int, n_actions: int, key: str) ->
     return th.cat([value, value.new_full((rows - value.shape[0], *value.shape[1:]), fill)])
 
 
-def restore_training(directory: str | os.PathLike, venv: VecEnv, device: str) -> PPO:
-    """The PPO model (optimizer, ``num_timesteps``) of a checkpoint on ``venv`` wrapped in its saved
-    ``VecNormalize``, with the learner's random generator states restored."""
+def read_resume_meta(directory: str | os.PathLike) -> dict[str, Any]:
+    """The ``meta.json`` of a checkpoint to resume, checked for what resuming needs; the pickle-based
+    checkpoints of older versions are refused with what to do instead."""
     directory = Path(directory)
-    _require(directory, RESUME_FILES + INFERENCE_FILES)
+    old = [n for n in PICKLED_RESUME_FILES if (directory / n).exists()]
+    if old and not all((directory / n).is_file() for n in RESUME_FILES):
+        raise CheckpointError(
+            f"{directory} is a checkpoint of an older motionlab whose resume state ({', '.join(old)}) can only "
+            "be read by unpickling, which could run code planted in it, so it is not resumed; start a new run "
+            f"from its policy with init_from={directory} (and another run_dir), or resume it with the version "
+            "that wrote it"
+        )
+    require_files(directory, RESUME_FILES + INFERENCE_FILES)
+    meta = read_meta(directory)
+    missing = [k for k in RESUME_META_KEYS if k not in meta]
+    if missing:
+        raise CheckpointError(f"{directory / 'meta.json'} lacks {', '.join(missing)}; this checkpoint cannot be resumed")
+    if not isinstance(meta["config"], dict):
+        raise CheckpointError(f"{directory / 'meta.json'}: config is not a mapping; this checkpoint cannot be resumed")
+    return meta
+
+
+def _load_weights(path: Path) -> Any:
     try:
-        vecnorm = VecNormalize.load(str(directory / "vecnormalize.pkl"), venv)
-        model = PPO.load(directory / "model.zip", env=vecnorm, device=device)
-        with open(directory / "rng.pkl", "rb") as f:
-            _set_rng_state(pickle.load(f))
-    except Exception as exc:  # damaged zip/pickle files or spaces that differ from the saved ones
-        raise CheckpointError(f"cannot resume from {directory}: {type(exc).__name__}: {exc}") from exc
-    return model
+        return th.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for damaged files and refused (pickled) objects
+        raise CheckpointError(f"{path} is not a readable tensor file (only plain tensors are loaded): {exc}") from exc
+
+
+def _load_vecnormalize(path: Path, vecnorm: VecNormalize) -> None:
+    obs_dim = vecnorm.observation_space.shape
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            stats = {k: np.asarray(data[k], dtype=np.float64) for k in _VECNORM_ARRAYS}
+    except Exception as exc:  # zip, pickle (refused), key and value errors of a damaged file
+        raise CheckpointError(f"{path} is not a valid normalisation-statistics file: {exc}") from exc
+    if stats["obs_mean"].shape != obs_dim or stats["obs_var"].shape != obs_dim:
+        raise CheckpointError(f"{path} holds statistics for {stats['obs_mean'].shape} observations; the env has {obs_dim}")
+    vecnorm.obs_rms.mean, vecnorm.obs_rms.var = stats["obs_mean"], stats["obs_var"]
+    vecnorm.obs_rms.count = float(stats["obs_count"])
+    vecnorm.ret_rms.mean, vecnorm.ret_rms.var = stats["ret_mean"], stats["ret_var"]
+    vecnorm.ret_rms.count = float(stats["ret_count"])
+
+
+def restore_training(directory: str | os.PathLike, model: PPO, meta: Mapping[str, Any]) -> None:
+    """Continue the checkpoint in ``directory`` (with ``meta`` from :func:`read_resume_meta`) in
+    ``model``: a fresh learner built from the checkpoint's own config, on a ``VecNormalize``. Loads the
+    policy and optimiser tensors, the normalisation statistics, the sample and update counters and the
+    random generator states; unpickles nothing."""
+    directory = Path(directory)
+    try:
+        model.policy.load_state_dict(_load_weights(directory / "policy.pt"))
+        model.policy.optimizer.load_state_dict(_load_weights(directory / "optimizer.pt"))
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{directory}: the saved weights do not fit the policy of its config: {exc}") from exc
+    _load_vecnormalize(directory / "vecnormalize.npz", model.get_vec_normalize_env())
+    try:
+        set_rng_state(json.loads((directory / "rng.json").read_text()))
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{directory / 'rng.json'} does not hold the generator states: {exc}") from exc
+    try:
+        model.num_timesteps = int(meta["num_timesteps"])
+        model._n_updates = int(meta.get("n_updates", 0))
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{directory / 'meta.json'}: num_timesteps and n_updates must be integers: {exc}") from exc

@@ -1,20 +1,28 @@
-"""Drawing MediaPipe-33 poses over video frames (OpenCV, antialiased).
+"""2D drawing with OpenCV (antialiased): MediaPipe-33 poses over video frames, skeleton panels, text boxes.
 
 The person's left side is orange, the right side blue, the midline white. Landmarks MediaPipe is unsure
 about (visibility below ``min_visibility``) are drawn faded, so a preview shows where the track is weak.
+Skeleton panels draw the keypoints on a plain background: the 2D keypoints in image space
+(:func:`skeleton_2d_frame`), or the 3D world keypoints seen across the camera's line of sight
+(:func:`skeleton_3d_frame`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
 from motionlab.keypoints import LANDMARK_NAMES, NUM_LANDMARKS, SKELETON_EDGES
+from motionlab.reference import Reference
 
 LEFT_RGB = (255, 140, 0)
 RIGHT_RGB = (0, 150, 255)
 MIDDLE_RGB = (245, 245, 245)
 FADED_ALPHA = 0.35
+BACKGROUND_RGB = (32, 34, 40)
+FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def _side(index: int) -> int:
@@ -88,3 +96,63 @@ def draw_box(frame_rgb: np.ndarray, box: tuple[int, int, int, int], label: str =
     if label:
         cv2.putText(out, label, (x + 3, max(y - 5, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
     return out
+
+
+def draw_text_box(
+    frame: np.ndarray, lines: Sequence[str], org: tuple[int, int] = (8, 8), scale: float = 0.5, title: bool = False
+) -> np.ndarray:
+    """Draw ``lines`` in place on ``frame`` at top-left ``org``, white on a dark translucent box; with
+    ``title`` the first line is larger and bold. Returns ``frame``."""
+    if not lines:
+        return frame
+    scales = [scale * (1.35 if title and i == 0 else 1.0) for i in range(len(lines))]
+    weights = [2 if title and i == 0 else 1 for i in range(len(lines))]
+    sizes = [cv2.getTextSize(t, FONT, s, w) for t, s, w in zip(lines, scales, weights)]
+    pad = max(int(12 * scale), 3)  # margin around the text and between lines
+    box_w = max(w for (w, _), _ in sizes) + 2 * pad
+    box_h = sum(h + b for (_, h), b in sizes) + pad * (len(lines) + 1)
+    x0, y0 = org
+    x1, y1 = min(x0 + box_w, frame.shape[1]), min(y0 + box_h, frame.shape[0])
+    region = frame[y0:y1, x0:x1]
+    region[:] = (region * 0.35).astype(np.uint8)  # darken: 65 % black, translucent
+    y = y0 + pad
+    for text, s, w, ((_, h), b) in zip(lines, scales, weights, sizes):
+        y += h
+        cv2.putText(frame, text, (x0 + pad, y), FONT, s, (255, 255, 255), w, cv2.LINE_AA)
+        y += b + pad
+    return frame
+
+
+def blank(width: int, height: int) -> np.ndarray:
+    """A (height, width, 3) uint8 frame in the background colour."""
+    return np.full((height, width, 3), BACKGROUND_RGB, dtype=np.uint8)
+
+
+def skeleton_2d_frame(ref: Reference, t: int, width: int, height: int) -> np.ndarray:
+    """Frame ``t``'s 2D keypoints drawn in image space, the source image fitted inside (width, height)."""
+    out = blank(width, height)
+    img_w, img_h = ref.image_size
+    s = min(width / img_w, height / img_h)
+    x0, y0 = (width - s * img_w) / 2, (height - s * img_h) / 2
+    cv2.rectangle(out, (int(x0), int(y0)), (int(x0 + s * img_w) - 1, int(y0 + s * img_h) - 1), (70, 72, 80), 1)
+    if not ref.keypoints2d_valid[t]:
+        cv2.putText(out, "no pose detected", (int(x0) + 10, height // 2), FONT, 0.6, (230, 80, 80), 1, cv2.LINE_AA)
+        return out
+    px = ref.keypoints_px()[t] * s + (x0, y0)
+    return draw_pose(out, px, ref.keypoints2d[t, :, 2])
+
+
+def skeleton_3d_frame(
+    world: np.ndarray, visibility: np.ndarray, width: int, height: int, yaw_deg: float = 90.0, span_m: float = 2.4
+) -> np.ndarray:
+    """MediaPipe world keypoints (33, 3) (x right, y down, z away from the camera, hip-centred) seen after
+    turning the view ``yaw_deg`` about the vertical (90: across the camera's line of sight, so depth shows);
+    orthographic, ``span_m`` metres across the image height."""
+    a = np.deg2rad(yaw_deg)
+    horizontal = world[:, 0] * np.cos(a) + world[:, 2] * np.sin(a)
+    scale = height / span_m
+    px = np.stack([width / 2 + scale * horizontal, 0.45 * height + scale * world[:, 1]], axis=1)
+    out = blank(width, height)
+    floor_y = int(0.45 * height + scale * world[:, 1].max())
+    cv2.line(out, (0, floor_y), (width - 1, floor_y), (70, 72, 80), 1)
+    return draw_pose(out, px, visibility)

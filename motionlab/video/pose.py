@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import Reference
 from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
@@ -52,12 +53,6 @@ REDETECT_WINDOW_TORSOS = 6.0
 NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or crop/zoom the video"
 
 
-class NoPoseError(ValueError):
-    """MediaPipe found no person in any frame."""
-
-
-class PoseModelError(ValueError):
-    """The requested MediaPipe model is not available."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +96,9 @@ def parse_roi(text: str) -> Box:
     try:
         x, y, w, h = (int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"ROI must be four integers x,y,w,h in pixels, got {text!r}") from None
+        raise UserError(f"ROI must be four integers x,y,w,h in pixels, got {text!r}") from None
     if w <= 0 or h <= 0 or x < 0 or y < 0:
-        raise ValueError(f"ROI {text!r}: x, y must be >= 0 and w, h > 0")
+        raise UserError(f"ROI {text!r}: x, y must be >= 0 and w, h > 0")
     return x, y, w, h
 
 
@@ -113,7 +108,7 @@ def clip_box(box: Box, image_size: tuple[int, int]) -> Box:
     x0, y0 = max(box[0], 0), max(box[1], 0)
     x1, y1 = min(box[0] + box[2], W), min(box[1] + box[3], H)
     if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
-        raise ValueError(
+        raise UserError(
             f"ROI {','.join(map(str, box))} leaves less than {MIN_ROI_SIDE} px inside the {W}x{H} frame"
         )
     return x0, y0, x1 - x0, y1 - y0
@@ -225,7 +220,7 @@ class PoseTracker:
         if self._image_pose is not None:
             self._image_pose.close()
 
-    def __enter__(self) -> "PoseTracker":
+    def __enter__(self) -> PoseTracker:
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:

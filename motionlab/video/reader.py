@@ -19,9 +19,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-
-class VideoReadError(ValueError):
-    """A video file that is missing, empty, not a video, or has no decodable frames."""
+from motionlab.errors import UserError, VideoReadError
 
 
 @dataclass(frozen=True)
@@ -69,9 +67,9 @@ class VideoReader:
     ):
         self.path = Path(path)
         if end_s is not None and end_s <= start_s:
-            raise ValueError(f"empty time window: end {end_s} s is not after start {start_s} s")
+            raise UserError(f"empty time window: end {end_s} s is not after start {start_s} s")
         if max_frames is not None and max_frames < 1:
-            raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+            raise UserError(f"max_frames must be at least 1, got {max_frames}")
         self.start_s, self.end_s, self.max_frames = float(start_s), end_s, max_frames
         if not self.path.exists():
             raise VideoReadError(f"{self.path}: no such file")
@@ -139,7 +137,7 @@ class VideoReader:
     def close(self) -> None:
         self._cap.release()
 
-    def __enter__(self) -> "VideoReader":
+    def __enter__(self) -> VideoReader:
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -34,7 +34,7 @@ def fix_left_right_swaps(
         predicted = fixed[t - 1] if t < 2 or not valid[t - 2] else 2 * fixed[t - 1] - fixed[t - 2]
 
         def cost(perm: np.ndarray) -> float:
-            d = keypoints_px[t, perm][_COMPARED] - predicted[_COMPARED]
+            d = keypoints_px[t, perm][_COMPARED] - predicted[_COMPARED]  # noqa: B023 (called in this iteration)
             return float((d * d).sum())
 
         same = cost(perms[t])

@@ -26,7 +26,7 @@ class VideoWriter:
         self._ctx = None
         self._writer = None
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         import imageio.v2 as imageio
 
         self._ctx = atomic_write(self.path)

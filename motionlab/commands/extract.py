@@ -9,11 +9,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from motionlab.cli import UserError
+from motionlab.commands import Command
+from motionlab.errors import UserError
 from motionlab.io_utils import write_json
 from motionlab.reference import load_reference, save_reference
-from motionlab.render import draw_text_box
-from motionlab.video.overlay import draw_box, draw_pose
+from motionlab.video.overlay import draw_box, draw_pose, draw_text_box
 from motionlab.video.pose import PoseSettings, extract_keypoints, parse_roi
 from motionlab.video.reader import VideoReader
 from motionlab.video.smoothing import SmoothingParams
@@ -22,29 +22,28 @@ from motionlab.video.writer import VideoWriter
 DIR_SUMMARY_NAME = "extract_summary.json"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    extract = subparsers.add_parser("extract", help="video -> MediaPipe keypoint reference (.npz)")
-    extract.add_argument("--video", required=True, type=Path, help="input video")
-    extract.add_argument("--out", required=True, type=Path, help="output reference .npz")
-    extract.add_argument("--roi", type=_roi, help="x,y,w,h pixel box around the person (small or several people)")
-    _add_extract_options(extract)
-    extract.set_defaults(func=run_extract)
-
-    batch = subparsers.add_parser("extract-dir", help="extract every video of a folder (one .npz each)")
-    batch.add_argument("--videos-dir", required=True, type=Path)
-    batch.add_argument("--out-dir", required=True, type=Path)
-    batch.add_argument("--pattern", default="*.mp4", help="glob for the videos (default: %(default)s)")
-    _add_extract_options(batch)
-    batch.set_defaults(func=run_extract_dir)
-
-    preview = subparsers.add_parser("preview", help="draw a reference's keypoints over its video (MP4)")
-    preview.add_argument("--video", required=True, type=Path)
-    preview.add_argument("--ref", required=True, type=Path, help="reference .npz extracted from --video")
-    preview.add_argument("--out", required=True, type=Path, help="output .mp4")
-    preview.set_defaults(func=run_preview)
+def _add_extract_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", required=True, type=Path, help="input video")
+    parser.add_argument("--out", required=True, type=Path, help="output reference .npz")
+    parser.add_argument("--roi", type=roi_argument, help="x,y,w,h pixel box around the person (small or several people)")
+    _add_extract_options(parser)
 
 
-def _roi(text: str) -> tuple[int, int, int, int]:
+def _add_extract_dir_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--videos-dir", required=True, type=Path)
+    parser.add_argument("--out-dir", required=True, type=Path)
+    parser.add_argument("--pattern", default="*.mp4", help="glob for the videos (default: %(default)s)")
+    _add_extract_options(parser)
+
+
+def _add_preview_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", required=True, type=Path)
+    parser.add_argument("--ref", required=True, type=Path, help="reference .npz extracted from --video")
+    parser.add_argument("--out", required=True, type=Path, help="output .mp4")
+
+
+def roi_argument(text: str) -> tuple[int, int, int, int]:
+    """``argparse`` type of a ``--roi x,y,w,h`` pixel box."""
     try:
         return parse_roi(text)
     except ValueError as exc:
@@ -160,3 +159,10 @@ def run_preview(args: argparse.Namespace) -> int:
                 )
     print(f"wrote {args.out} ({reference.num_frames} frames, {reference.fps:.2f} fps)")
     return 0
+
+
+COMMANDS = (
+    Command("extract", "video -> MediaPipe keypoint reference (.npz)", _add_extract_arguments, run_extract),
+    Command("extract-dir", "extract every video of a folder (one .npz each)", _add_extract_dir_arguments, run_extract_dir),
+    Command("preview", "draw a reference's keypoints over its video (MP4)", _add_preview_arguments, run_preview),
+)
