@@ -77,7 +77,14 @@ class _PhysicsLog(gym.Wrapper):
         base = self.env.unwrapped
         if "metabolic_power_w" in result[4]:
             info = result[4]
-            self.rows.append((info["metabolic_power_w"], info["mechanical_power_w"], base._peak_grf.copy(), base._peak_loading.copy()))
+            self.rows.append(
+                (
+                    info["metabolic_power_w"],
+                    info["mechanical_power_w"],
+                    base._peak_grf.copy(),
+                    base._peak_loading.copy(),
+                )
+            )
         return result
 
 
@@ -95,7 +102,9 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     """Metrics of one deterministic run of ``policy`` at ``speed`` on ``body`` (until a fall or ``seconds``)."""
     trained = policy.env_kwargs
     kwargs = {k: trained[k] for k in ("action_scale", "clock_scale") if k in trained}
-    env = _PhysicsLog(gym.make("MotionLab/Ideal-v1", body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs))
+    env = _PhysicsLog(
+        gym.make("MotionLab/Ideal-v1", body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs)
+    )
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
     rollout = run_policy(env, actor, seconds, seed=seed)
     gait = {k: v["value"] for k, v in gait_metrics(rollout).items()}
@@ -108,8 +117,12 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     clean = rollout if n == rollout.num_steps else _head(rollout, n)
     events = gait_events(clean)
     stances = [(s, e) for k in range(2) for s, e in events.stances[k] if 0 < s and e < n]
-    per_stance_peak = [peak_grf[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n]
-    per_stance_rate = [loading[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n]
+    per_stance_peak = [
+        peak_grf[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n
+    ]
+    per_stance_rate = [
+        loading[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n
+    ]
     strikes = np.searchsorted(clean.times, events.strike_times)
     oscillation = [np.ptp(clean.qpos[a:b, 2]) for a, b in zip(strikes[:-1], strikes[1:]) if b > a]
     enough = distance > 1.0 and n > 1
@@ -155,8 +168,12 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             kept = [(r["cadence"], float(human_cadence(r["speed"]))) for r in at if r["cadence"] and r["speed"]]
             row["human_cadence"] = float(np.mean([h for _, h in kept])) if kept else None
             row["cadence_within_5pct"] = sum(abs(c / h - 1) <= CADENCE_TOLERANCE for c, h in kept)
-            row["peak_vgrf_in_range"] = sum(PEAK_VGRF_RANGE_BW[0] <= (r["peak_vgrf_bw"] or 0) <= PEAK_VGRF_RANGE_BW[1] for r in at)
-            row["duty_factor_in_range"] = sum(DUTY_FACTOR_RANGE[0] <= (r["duty_factor"] or 0) <= DUTY_FACTOR_RANGE[1] for r in at)
+            row["peak_vgrf_in_range"] = sum(
+                PEAK_VGRF_RANGE_BW[0] <= (r["peak_vgrf_bw"] or 0) <= PEAK_VGRF_RANGE_BW[1] for r in at
+            )
+            row["duty_factor_in_range"] = sum(
+                DUTY_FACTOR_RANGE[0] <= (r["duty_factor"] or 0) <= DUTY_FACTOR_RANGE[1] for r in at
+            )
         out[f"{speed:g}"] = row
     return out
 
@@ -182,15 +199,27 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
         ax.plot(v, ref, color="#2ca02c", ls="--", lw=1)
         if key == "cadence":
             pv, pc = np.array([(p[0], p[1]) for p in HUMAN_RUNNING_CADENCE]).T
-            ax.plot(pv, pc, "s", color="#2ca02c", label="published (van Oeveren 2017; Lieberman 2015; Dorn 2012 approx.)")
+            ax.plot(
+                pv, pc, "s", color="#2ca02c", label="published (van Oeveren 2017; Lieberman 2015; Dorn 2012 approx.)"
+            )
         cv, cc = np.array(CMU_SUBJECTS).T
         ax.plot(cv, cc if key == "cadence" else 120.0 * cv / cc, "^", color="k", mfc="none", label="CMU mocap subjects")
-        for (h, m) in sorted({(r["height_m"], r["mass_kg"]) for r in rows}):
-            pts = [(r["speed"], r[key], r["fell"]) for r in rows if (r["height_m"], r["mass_kg"]) == (h, m) and r[key] and r["speed"]]
+        for h, m in sorted({(r["height_m"], r["mass_kg"]) for r in rows}):
+            pts = [
+                (r["speed"], r[key], r["fell"])
+                for r in rows
+                if (r["height_m"], r["mass_kg"]) == (h, m) and r[key] and r["speed"]
+            ]
             if pts:
                 xs, ys, fell = zip(*pts)
                 line = ax.plot(xs, ys, "o", ms=5, label=f"{h:.2f} m, {m:.0f} kg")[0]
-                ax.plot([x for x, f in zip(xs, fell) if f], [y for y, f in zip(ys, fell) if f], "x", ms=9, color=line.get_color())
+                ax.plot(
+                    [x for x, f in zip(xs, fell) if f],
+                    [y for y, f in zip(ys, fell) if f],
+                    "x",
+                    ms=9,
+                    color=line.get_color(),
+                )
         ax.axvspan(0.8, WALK_BELOW_MPS, color="0.9")
         ax.set_xlabel("speed run before any fall (m/s); grey: walking speeds, x: fell")
         ax.set_ylabel(f"{key.replace('_', ' ')} ({unit})")
@@ -236,9 +265,11 @@ def main() -> None:
                 r = rows[-1]
                 print(
                     f"{height:.2f} m {mass:5.1f} kg {speed:4.1f} m/s: "
-                    + ("fell at %.1f s" % r["seconds_before_fall"] if r["fell"] else "no fall")
+                    + (f"fell at {r['seconds_before_fall']:.1f} s" if r["fell"] else "no fall")
                     + "".join(
-                        f", {k} {r[k]:.3g}" for k in ("speed", "cadence", "stride_length", "peak_vgrf_bw", "metabolic_cot") if r[k]
+                        f", {k} {r[k]:.3g}"
+                        for k in ("speed", "cadence", "stride_length", "peak_vgrf_bw", "metabolic_cot")
+                        if r[k]
                     ),
                     flush=True,
                 )
@@ -253,7 +284,12 @@ def main() -> None:
         "env_id": policy.env_id,
         "samples": policy.meta["num_timesteps"],
         "trained_speed_range": policy.env_kwargs.get("target_speed_range"),
-        "settings": {"seconds": args.seconds, "episodes": args.episodes, "bodies": BODIES[: args.bodies], "speeds": speeds},
+        "settings": {
+            "seconds": args.seconds,
+            "episodes": args.episodes,
+            "bodies": BODIES[: args.bodies],
+            "speeds": speeds,
+        },
         "human_cadence_points": HUMAN_RUNNING_CADENCE,
         "cmu_subjects_speed_cadence": CMU_SUBJECTS,
         "metabolic_model": "Margaria 1968 efficiencies (25 % positive, 120 % negative work) + Umberger 2003 "

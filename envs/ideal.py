@@ -371,7 +371,8 @@ class IdealV1Env(IdealEnv):
     def _step_physics(self) -> None:
         """Metabolic energy, positive work, peak force and loading rate of the last control step."""
         h = self.model.opt.timestep
-        self._energy = float(metabolic_power(self._torques, self._joint_speeds, self._torque_limit, self._total_mass).sum()) * h
+        power = metabolic_power(self._torques, self._joint_speeds, self._torque_limit, self._total_mass)
+        self._energy = float(power.sum()) * h
         self._positive_work = float(np.clip(self._torques * self._joint_speeds, 0.0, None).sum()) * h
         self._peak_grf = self._grf[1:].max(axis=0)
         self._peak_loading = np.diff(self._grf, axis=0).max(axis=0) / h

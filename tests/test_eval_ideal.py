@@ -3,12 +3,11 @@
 import importlib.util
 
 import pytest
+from conftest import REPO_ROOT
 
 from motionlab.body import BodyParams
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.policy_io import load_policy
-
-from conftest import REPO_ROOT
 
 spec = importlib.util.spec_from_file_location("eval_ideal", REPO_ROOT / "benchmarks" / "eval_ideal.py")
 eval_ideal = importlib.util.module_from_spec(spec)
