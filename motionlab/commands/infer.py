@@ -13,6 +13,7 @@ from motionlab.commands import Command, standalone
 from motionlab.commands.extract import roi_argument
 from motionlab.inference.pipeline import (
     DEFAULT_IDEAL_CKPT,
+    DEFAULT_IDEAL_WALK_CKPT,
     DEFAULT_TRACK_CKPT,
     MIN_INPUT_SECONDS,
     InferenceConfig,
@@ -34,6 +35,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("out/closest_vs_ideal.mp4"))
     p.add_argument("--ckpt-track", type=Path, default=DEFAULT_TRACK_CKPT, help="tracking policy (default: bundled)")
     p.add_argument("--ckpt-ideal", type=Path, default=DEFAULT_IDEAL_CKPT, help="ideal policy (default: bundled)")
+    p.add_argument(
+        "--ckpt-ideal-walk", type=Path, default=DEFAULT_IDEAL_WALK_CKPT, help="ideal walk policy, used when the user walks"
+    )
     p.add_argument(
         "--seconds", type=finite_float(MIN_INPUT_SECONDS, MAX_SECONDS, unit="s"), default=10.0,
         help="how much of the input to use, from its start (default: %(default)g s)",
@@ -77,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         ref=args.ref,
         ckpt_track=args.ckpt_track,
         ckpt_ideal=args.ckpt_ideal,
+        ckpt_ideal_walk=args.ckpt_ideal_walk,
         seconds=args.seconds,
         body=BodyParams(height=args.height, mass=args.mass),
         body_search=args.body_search,

@@ -1,7 +1,8 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
 Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (ideal policy in ``Ideal-v0``, same body, the user's speed)
+(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
+walk policy when the user walks and one is installed)
 -> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
 """
 
@@ -32,6 +33,10 @@ from motionlab.reference import Reference, load_reference
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
+DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
+# Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
+# Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
+WALK_BELOW_MPS = 2.0
 
 
 @dataclass
@@ -43,6 +48,7 @@ class InferenceConfig:
     ref: Path | None = None  # a keypoint reference (the project's .npz schema) instead of a video
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
+    ckpt_ideal_walk: Path | None = DEFAULT_IDEAL_WALK_CKPT  # the Ideal for a user who walks (skipped if absent)
     seconds: float = 10.0
     body: BodyParams = field(default_factory=BodyParams)
     body_search: int = 0
@@ -98,6 +104,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
     from motionlab.inference.analysis import analyse
     from motionlab.inference.compose import compose_video
+    from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.policy_io import load_policy
 
@@ -106,6 +113,9 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
+        walk_path = cfg.ckpt_ideal_walk
+        use_walk = walk_path is not None and (walk_path != DEFAULT_IDEAL_WALK_CKPT or walk_path.is_dir())
+        walk = (walk_path, load_policy(walk_path)) if use_walk else None
     with stages("keypoints"):
         ref2d, original, video_seconds = _keypoints(cfg)
     with stages("lift to 3D"):
@@ -119,8 +129,6 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         console.print(f"[yellow]note:[/] {line}")
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
-    speed_range = _trained_speed_range(ideal_policy)
-    target_speed = float(np.clip(user_speed, *speed_range))
     closest_env = dict(reference=lifted, body=body, reference_state_init=False)
     with stages("closest (tracking policy)"):
         closest = _simulate(track_policy, "MotionLab/Track-v0", seconds, cfg.seed, **closest_env)
@@ -132,7 +140,9 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         refinement = refinement_summary(cfg.refine, closest, refined, refine_stats)
         closest = refined
     with stages("ideal (ideal policy)"):
-        ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
+        closest_metrics = gait_metrics(closest)
+        choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
+        ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
     with stages("gait metrics"):
         result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
     with stages("render and encode"):
@@ -164,8 +174,10 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed,
-            "ideal_target_speed_mps": target_speed,
-            "ideal_speed_range_mps": list(speed_range),
+            "ideal_gait": choice.gait,
+            "ideal_gait_note": choice.note,
+            "ideal_target_speed_mps": choice.target_speed,
+            "ideal_speed_range_mps": list(choice.speed_range),
             "lift": {
                 k: v
                 for k, v in lift_report.to_dict().items()
@@ -175,7 +187,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "closest": _run_summary(closest),
             "refinement": refinement,
             "ideal": _run_summary(ideal),
-            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
+            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
@@ -208,8 +220,39 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
+@dataclass(frozen=True)
+class IdealChoice:
+    """Which Ideal policy runs for the user (``gait``: walk or run), at what speed, and why (``note``)."""
+
+    policy: Any
+    checkpoint: Path
+    gait: str
+    target_speed: float
+    speed_range: tuple[float, float]
+    note: str
+
+
+def choose_ideal(
+    user_speed: float, duty_factor: float | None, run: tuple[Path, Any], walk: tuple[Path, Any] | None
+) -> IdealChoice:
+    """The Ideal for the user: the walk policy when the user walks (no flight phase: duty factor above
+    0.5, or, where the Closest run gives none, a speed below :data:`WALK_BELOW_MPS`) and one is
+    installed, else the running policy; the user's speed is clipped into the chosen policy's speeds.
+    ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
+    walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
+    (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
+    speed_range = _trained_speed_range(policy)
+    target = float(np.clip(user_speed, *speed_range))
+    note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
+    if walking and walk is None:
+        note += " (no Ideal walk policy is installed, so the Ideal runs)"
+    elif target != user_speed:
+        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+
+
 # env settings a policy was trained with that change what its actions mean
-_ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
+_ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_force_scale")
 
 
 def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
