@@ -11,7 +11,7 @@ ValueError, as do constructor arguments out of range (``frame_skip``, ``max_epis
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -140,10 +140,16 @@ class HumanoidEnv(gym.Env):
         that motion tracking needs (DeepMimic's PD servos track target velocities the same way)."""
         return angles + self._servo_lead * velocities
 
-    def _simulate(self, ctrl: np.ndarray) -> str | None:
-        """Run ``frame_skip`` physics steps; returns a divergence reason or None."""
+    def _simulate(self, ctrl: np.ndarray, after_substep: Callable[[], None] | None = None) -> str | None:
+        """Run ``frame_skip`` physics steps (calling ``after_substep`` after each, when given, e.g. to
+        record peak forces between control steps); returns a divergence reason or None."""
         np.clip(ctrl, self._ctrl_lo, self._ctrl_hi, out=self.data.ctrl)
-        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        if after_substep is None:
+            mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        else:
+            for _ in range(self.frame_skip):
+                mujoco.mj_step(self.model, self.data)
+                after_substep()
         d = self.data
         for w, before in zip(_INSTABILITY_WARNINGS, self._warning_counts):
             if d.warning[w].number > before:

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from motionlab.errors import OutputPathError
+from motionlab.errors import OutputPathError, UserError
 
 
 def _temp_beside(path: Path) -> Path:
@@ -86,6 +86,35 @@ def recover_directory(path: str | os.PathLike) -> Path | None:
     if not final.exists() and backup.is_dir():
         os.replace(backup, final)
     return final if final.is_dir() else None
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file ``path`` (created if missing) for the ``with`` block;
+    if another process holds it, raise :class:`~motionlab.errors.UserError` naming ``what``. The lock
+    dies with its process (a killed run leaves no stale lock); the file stays."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise UserError(f"{what} is in use by another process (pid {holder}); wait for it or stop it") from None
+        except OSError:  # a file system without locks (some network mounts): go on unlocked
+            yield
+            return
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def remove_partials(folder: str | os.PathLike) -> list[Path]:

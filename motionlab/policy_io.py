@@ -236,6 +236,8 @@ class LoadedPolicy:
 
 def _check_layout(path: Path, meta: Mapping[str, Any]) -> None:
     """The declared sizes of ``meta`` are sane numbers, checked before any space or network is built."""
+    if not isinstance(meta["env_id"], str) or not isinstance(meta["env_kwargs"], Mapping):
+        raise CheckpointError(f"{path}: env_id must be a string and env_kwargs a mapping")
     try:
         (obs_dim,) = (int(d) for d in meta["observation_shape"])
         n_low, n_high = len(meta["action_low"]), len(meta["action_high"])

@@ -190,3 +190,28 @@ def is_variable_rate(times_s: np.ndarray, tolerance: float = 0.1) -> bool:
         return False
     median = float(np.median(dt))
     return bool(np.any(np.abs(dt - median) > tolerance * median))
+
+
+_CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
+
+
+def capture_fps(path: str | os.PathLike) -> float | None:
+    """The capture frame rate a phone wrote into the container for a slow-motion video (Android's
+    ``com.android.capture.fps``), read with imageio-ffmpeg's ``ffmpeg``; None when absent."""
+    import re
+    import subprocess
+
+    import imageio_ffmpeg
+
+    try:
+        probe = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for tag in _CAPTURE_FPS_TAGS:
+        match = re.search(rf"{re.escape(tag)}\s*:\s*([0-9.]+)", probe.stderr)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1))
+    return None
