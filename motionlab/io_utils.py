@@ -198,9 +198,16 @@ def output_set(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
 def terminate_like_interrupt() -> None:
     """Make SIGTERM (``kill``, Slurm, container stop) unwind the program like Ctrl-C: ``finally`` blocks
     run and temporary files are removed. Only in the main thread, and only where nobody else handles
-    SIGTERM yet (e.g. submitit's preemption handler is kept)."""
+    SIGTERM yet (e.g. submitit's preemption handler is kept); processes forked later (render workers)
+    still die on SIGTERM as by default."""
+
+    installer = os.getpid()
 
     def _raise(signum: int, frame: Any) -> None:
+        if os.getpid() != installer:  # a forked worker (e.g. a render process): die as by default
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:

@@ -25,7 +25,7 @@ from motionlab.body import BodyParams, random_body
 from motionlab.cli import main as motionlab_main
 from motionlab.commands.infer import main as infer_main
 from motionlab.errors import CheckpointError, OutputPathError
-from motionlab.io_utils import check_outputs, output_set
+from motionlab.io_utils import check_outputs, output_set, terminate_like_interrupt
 from motionlab.policy_io import load_policy
 from motionlab.reference import ReferenceFormatError, load_reference, save_reference
 from motionlab.video.writer import VideoWriter
@@ -420,3 +420,22 @@ def test_frames_where_the_person_left_are_flagged_in_the_lift(tmp_path, default_
     assert lifted.source["lift"]["held_frames"] == report.held_frames
     path = save_reference(lifted, tmp_path / "lifted.npz")
     np.testing.assert_array_equal(load_reference(path).qpos_observed, valid)
+
+
+def test_sigterm_still_ends_a_forked_worker_at_once():
+    """A worker forked after the handler is installed (the video's render processes) must die on SIGTERM,
+    not unwind like Ctrl-C: its parent's terminate() + join() would hang on a worker stuck in a full queue."""
+    import multiprocessing as mp
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        terminate_like_interrupt()
+        worker = mp.get_context("fork").Process(target=time.sleep, args=(60,), daemon=True)
+        worker.start()
+        time.sleep(0.2)
+        worker.terminate()
+        worker.join(timeout=10)
+        assert worker.exitcode == -signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
