@@ -37,7 +37,7 @@ class LiftError(MotionLabError, ValueError):
 
 
 class VideoReadError(MotionLabError, ValueError):
-    """A video file that is missing, empty, not a video, or has no decodable frames."""
+    """A video file that is missing, empty, not a video, truncated, too large, or has no decodable frames."""
 
 
 class NoPoseError(MotionLabError, ValueError):
@@ -50,6 +50,10 @@ class PoseModelError(MotionLabError, ValueError):
 
 class CheckpointError(MotionLabError, ValueError):
     """A checkpoint or export that is missing, corrupt, unsafe, or does not fit the env it is used with."""
+
+
+class OutputPathError(MotionLabError, ValueError):
+    """An output path that cannot be written (a directory, an input, a read-only place, in use)."""
 
 
 class InferenceError(MotionLabError, ValueError):
