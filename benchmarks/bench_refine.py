@@ -168,7 +168,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = {p: _with(settings_for(p), overrides) for p in presets}
     body = BodyParams(height=args.height, mass=args.mass).resolved()
     policy = load_policy(args.ckpt)
-    rng = np.random.default_rng(args.seed)
     wanted = [c for c in args.cases.split(";") if c]
     cases = {k: v for k, v in CASES.items() if any(w in k for w in wanted)}
     if not cases:
@@ -177,6 +176,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     for name, (file, scale, azimuth, note) in cases.items():
         truth = mocap_truth(file, scale, azimuth, body, args.seconds)
+        rng = np.random.default_rng([args.seed, list(CASES).index(name)])  # the same noise in any subset of cases
         lifted, lift_mm = _noisy_lift(truth, body, rng)
         seconds = min(args.seconds, lifted.duration - 0.2)
         row = {
