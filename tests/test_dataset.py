@@ -32,3 +32,49 @@ def test_cli_import_mocap_writes_a_reference(tmp_path):
     assert main(["import-mocap", "--out", str(out), "--height", "1.6", "--mass", "55", "--cycles", "2"]) == 0
     ref = load_reference(out)
     assert ref.body.height == pytest.approx(1.6) and ref.qpos is not None
+
+
+def test_hard_negative_sampling_draws_failing_references_more_often():
+    import dataclasses
+
+    import gymnasium as gym
+    from scipy.spatial.transform import Rotation
+
+    from motionlab.assets import DEFAULT_REFERENCE
+    from motionlab.training.envs import ReferenceSampler
+
+    good = load_reference(DEFAULT_REFERENCE)
+    lying = good.qpos.copy()
+    lying[:, 3:7] = Rotation.from_euler("y", 90, degrees=True).as_quat(scalar_first=True)
+    lying[:, 2] = 0.15  # lying on the floor: every episode ends in a fall at once
+    bad = dataclasses.replace(good, qpos=lying)
+    counts = {}
+    for weight in (0.0, 4.0):
+        env = ReferenceSampler(gym.make("MotionLab/Track-v0", max_episode_seconds=0.4), [good, bad], weight)
+        env.reset(seed=0)
+        draws = []
+        for _ in range(80):
+            draws.append(env._current)
+            terminated = truncated = False
+            while not (terminated or truncated):
+                _, _, terminated, truncated, _ = env.step(np.zeros(env.action_space.shape))
+            env.reset()
+        counts[weight] = np.bincount(draws[10:], minlength=2)
+        assert env.failure_rate[1] > env.failure_rate[0] + 0.5
+    assert abs(counts[0.0][1] - counts[0.0][0]) < 25  # uniform
+    assert counts[4.0][1] > 2.5 * counts[4.0][0]  # 5 : 1 in expectation
+
+
+def test_track_config_turns_hard_negative_mining_on_for_a_dataset(tmp_path):
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    from motionlab.training.envs import ReferenceSampler, env_spec, make_env
+
+    paths = build_dataset(tmp_path / "ds", n_variants=1, cycles=1)
+    with initialize_config_module("motionlab.configs", version_base=None):
+        cfg = compose("train", overrides=["task=track", f"dataset={tmp_path / 'ds'}", "task.hard_negative=3.0"])
+    spec = env_spec(OmegaConf.to_container(cfg, resolve=False) | {"dataset": str(tmp_path / "ds")})
+    assert spec.hard_negative == 3.0 and len(spec.dataset) == len(paths) == 2
+    env = make_env(spec)
+    assert isinstance(env, ReferenceSampler) and env.hard_negative == 3.0

@@ -30,25 +30,48 @@ class EnvSpec:
     env_id: str
     env_kwargs: dict[str, Any]
     dataset: tuple[str, ...] = field(default=())
+    hard_negative: float = 0.0
 
 
 class ReferenceSampler(gym.Wrapper):
-    """Gives every Track-v0 episode a reference drawn uniformly from a set (a teacher dataset)."""
+    """Gives every Track-v0 episode a reference drawn from a set (a teacher dataset).
 
-    def __init__(self, env: gym.Env, references: Sequence[Reference]):
+    With ``hard_negative`` = 0 the draw is uniform. Otherwise references the policy still fails are
+    drawn more often (hard-negative mining, as PHC does): each reference keeps a running failure rate
+    ``f`` (episodes that ended in a fall or drift, exponential average over its last ~5 episodes,
+    starting at 0.5), and is drawn with probability proportional to ``1 + hard_negative * f``, so a
+    reference is drawn at most ``1 + hard_negative`` times as often as one that never fails."""
+
+    FAILURE_DECAY = 0.2
+
+    def __init__(self, env: gym.Env, references: Sequence[Reference], hard_negative: float = 0.0):
         super().__init__(env)
         if not isinstance(env.unwrapped, TrackEnv):
             raise TypeError(f"ReferenceSampler wraps Track-v0, got {type(env.unwrapped).__name__}")
         if not references:
             raise ValueError("ReferenceSampler needs at least one reference")
+        if hard_negative < 0:
+            raise ValueError(f"hard_negative={hard_negative}; it must be >= 0")
         self.references = list(references)
+        self.hard_negative = float(hard_negative)
+        self.failure_rate = np.full(len(self.references), 0.5)
+        self._current: int | None = None
         self._rng = np.random.default_rng()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        reference = self.references[int(self._rng.integers(len(self.references)))]
-        return self.env.reset(seed=seed, options={**(options or {}), "reference": reference})
+        weights = 1.0 + self.hard_negative * self.failure_rate
+        self._current = int(self._rng.choice(len(self.references), p=weights / weights.sum()))
+        return self.env.reset(seed=seed, options={**(options or {}), "reference": self.references[self._current]})
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if (terminated or truncated) and self._current is not None:
+            failed = float(terminated)
+            rate = self.failure_rate[self._current]
+            self.failure_rate[self._current] = rate + self.FAILURE_DECAY * (failed - rate)
+        return obs, reward, terminated, truncated, info
 
 
 def dataset_paths(path: str | os.PathLike) -> list[Path]:
@@ -96,14 +119,14 @@ def env_spec(cfg: Mapping[str, Any]) -> EnvSpec:
             kwargs["reference"] = str(paths[0])
         else:
             dataset = tuple(str(p) for p in paths)
-    return EnvSpec(task["env_id"], kwargs, dataset)
+    return EnvSpec(task["env_id"], kwargs, dataset, float(task.get("hard_negative", 0.0)))
 
 
 def make_env(spec: EnvSpec) -> gym.Env:
     """One env of ``spec`` (with a :class:`ReferenceSampler` when it has a dataset)."""
     env = gym.make(spec.env_id, **spec.env_kwargs)
     if spec.dataset:
-        env = ReferenceSampler(env, [load_reference(p) for p in spec.dataset])
+        env = ReferenceSampler(env, [load_reference(p) for p in spec.dataset], spec.hard_negative)
     return env
 
 
