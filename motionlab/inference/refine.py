@@ -26,6 +26,7 @@ over the horizon.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -85,7 +86,6 @@ class RefineStats:
 
     steps: int = 0
     overridden: int = 0
-    predicted_gain: float = 0.0  # summed predicted return of the chosen plan minus the policy's plan
     wall_s: float = 0.0
     cpu_s: float = 0.0  # process CPU time (all threads): what the planning costs on an otherwise idle machine
     policy_s: float = 0.0  # of which: the policy's closed-loop plan
@@ -121,7 +121,7 @@ class Refiner:
             raise TypeError(f"refinement needs a Track-v0 env, got {type(base).__name__}")
         self.base = base
         self.rng = np.random.default_rng(settings.seed)
-        self.stats = RefineStats(settings=settings.__dict__.copy())
+        self.stats = RefineStats(settings=dataclasses.asdict(settings))
         self._pool = mujoco.rollout.Rollout(nthread=settings.threads if settings.threads > 1 else 0)
         self._model_id: int | None = None
         self._plan: np.ndarray | None = None  # chosen plan (H, act)
@@ -166,7 +166,6 @@ class Refiner:
         self._last_t = base.t + 1
         self.stats.steps += 1
         self.stats.overridden += int(best != 0)
-        self.stats.predicted_gain += float(returns[best] - returns[0])
         self.stats.wall_s += time.perf_counter() - tic
         self.stats.cpu_s += time.process_time() - cpu
         return plan[0].astype(np.float32)
