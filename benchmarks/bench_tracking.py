@@ -46,8 +46,8 @@ from motionlab.mocap import mocap_reference
 from motionlab.mocap_lifted import Shot, lifted_reference
 from motionlab.mocap_split import DEFAULT_CMU_DIR, HELDOUT_CLIPS
 from motionlab.motion import Kinematics, resample_qpos
-from motionlab.reference import Reference
 from motionlab.policy_io import load_policy
+from motionlab.reference import Reference
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "checkpoints" / "track"

@@ -13,14 +13,27 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from motionlab.io_utils import record_json_run
-from motionlab.policy_io import load_policy
+from motionlab.policy_io import LoadedPolicy, load_policy
 from motionlab.training.evaluation import evaluate
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def evaluate_against_zero_action(
+    policy: LoadedPolicy, episodes: int, overrides: dict[str, Any], seed: int = 1000
+) -> dict[str, dict[str, float]]:
+    """The deterministic policy and the zero action on the same episodes of the policy's env."""
+    env = policy.make_env(**overrides)
+    zeros = np.zeros(policy.action_dim, dtype=np.float32)
+    return {
+        "policy": evaluate(lambda obs: policy.predict(obs, deterministic=True), env, episodes, seed),
+        "zero action": evaluate(lambda obs: zeros, env, episodes, seed),
+    }
 
 
 def main() -> None:
@@ -35,12 +48,7 @@ def main() -> None:
     overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     if args.seconds is not None:
         overrides["max_episode_seconds"] = args.seconds
-    env = policy.make_env(**overrides)
-    zeros = np.zeros(policy.action_dim, dtype=np.float32)
-    rows = {
-        "policy": evaluate(lambda obs: policy.predict(obs, deterministic=True), env, args.episodes, args.seed),
-        "zero action": evaluate(lambda obs: zeros, env, args.episodes, args.seed),
-    }
+    rows = evaluate_against_zero_action(policy, args.episodes, overrides, args.seed)
     print(f"{policy.env_id}, {policy.meta['num_timesteps']} samples, {args.episodes} episodes, overrides {overrides}")
     keys = list(rows["policy"])
     print(f"{'':<12}" + "".join(f"{k:>19}" for k in keys))

@@ -32,7 +32,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from motionlab.errors import CheckpointError
+from motionlab.errors import CheckpointError, UserError
 from motionlab.io_utils import atomic_directory
 from motionlab.policies import make_policy_kwargs
 
@@ -42,16 +42,52 @@ INFERENCE_FILES = ("meta.json", "obs_norm.npz", "policy.pt")
 META_KEYS = ("env_id", "env_kwargs", "observation_shape", "action_low", "action_high", "policy", "num_timesteps")
 
 
+MAX_POLICY_WEIGHTS = 50_000_000  # hidden-to-hidden weights of both trunks; [1024, 1024, 512] has ~3.2 M
+MAX_OBSERVATION_DIM = 100_000
+MAX_ACTION_DIM = 1_000
+POLICY_KEYS = ("arch", "hidden", "components", "layernorm", "residual_blocks", "log_std_init")
+
+
+def _hidden_weights(hidden: list[int], residual_blocks: int) -> int:
+    """Hidden-to-hidden weights of the policy and value trunks (the inputs and heads come on top)."""
+    inner = sum(a * b for a, b in zip(hidden, hidden[1:])) + 2 * residual_blocks * hidden[-1] ** 2
+    return 2 * inner
+
+
 def policy_spec(policy_cfg: Mapping[str, Any]) -> tuple[type[ActorCriticPolicy], dict[str, Any]]:
-    """Policy class and kwargs of a ``policy`` config (arch, hidden, components, layernorm, ...)."""
-    return make_policy_kwargs(
-        str(policy_cfg["arch"]),
-        [int(h) for h in policy_cfg["hidden"]],
-        components=int(policy_cfg["components"]),
-        layernorm=bool(policy_cfg["layernorm"]),
-        residual_blocks=int(policy_cfg["residual_blocks"]),
-        log_std_init=float(policy_cfg["log_std_init"]),
-    )
+    """Policy class and kwargs of a ``policy`` config (arch, hidden, components, layernorm, ...), checked
+    before anything is allocated: a config asking for an absurd network is a :class:`UserError`."""
+    if not isinstance(policy_cfg, Mapping) or any(k not in policy_cfg for k in POLICY_KEYS):
+        have = sorted(policy_cfg) if isinstance(policy_cfg, Mapping) else type(policy_cfg).__name__
+        raise UserError(f"policy config must have {', '.join(POLICY_KEYS)}; got {have}")
+    try:
+        hidden = [int(h) for h in policy_cfg["hidden"]]
+        components, blocks = int(policy_cfg["components"]), int(policy_cfg["residual_blocks"])
+        log_std_init = float(policy_cfg["log_std_init"])
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"policy config: hidden, components, residual_blocks and log_std_init must be numbers ({exc})") from exc
+    if not hidden or min(hidden) < 1 or not 1 <= components <= 64 or not 0 <= blocks <= 16:
+        raise UserError(
+            f"policy.hidden={hidden}, policy.components={components}, policy.residual_blocks={blocks}: "
+            "give at least one positive width, 1-64 components and 0-16 residual blocks"
+        )
+    weights = _hidden_weights(hidden, blocks)
+    if weights > MAX_POLICY_WEIGHTS:
+        raise UserError(
+            f"policy.hidden={hidden} with {blocks} residual blocks asks for {weights:.3g} hidden weights; the limit "
+            f"is {MAX_POLICY_WEIGHTS:.3g} (policy.hidden=[1024,1024,512] has {_hidden_weights([1024, 1024, 512], 0):.3g})"
+        )
+    try:
+        return make_policy_kwargs(
+            str(policy_cfg["arch"]),
+            hidden,
+            components=components,
+            layernorm=bool(policy_cfg["layernorm"]),
+            residual_blocks=blocks,
+            log_std_init=log_std_init,
+        )
+    except ValueError as exc:  # an unknown arch
+        raise UserError(f"policy config: {exc}") from exc
 
 
 def require_files(directory: Path, names: tuple[str, ...]) -> None:
@@ -93,6 +129,12 @@ def _read_obs_norm(path: Path, obs_dim: int) -> dict[str, np.ndarray]:
         raise CheckpointError(
             f"{path} holds statistics for {norm['mean'].shape} observations; meta.json says ({obs_dim},)"
         )
+    bad = [k for k in ("mean", "var", "clip", "epsilon") if not np.isfinite(norm[k]).all()]
+    if bad or (norm["var"] < 0).any() or float(norm["epsilon"]) <= 0 or float(norm["clip"]) <= 0:
+        raise CheckpointError(
+            f"{path}: the observation statistics are invalid ({', '.join(bad) or 'var, epsilon or clip'} "
+            "non-finite, negative or zero); the checkpoint is damaged or its training diverged"
+        )
     return norm
 
 
@@ -103,6 +145,12 @@ def _read_state_dict(path: Path) -> dict[str, th.Tensor]:
         raise CheckpointError(f"{path} is not a readable policy state_dict: {exc}") from exc
     if not isinstance(state, dict) or not all(isinstance(v, th.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} does not hold a state_dict of tensors")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not th.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weight tensor(s) hold NaN/Inf (first: {bad[0]}); the checkpoint is damaged "
+            "or its training diverged"
+        )
     return state
 
 
@@ -186,6 +234,26 @@ class LoadedPolicy:
         return env
 
 
+def _check_layout(path: Path, meta: Mapping[str, Any]) -> None:
+    """The declared sizes of ``meta`` are sane numbers, checked before any space or network is built."""
+    if not isinstance(meta["env_id"], str) or not isinstance(meta["env_kwargs"], Mapping):
+        raise CheckpointError(f"{path}: env_id must be a string and env_kwargs a mapping")
+    try:
+        (obs_dim,) = (int(d) for d in meta["observation_shape"])
+        n_low, n_high = len(meta["action_low"]), len(meta["action_high"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: observation_shape and action_low/high must be lists of numbers ({exc})") from exc
+    if not 1 <= obs_dim <= MAX_OBSERVATION_DIM or not 1 <= n_low <= MAX_ACTION_DIM or n_low != n_high:
+        raise CheckpointError(
+            f"{path}: an observation of {obs_dim} and an action of {n_low}/{n_high} values is not a MotionLab "
+            f"policy (at most {MAX_OBSERVATION_DIM} and {MAX_ACTION_DIM})"
+        )
+    try:
+        policy_spec((meta["policy"] or {}).get("config") if isinstance(meta["policy"], Mapping) else None)
+    except UserError as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc
+
+
 def load_policy(path: str | os.PathLike) -> LoadedPolicy:
     """Load a checkpoint (``latest/``, ``best/``) or export directory for inference on the CPU."""
     path = Path(path)
@@ -194,6 +262,7 @@ def load_policy(path: str | os.PathLike) -> LoadedPolicy:
     obs_shape = tuple(meta["observation_shape"])
     if len(obs_shape) != 1:
         raise CheckpointError(f"{path / 'meta.json'}: observation_shape {obs_shape} is not a flat vector")
+    _check_layout(path / "meta.json", meta)
     norm = _read_obs_norm(path / "obs_norm.npz", obs_shape[0])
     return LoadedPolicy(meta, norm, _read_state_dict(path / "policy.pt"))
 

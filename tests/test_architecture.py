@@ -23,8 +23,9 @@ SOURCE_ROOTS = {"motionlab": "motionlab", "envs": "motionlab.envs", "policies": 
 LAYERS = (
     ("motionlab.errors", "motionlab.io_utils", "motionlab.keypoints", "motionlab.assets", "motionlab.configs",
      "motionlab.camera", "motionlab.body", "motionlab.gl"),
-    ("motionlab.humanoid", "motionlab.motion", "motionlab.reference"),
-    ("motionlab.envs", "motionlab.lift", "motionlab.ik", "motionlab.mocap", "motionlab.cmu", "motionlab.video", "motionlab.dataset",
+    ("motionlab.humanoid", "motionlab.motion", "motionlab.reference", "motionlab.mocap", "motionlab.cmu",
+     "motionlab.ik"),
+    ("motionlab.envs", "motionlab.lift", "motionlab.video", "motionlab.dataset",
      "motionlab.policies", "motionlab.policy_io", "motionlab"),
     ("motionlab.training", "motionlab.render"),
     ("motionlab.inference",),
@@ -54,7 +55,7 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _imports(module: str, path: Path) -> set[str]:
+def _imports(module: str, path: Path, known: set[str]) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
@@ -64,17 +65,20 @@ def _imports(module: str, path: Path) -> set[str]:
                 name = ".".join(base + ([node.module] if node.module else []))
             else:
                 name = node.module or ""
-            found.add(name)
+            # ``from motionlab import cmu`` imports the module motionlab.cmu, not the package
+            submodules = {f"{name}.{a.name}" for a in node.names} & known
+            found |= submodules or {name}
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
     return {n for n in found if n == "motionlab" or n.startswith("motionlab.")}
 
 
 def test_no_module_imports_from_a_layer_above_it():
+    modules = _modules()
     upward = [
         f"{module} (layer {_layer(module)}) imports {dep} (layer {_layer(dep)})"
-        for module, path in _modules().items()
-        for dep in _imports(module, path)
+        for module, path in modules.items()
+        for dep in _imports(module, path, set(modules))
         if _layer(dep) > _layer(module)
     ]
     assert not upward, "\n".join(upward)

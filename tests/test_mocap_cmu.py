@@ -1,10 +1,10 @@
 """CMU AMC/ASF import on the real clips in ../shared/data/mocap/cmu (PROVENANCE.md there)."""
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_shared_data
 
 from motionlab.body import BodyParams
 from motionlab.cli import main
@@ -14,16 +14,11 @@ from motionlab.humanoid import JOINT_NAMES
 from motionlab.mocap import mocap_reference
 from motionlab.reference import load_reference
 
-CMU = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap" / "cmu"
-
 
 @pytest.fixture(scope="module")
 def cmu() -> Path:
-    if not CMU.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CMU mocap folder {CMU} missing on CI")
-        pytest.skip(f"CMU mocap folder {CMU} not present")
-    return CMU
+    """The CMU clips: a skip locally when absent, a failure under CI (conftest.require_shared_data)."""
+    return require_shared_data("mocap", "cmu")
 
 
 def test_run_with_asf_keeps_speed_and_cadence(cmu):

@@ -20,8 +20,7 @@ import pytest
 import torch as th
 from gymnasium import spaces
 from hydra import compose, initialize_config_module
-from stable_baselines3 import PPO
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from motionlab.assets import RUN_CLIP
 from motionlab.errors import CheckpointError, UserError
@@ -29,9 +28,9 @@ from motionlab.mocap import mocap_reference
 from motionlab.policies import make_policy_kwargs
 from motionlab.policy_io import load_policy, read_meta
 from motionlab.reference import save_reference
-from motionlab.training.checkpoint import find_checkpoint, widen_inputs
+from motionlab.training.checkpoint import find_checkpoint, read_resume_meta, restore_training, widen_inputs
 from motionlab.training.envs import ReferenceSampler, env_spec, make_env
-from motionlab.training.train import train
+from motionlab.training.train import _new_model, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO_ROOT / "scripts" / "train.py"
@@ -83,7 +82,9 @@ def test_ideal_run_writes_checkpoints_metrics_tensorboard_and_export(ideal_run: 
         meta = read_meta(ideal_run / name)
         assert meta["env_id"] == "MotionLab/Ideal-v0"
         assert meta["config"]["policy"]["arch"] == "gaussian"
-        assert {"model.zip", "vecnormalize.pkl", "rng.pkl"} <= {p.name for p in (ideal_run / name).iterdir()}
+        files = {p.name for p in (ideal_run / name).iterdir()}
+        assert {"optimizer.pt", "vecnormalize.npz", "rng.json"} <= files
+        assert not files & {"model.zip", "vecnormalize.pkl", "rng.pkl"}  # nothing a resume would unpickle
     assert read_meta(ideal_run / "latest")["num_timesteps"] == 1024
     assert sorted(p.name for p in (ideal_run / "export").iterdir()) == ["meta.json", "obs_norm.npz", "policy.pt"]
 
@@ -108,9 +109,13 @@ def test_export_matches_the_sb3_model_and_runs_an_episode(ideal_run: Path) -> No
     assert (exported.env_id, exported.obs_dim, exported.action_dim) == ("MotionLab/Ideal-v0", 96, 28)
     assert exported.meta["num_timesteps"] == read_meta(ideal_run / "best")["num_timesteps"]
 
-    # The export applies the same observation normalisation and weights as the SB3 checkpoint it came from.
-    model = PPO.load(ideal_run / "best" / "model.zip", device="cpu")
-    vecnorm = VecNormalize.load(str(ideal_run / "best" / "vecnormalize.pkl"), DummyVecEnv([exported.make_env]))
+    # The export applies the same observation normalisation and weights as the SB3 learner restored from
+    # the checkpoint it came from (rebuilt from its config, then loaded: what a resume does).
+    meta = read_resume_meta(ideal_run / "best")
+    model = _new_model(meta["config"], DummyVecEnv([exported.make_env]), ideal_run)
+    restore_training(ideal_run / "best", model, meta)
+    vecnorm = model.get_vec_normalize_env()
+    assert model.num_timesteps == meta["num_timesteps"] and vecnorm.obs_rms.count > 1
     env = exported.make_env()
     obs, _ = env.reset(seed=3)
     for _ in range(5):
@@ -160,6 +165,32 @@ def test_a_policy_widened_to_appended_observations_acts_as_before() -> None:
         widen_inputs(make(7).state_dict(), make(9, n_act=4).state_dict(), 7)  # another action layout
 
 
+@pytest.mark.parametrize("arch", ["mog", "gaussian"])
+def test_a_policy_widened_to_appended_actions_acts_as_before_with_the_new_ones_at_zero(arch: str) -> None:
+    """``init_from`` an Ideal-v0 policy into Ideal-v1 (one more action, its gait-clock rate): the old
+    actions and the value are the source's, the new action's mean is 0 (Ideal-v1 then is Ideal-v0)."""
+    policy_cls, kwargs = make_policy_kwargs(arch, [32, 32], components=3, layernorm=True, log_std_init=-1.0)
+
+    def make(n_act: int):
+        obs_space, act_space = spaces.Box(-np.inf, np.inf, (9,)), spaces.Box(-1.0, 1.0, (n_act,), dtype=np.float32)
+        return policy_cls(obs_space, act_space, lambda _: 3e-4, **kwargs)
+
+    narrow, wide = make(5), make(6)
+    with th.no_grad():
+        for p in narrow.parameters():
+            p.add_(0.1 * th.randn_like(p))  # trained-looking weights, biases and log-stds
+    wide.load_state_dict(widen_inputs(narrow.state_dict(), wide.state_dict(), 9, 5))
+    obs = th.randn(16, 9)
+    with th.no_grad():
+        a_narrow, v_narrow, _ = narrow(obs, deterministic=True)
+        a_wide, v_wide, _ = wide(obs, deterministic=True)
+    th.testing.assert_close(a_wide[:, :5], a_narrow)
+    assert th.equal(a_wide[:, 5], th.zeros(16))
+    th.testing.assert_close(v_wide, v_narrow)
+    with pytest.raises(ValueError, match="does not fit"):
+        widen_inputs(narrow.state_dict(), wide.state_dict(), 9)  # actions are widened only when asked
+
+
 def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:
     policy = load_policy(ideal_run / "export")
     track = gym.make("MotionLab/Track-v0")
@@ -200,8 +231,8 @@ def test_corrupt_or_incomplete_checkpoints_give_clear_errors(ideal_run: Path, tm
     # Resuming from a damaged latest/ fails with the checkpoint named instead of silently restarting.
     run_dir = tmp_path / "run"
     shutil.copytree(ideal_run / "latest", run_dir / "latest")
-    (run_dir / "latest" / "model.zip").write_bytes(b"truncated")
-    with pytest.raises(CheckpointError, match=r"cannot resume from .*latest"):
+    (run_dir / "latest" / "optimizer.pt").write_bytes(b"truncated")
+    with pytest.raises(CheckpointError, match=r"latest/optimizer.pt is not a readable tensor file"):
         train(_compose([f"run_dir={run_dir}"]))
 
 
@@ -238,6 +269,7 @@ def test_track_run_killed_with_sigkill_resumes_from_latest(tmp_path: Path) -> No
         [sys.executable, str(TRAIN_SCRIPT), f"run_dir={run_dir}"], cwd=tmp_path, capture_output=True, text=True
     )
     assert resumed.returncode == 0, resumed.stderr
+    assert not list(run_dir.glob(".*.partial*"))  # temporary dirs of saves the kill interrupted are gone
     meta = read_meta(run_dir / "latest")
     assert meta["resumes"] == [killed_at]  # continued from the killed run's samples, not from zero
     assert total <= meta["num_timesteps"] < total + 128

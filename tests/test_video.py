@@ -17,6 +17,7 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from conftest import require_shared_data
 from scipy.signal import savgol_filter
 
 from motionlab.cli import main
@@ -28,8 +29,6 @@ from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, i
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.writer import VideoWriter
 
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = REPO.parent / "shared" / "data" / "media"
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 # Hand-checked joint positions (pixels), read off grid overlays of the photos.
@@ -53,9 +52,7 @@ VTEST_FRAMES = {0: {"head": (267, 225), "hip": (267, 267), "feet": (268, 303)},
 
 @pytest.fixture(scope="session")
 def media() -> Path:
-    if not MEDIA.is_dir():
-        pytest.skip(f"real media not found at {MEDIA} (../shared/data/media next to the repo)")
-    return MEDIA
+    return require_shared_data("media")
 
 
 def _rgb(path: Path) -> np.ndarray:

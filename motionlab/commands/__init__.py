@@ -9,6 +9,20 @@ script (``motionlab-infer``) runs through :func:`standalone`. ``motionlab-train`
 Every entry point catches :data:`USER_ERRORS` (:class:`~motionlab.errors.MotionLabError` and the
 operating system's file errors) and prints one line, ``<prog>: error: <message>``, with exit code 2.
 This package is the top layer: nothing below it imports it.
+
+A new command::
+
+    # motionlab/commands/hello.py (and "motionlab.commands.hello" in COMMAND_MODULES)
+    def _add_arguments(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", required=True)
+
+    def _run(args: argparse.Namespace) -> int:
+        if not args.name.strip():
+            raise UserError("--name is empty; give the name to greet")  # exit 2, one line
+        print(f"hello {args.name}")
+        return 0
+
+    COMMANDS = (Command("hello", "greet someone", _add_arguments, _run),)
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from motionlab.errors import MotionLabError
+from motionlab.io_utils import terminate_like_interrupt
 
 COMMAND_MODULES = (
     "motionlab.commands.extract",  # extract, extract-dir, preview
@@ -31,6 +46,7 @@ COMMAND_MODULES = (
 )
 USER_ERRORS: tuple[type[BaseException], ...] = (MotionLabError, OSError)
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,16 @@ def report_error(prog: str, exc: BaseException) -> int:
 
 
 def guarded(prog: str, func: Callable[[], Any]) -> int:
-    """Run ``func()``; an error in :data:`USER_ERRORS` is reported in one line (exit code 2)."""
+    """Run ``func()``; an error in :data:`USER_ERRORS` is reported in one line (exit code 2). Ctrl-C
+    and SIGTERM unwind the same way (temporary files are removed) and exit with 130."""
+    terminate_like_interrupt()
     try:
         result = func()
     except USER_ERRORS as exc:
         return report_error(prog, exc)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; no partial output was left", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return int(result or 0) if isinstance(result, (int, type(None))) else 0
 
 

@@ -1,9 +1,12 @@
 """Training a policy (``motionlab-train``, :mod:`motionlab.commands.train`): Hydra-configured SB3 PPO on MotionLab's envs (configs in ``motionlab.configs``).
 
-A run directory collects ``latest/`` and ``best/`` checkpoints, ``export/`` (written at the end),
-TensorBoard logs in ``tb/`` and evaluation metrics in ``metrics.jsonl``. Starting with ``run_dir=`` an
-existing run directory resumes it from ``latest/`` with the config saved there; only ``total_timesteps``
-may be given again, to train the same run for longer.
+A run directory collects its resolved config (``run_config.json``, written first), ``latest/`` and
+``best/`` checkpoints, ``export/`` (written at the end), TensorBoard logs in ``tb/`` and evaluation
+metrics in ``metrics.jsonl``. Starting with ``run_dir=`` an existing run directory continues it with
+the config saved there: from ``latest/``, or from the start if it was stopped before its first
+checkpoint; only ``total_timesteps`` may be given again, to train the same run for longer. A directory
+holding part of a run that cannot be continued is an error, never silently a new run with the default
+config. Temporary files left by a killed run are removed when it continues.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,19 +26,33 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from motionlab.errors import UserError
-from motionlab.io_utils import atomic_write
-from motionlab.policy_io import export_policy, policy_spec, read_meta
+from motionlab.errors import CheckpointError, UserError
+from motionlab.io_utils import atomic_write, exclusive_lock, remove_partials, write_json
+from motionlab.policy_io import export_policy, policy_spec
 
 from .callbacks import CheckpointCallback, EvalCallback
-from .checkpoint import Checkpointer, find_checkpoint, restore_training, warm_start
+from .checkpoint import Checkpointer, find_checkpoint, read_resume_meta, restore_training, warm_start
 from .envs import EnvSpec, env_spec, make_env, make_training_env
 
 log = logging.getLogger(__name__)
 EVAL_SEED = 10_000  # evaluation episodes use reset seeds EVAL_SEED, EVAL_SEED + 1, ...
+RUN_CONFIG = "run_config.json"
+RUN_LOCK = ".train.lock"  # held by the trainer writing into a run directory
+RUN_OUTPUTS = ("best", "export", "tb", "metrics.jsonl")  # what a run leaves besides latest/ and its config
+# Sections whose keys differ between valid configs (each task config has its own); what is required in
+# them is checked where they are read (task.env_id, env kwargs by the env, policy by policy_spec).
+FREE_FORM_CONFIG = ("task", "body.params")
 
 
 def _validate(cfg: dict[str, Any]) -> None:
+    try:
+        _check_values(cfg)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise UserError(f"invalid training config value: {type(exc).__name__}: {exc}") from exc
+    policy_spec(cfg["policy"])  # an absurd network is refused before anything is allocated
+
+
+def _check_values(cfg: dict[str, Any]) -> None:
     for key in ("total_timesteps", "n_envs", "checkpoint_every", "eval_episodes", "torch_threads"):
         if int(cfg[key]) < 1:
             raise UserError(f"{key}={cfg[key]}; it must be at least 1")
@@ -79,12 +97,25 @@ def _run_info(cfg: dict[str, Any], spec: EnvSpec, venv: VecEnv) -> dict[str, Any
     }
 
 
+def _metrics_row_time(line: str) -> float | None:
+    """The ``timesteps`` of a ``metrics.jsonl`` row, None if the row is not a metrics record."""
+    try:
+        row = json.loads(line)
+        return float(row["timesteps"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def _keep_metrics_until(path: Path, timesteps: int) -> None:
-    """Drop ``metrics.jsonl`` rows written after the checkpoint a run restarts from."""
+    """Drop ``metrics.jsonl`` rows written after the checkpoint a run restarts from, and rows that are
+    not metrics records (a damaged file)."""
     if not path.exists():
         return
-    rows = [line for line in path.read_text().splitlines() if line.strip()]
-    kept = [r for r in rows if json.loads(r)["timesteps"] <= timesteps]
+    rows = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    times = [_metrics_row_time(r) for r in rows]
+    kept = [r for r, t in zip(rows, times) if t is not None and t <= timesteps]
+    if None in times:
+        log.warning("%s: dropped %d lines that are not metrics records", path, times.count(None))
     if len(kept) != len(rows):
         with atomic_write(path) as tmp:
             tmp.write_text("".join(r + "\n" for r in kept))
@@ -113,35 +144,104 @@ def _new_model(config: dict[str, Any], venv: VecEnv, run_dir: Path) -> PPO:
     )
 
 
+def _missing_keys(template: Any, config: Any, prefix: str = "") -> list[str]:
+    """Keys of the ``template`` config (recursively, but not inside :data:`FREE_FORM_CONFIG`) that
+    ``config`` lacks."""
+    if not isinstance(template, dict) or prefix.rstrip(".") in FREE_FORM_CONFIG:
+        return []
+    if not isinstance(config, dict):
+        return [prefix.rstrip(".") or "config"]
+    missing = []
+    for key, value in template.items():
+        if key not in config:
+            missing.append(prefix + str(key))
+        else:
+            missing += _missing_keys(value, config[key], f"{prefix}{key}.")
+    return missing
+
+
+def _continued_config(saved: Any, cfg: DictConfig, source: Path) -> dict[str, Any]:
+    """The saved config of a run being continued (checked against this version's config layout), with
+    ``total_timesteps`` from the command line if given (the one setting a resume may change)."""
+    missing = _missing_keys(OmegaConf.to_container(cfg, resolve=False), saved)
+    if isinstance(saved, dict) and isinstance(saved.get("task"), dict):
+        missing += [f"task.{k}" for k in ("env_id", "env_kwargs") if k not in saved["task"]]
+    if missing:
+        raise CheckpointError(
+            f"{source} lacks the config keys {', '.join(missing)}; it was written by another motionlab version or "
+            "edited, so the run cannot be continued (start a new run, e.g. with init_from= its checkpoint)"
+        )
+    config = dict(saved)
+    overrides = [o for o in _overrides() if not o.startswith("run_dir=")]
+    budget = [o for o in overrides if o.startswith("total_timesteps=")]
+    if budget:
+        try:
+            config["total_timesteps"] = int(float(budget[-1].split("=", 1)[1]))
+        except ValueError as exc:
+            raise UserError(f"{budget[-1]}: give a number of timesteps") from exc
+        log.info("training budget set to %d timesteps", config["total_timesteps"])
+    ignored = [o for o in overrides if o not in budget]
+    if ignored:
+        log.warning("ignoring %s: a continued run keeps the config saved in %s", " ".join(ignored), source)
+    return config
+
+
+def _read_run_config(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is unreadable or not JSON: {exc}") from exc
+
+
+def _run_config(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, Any], dict[str, Any] | None, Path | None]:
+    """The config of the run in ``run_dir``, the ``meta.json`` of its ``latest/`` checkpoint and the
+    checkpoint (both None when the run starts from zero)."""
+    latest = find_checkpoint(run_dir, "latest")
+    if latest is not None:
+        meta = read_resume_meta(latest)
+        config = _continued_config(meta["config"], cfg, latest / "meta.json")
+        log.info("resuming %s from latest/ at %d timesteps (its saved config applies)", run_dir, meta["num_timesteps"])
+        return config, meta, latest
+    if (run_dir / RUN_CONFIG).is_file():
+        config = _continued_config(_read_run_config(run_dir / RUN_CONFIG), cfg, run_dir / RUN_CONFIG)
+        log.warning("%s stopped before its first checkpoint; restarting it from 0 with its saved config", run_dir)
+        if (run_dir / "best").is_dir():  # evaluated before it stopped: a best/ of the restarted run replaces it
+            shutil.rmtree(run_dir / "best")
+        return config, None, None
+    leftovers = [name for name in RUN_OUTPUTS if (run_dir / name).exists()]
+    if leftovers:
+        raise CheckpointError(
+            f"{run_dir} holds part of a run ({', '.join(leftovers)}) but neither a latest/ checkpoint nor "
+            f"{RUN_CONFIG} to continue it from; delete it to start a new run there, or give another run_dir"
+        )
+    config = OmegaConf.to_container(cfg, resolve=True)
+    for key in ("dataset", "init_from"):  # saved absolute: a resume may start from another directory
+        if config[key] is not None:
+            config[key] = str(Path(config[key]).expanduser().resolve())
+    return config, None, None
+
+
 def train(cfg: DictConfig) -> Path:
-    """Train (or resume) the run described by ``cfg``; returns the run directory.
+    """Train (or continue) the run described by ``cfg``; returns the run directory.
 
     ``cfg`` is the composed ``train`` config. Outside a Hydra app (``hydra.compose``) give ``run_dir``
     explicitly: its default is Hydra's output directory.
     """
     run_dir = Path(str(cfg.run_dir)).expanduser().resolve()
-    latest = find_checkpoint(run_dir, "latest")
-    resume_meta = read_meta(latest) if latest is not None else None
-    if resume_meta is not None:
-        config = dict(resume_meta["config"])
-        overrides = [o for o in _overrides() if not o.startswith("run_dir=")]
-        budget = [o for o in overrides if o.startswith("total_timesteps=")]
-        if budget:  # the one setting a resume may change: train the same run for longer
-            config["total_timesteps"] = int(float(budget[-1].split("=", 1)[1]))
-            log.info("training budget set to %d timesteps", config["total_timesteps"])
-        ignored = [o for o in overrides if o not in budget]
-        if ignored:
-            log.warning("ignoring %s: a resumed run keeps the config saved in latest/meta.json", " ".join(ignored))
-        log.info(
-            "resuming %s from latest/ at %d timesteps (its saved config applies)", run_dir, resume_meta["num_timesteps"]
-        )
-    else:
-        config = OmegaConf.to_container(cfg, resolve=True)
-        for key in ("dataset", "init_from"):  # saved absolute: a resume may start from another directory
-            if config[key] is not None:
-                config[key] = str(Path(config[key]).expanduser().resolve())
+    with exclusive_lock(run_dir / RUN_LOCK, f"run_dir {run_dir}"):
+        return _train(cfg, run_dir)
+
+
+def _train(cfg: DictConfig, run_dir: Path) -> Path:
+    """:func:`train` while holding the run directory's lock (no other trainer writes into it)."""
+    if run_dir.is_dir():
+        for path in remove_partials(run_dir):
+            log.info("removed %s, left by a killed run", path.name)
+    config, resume_meta, latest = _run_config(cfg, run_dir)
     config["run_dir"] = str(run_dir)
     _validate(config)
+    if latest is None:
+        write_json(run_dir / RUN_CONFIG, config)
     th.set_num_threads(int(config["torch_threads"]))
     start = int(resume_meta["num_timesteps"]) if resume_meta else 0
 
@@ -149,14 +249,12 @@ def train(cfg: DictConfig) -> Path:
     eval_env = make_env(spec)  # built first: bad env kwargs fail here, before worker processes start
     venv = make_training_env(spec, int(config["n_envs"]), int(config["seed"]) + start, str(config["vec_env"]))
     try:
-        if resume_meta is not None:
-            model = restore_training(latest, venv, str(config["device"]))
-            model.tensorboard_log = str(run_dir / "tb")
-        else:
-            model = _new_model(config, venv, run_dir)
-            if config["init_from"] is not None:
-                warm_start(model, config["init_from"], spec.env_id)
-                log.info("initialised the policy and observation normalisation from %s", config["init_from"])
+        model = _new_model(config, venv, run_dir)
+        if latest is not None:
+            restore_training(latest, model, resume_meta)
+        elif config["init_from"] is not None:
+            warm_start(model, config["init_from"], spec.env_id)
+            log.info("initialised the policy and observation normalisation from %s", config["init_from"])
         info = _run_info(config, spec, venv)
         checkpointer = Checkpointer.resumed(run_dir, info, resume_meta) if resume_meta else Checkpointer(run_dir, info)
         metrics_path = run_dir / "metrics.jsonl"
