@@ -129,3 +129,13 @@ def test_a_body_read_from_the_wrong_side_is_turned_to_face_where_it_runs():
     lifted, report = lift_footage(mirrored, BODY)
     assert report.notes["facing"]["relabelled"] and any("wrong side" in m for m in messages(report))
     assert score_lift(truth, lifted)["facing_error_deg"] < 20
+
+
+def test_too_few_usable_frames_name_roi_and_the_box_tried():
+    truth = ground_truth(dataclasses.replace(SETUPS["follow"], seconds=1.0), BODY)
+    faint = truth.keypoints2d.copy()
+    faint[3:, :, 2] = 0.2  # a low-visibility skeleton after frame 2, as on a runner too small to see
+    keypoints = dataclasses.replace(truth, keypoints2d=faint, qpos=None, body=None, source={})
+    with pytest.raises(FootageError, match=r"--roi x,y,w,h") as error:
+        lift_footage(keypoints, BODY)
+    assert "only 3 of 31 frames" in str(error.value) and "at frame 0" in str(error.value)
