@@ -114,6 +114,12 @@ def lift_footage(
     return lifted, report
 
 
+def speed_known(report: LiftReport) -> bool:
+    """False for a treadmill filmed without its belt speed: the speed over ground is then unknown."""
+    treadmill = report.notes.get("treadmill") or {}
+    return not treadmill.get("detected") or bool(treadmill.get("speed_over_ground_known"))
+
+
 def _check_detections(ref: Reference) -> None:
     """Too few frames with a usable pose: stop, saying what to do, with the box that was tried."""
     detected = detected_frames(ref)

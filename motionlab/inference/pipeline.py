@@ -22,7 +22,7 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
-from motionlab.footage import FootageOptions, lift_footage
+from motionlab.footage import FootageOptions, lift_footage, speed_known
 from motionlab.footage import messages as footage_messages
 from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
@@ -126,7 +126,7 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "seconds": seconds,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
-            "user_speed_mps": user_speed,
+            "user_speed_mps": user_speed if speed_known(lift_report) else None,  # a treadmill without its speed
             "ideal_target_speed_mps": target_speed,
             "ideal_speed_range_mps": list(speed_range),
             "lift": {
