@@ -36,6 +36,10 @@ class LiftError(MotionLabError, ValueError):
     """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
 
 
+class FootageError(LiftError):
+    """Footage whose time base or framing cannot be settled without the user; the message names the flag."""
+
+
 class VideoReadError(MotionLabError, ValueError):
     """A video file that is missing, empty, not a video, or has no decodable frames."""
 

@@ -31,7 +31,7 @@ import numpy as np
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
-from motionlab.errors import LiftError, UserError
+from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
 from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import (
@@ -57,10 +57,6 @@ MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
 BACKWARDS_DEG = 120.0
 MAX_TURN_DEG = 45.0  # metadata capture rate / playback rate above this counts as slow motion
-
-
-class FootageError(LiftError):
-    """Footage whose time base or camera cannot be settled without the user; the message says which flag."""
 
 
 @dataclass(frozen=True)
