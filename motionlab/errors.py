@@ -37,11 +37,11 @@ class LiftError(MotionLabError, ValueError):
 
 
 class FootageError(LiftError):
-    """Footage whose time base or framing cannot be settled without the user; the message names the flag."""
+    """Footage whose time base or camera cannot be settled without the user; the message says which flag."""
 
 
 class VideoReadError(MotionLabError, ValueError):
-    """A video file that is missing, empty, not a video, or has no decodable frames."""
+    """A video file that is missing, empty, not a video, truncated, too large, or has no decodable frames."""
 
 
 class NoPoseError(MotionLabError, ValueError):
@@ -54,6 +54,10 @@ class PoseModelError(MotionLabError, ValueError):
 
 class CheckpointError(MotionLabError, ValueError):
     """A checkpoint or export that is missing, corrupt, unsafe, or does not fit the env it is used with."""
+
+
+class OutputPathError(MotionLabError, ValueError):
+    """An output path that cannot be written (a directory, an input, a read-only place, in use)."""
 
 
 class InferenceError(MotionLabError, ValueError):

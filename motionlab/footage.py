@@ -50,13 +50,12 @@ from motionlab.video.reader import capture_fps
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
-MIN_SLOW_MOTION = 1.2
+MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
 RUNNING_HIP_HEIGHT = 0.93  # of the leg length: the hips' mean height when running (knees bent in stance)
 MIN_PITCH_DEG = 4.0
 MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
 BACKWARDS_DEG = 120.0
-MAX_TURN_DEG = 45.0  # metadata capture rate / playback rate above this counts as slow motion
 
 
 @dataclass(frozen=True)
@@ -210,7 +209,9 @@ def _camera(
 ) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
     """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
     if options.camera_speed is not None:
-        notes["camera_motion"] = {"kind": "given", "message": f"camera speed {options.camera_speed:g} m/s given"}
+        notes["camera_motion"] = {
+            "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
+        }  # fmt: skip
         return estimate_camera(ref, body, speed=options.camera_speed), None, None
     if video is None or "camera" in ref.source:
         return None, None, None  # the reference's own camera (or the lift's static estimate)
@@ -219,6 +220,7 @@ def _camera(
         **motion.to_dict(),
         "warn": motion.kind == "unknown",
         "fallback_static": motion.kind == "unknown",
+        "known": motion.kind != "unknown",  # read by the report (inference/analysis.py)
     }
     pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], estimate_camera(ref, body).focal_px)
     camera = estimate_camera(ref, body, pitch_deg=pitch)

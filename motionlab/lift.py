@@ -19,6 +19,7 @@ from typing import Any
 import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
+from tqdm import tqdm
 
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
@@ -28,11 +29,13 @@ from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, T
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
 from motionlab.motion import Kinematics, quat_wxyz_to_rotation, rotation_to_quat_wxyz
 from motionlab.reference import Reference
+from motionlab.video.smoothing import valid_runs
 
 MIN_VALID_FRAMES = 2
 MIN_VALID_FRACTION = 0.25  # of all frames must have a usable detection
 VISIBLE = 0.5  # a landmark counts as seen at this visibility
 MIN_VISIBLE_BODY_LANDMARKS = 6  # of the 12 body landmarks, for a frame to count as detected
+MAX_CAMERA_SPEED = 15.0  # m/s; faster than any runner (a tracking shot or treadmill belt)
 PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (phone main camera, video)
 MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
@@ -59,8 +62,10 @@ class LiftReport:
     frame_errors_px: np.ndarray  # (T,) mean pixel error over seen body landmarks; NaN where interpolated
     camera: Camera
     camera_source: str  # "argument", "reference" or "estimated"
-    interpolated_frames: list[int]
+    interpolated_frames: list[int]  # every frame without a usable detection (between and beyond them)
     runtime_s: float
+    held_frames: list[int] = dataclasses.field(default_factory=list)  # before the first / after the last detection
+    missing_spans_s: list[tuple[float, float]] = dataclasses.field(default_factory=list)  # [start, end] s unseen
     camera_track: np.ndarray | None = None  # (T, 3) per-frame camera positions when the camera moved freely
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the camera and time base were found
     camera_yaw_deg: np.ndarray | None = None  # (T,) per-frame turn of a panning camera (left positive)
@@ -74,6 +79,8 @@ class LiftReport:
             "camera": self.camera.to_dict(),
             "camera_source": self.camera_source,
             "interpolated_frames": self.interpolated_frames,
+            "held_frames": self.held_frames,
+            "missing_spans_s": [[round(a, 3), round(b, 3)] for a, b in self.missing_spans_s],
             "runtime_s": round(self.runtime_s, 3),
             "camera_track": None if self.camera_track is None else np.round(self.camera_track, 4).tolist(),
             "camera_yaw_deg": None if self.camera_yaw_deg is None else np.round(self.camera_yaw_deg, 3).tolist(),
@@ -85,7 +92,8 @@ class LiftReport:
         n, gaps = len(self.frame_errors_px), len(self.interpolated_frames)
         return "\n".join(
             [
-                f"frames: {n} ({n - gaps} solved, {gaps} interpolated) in {self.runtime_s:.2f} s",
+                f"frames: {n} ({n - gaps} solved, {gaps} not seen: {len(self.held_frames)} of them held at the "
+                f"ends, the rest interpolated) in {self.runtime_s:.2f} s",
                 f"reprojection error: mean {self.mean_reprojection_px:.2f} px, "
                 f"max {np.nanmax(self.frame_errors_px):.2f} px (12 body landmarks)",
                 f"camera ({self.camera_source}): focal {cam.focal_px:.0f} px, position "
@@ -138,9 +146,12 @@ def estimate_camera(
     if not detected.any():
         raise LiftError("cannot estimate a camera: no frame shows enough body landmarks")
     px = ref.keypoints_px()[detected]
-    f = focal_px or max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
+    for name, value in (("focal_px", focal_px), ("distance", distance)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise LiftError(f"camera {name} must be a positive number, got {value}")
+    f = focal_px if focal_px is not None else max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
     # the least foreshortened frames show the segments at about their true length
-    d = distance or f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
+    d = distance if distance is not None else f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
     tilt = np.deg2rad(pitch_deg)
     if height is None:  # soles on the floor in stance: the lowest feet in the image are at z = 0
         ground_y = np.percentile(px[:, _FEET, 1].max(axis=1), 90)
@@ -161,9 +172,11 @@ def lift_reference(
     camera_track: np.ndarray | None = None,
     notes: dict[str, Any] | None = None,
     camera_yaw_deg: np.ndarray | None = None,
+    progress: bool = False,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
-    to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report.
+    to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
+    marks the frames fitted to a detection) and the report. ``progress`` shows a progress bar.
 
     ``camera_track`` (T, 3) gives the camera's position at every frame (a camera that moved, e.g. as
     measured by :func:`motionlab.footage.camera_track_from_motion`) instead of ``camera.position +
@@ -201,7 +214,7 @@ def lift_reference(
 
     qpos = np.zeros((ref.num_frames, NQ))
     solved: list[int] = []
-    for t in np.flatnonzero(detected):
+    for t in tqdm(np.flatnonzero(detected), desc="lift", unit="frame", disable=not progress):
         obs = FrameObservation(
             px[t], trust[t], camera_track[t], None if offsets is None else offsets[t], rotations[t]
         )
@@ -229,11 +242,15 @@ def lift_reference(
         camera_source=camera_source,
         interpolated_frames=np.flatnonzero(~detected).tolist(),
         runtime_s=time.perf_counter() - start,
+        held_frames=[t for t in np.flatnonzero(~detected).tolist() if t < solved[0] or t > solved[-1]],
+        missing_spans_s=[(a / ref.fps, (b - 1) / ref.fps) for a, b in valid_runs(~detected)],
         camera_track=camera_track if tracked else None,
         notes=dict(notes or {}),
         camera_yaw_deg=None if camera_yaw_deg is None else np.asarray(camera_yaw_deg, dtype=float),
     )
-    lifted = dataclasses.replace(ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()})
+    lifted = dataclasses.replace(
+        ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()}, qpos_observed=detected.copy()
+    )
     return lifted, report
 
 

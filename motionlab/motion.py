@@ -64,12 +64,13 @@ def mirror_qpos(qpos: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrajectoryKinematics:
-    """World positions along a trajectory: every site (T, nsite, 3), the centre of mass (T, 3) and the
-    lowest point of either foot box (T,)."""
+    """World positions along a trajectory: every site (T, nsite, 3), the centre of mass (T, 3), the
+    lowest point of either foot box (T,) and of each foot box (T, 2: left, right)."""
 
     site_xpos: np.ndarray
     com: np.ndarray
     soles: np.ndarray
+    foot_soles: np.ndarray
 
     def lifted(self, dz: np.ndarray) -> TrajectoryKinematics:
         """The same after moving the whole body up by ``dz`` (T,) per frame."""
@@ -77,7 +78,7 @@ class TrajectoryKinematics:
         site[..., 2] += dz[:, None]
         com = self.com.copy()
         com[:, 2] += dz
-        return TrajectoryKinematics(site, com, self.soles + dz)
+        return TrajectoryKinematics(site, com, self.soles + dz, self.foot_soles + dz[:, None])
 
 
 class Kinematics:
@@ -108,7 +109,7 @@ class Kinematics:
             foot_mat[t] = d.geom_xmat[feet]
         corners = self._CORNERS[None] * m.geom_size[feet][:, None, :]  # (feet, 8, 3) in the geom frame
         heights = foot_pos[..., 2:3] + np.einsum("fck,tfk->tfc", corners, foot_mat[..., 6:9])
-        return TrajectoryKinematics(site, com, heights.min(axis=(1, 2)))
+        return TrajectoryKinematics(site, com, heights.min(axis=(1, 2)), heights.min(axis=2))
 
     def sites(self, qpos: np.ndarray, site_ids: np.ndarray | None = None) -> np.ndarray:
         """(T, n_sites, 3) world site positions (all 33 keypoint sites by default)."""

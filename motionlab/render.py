@@ -37,7 +37,8 @@ class HumanoidRenderer:
     The camera is placed for a body ``framing_height`` m tall (default: this body's height); renderers
     given the same framing height show different bodies at their true relative size. ``shadows``,
     ``reflections`` and ``antialias`` (4x multisampling; all on by default) cost render time, see
-    ``benchmarks/bench_render.py``. Use as a context manager or call :meth:`close`."""
+    ``benchmarks/bench_render.py``. ``azimuth_deg`` overrides the view's camera azimuth (MuJoCo's free
+    camera: 90 looks along +y). Use as a context manager or call :meth:`close`."""
 
     def __init__(
         self,
@@ -49,6 +50,7 @@ class HumanoidRenderer:
         shadows: bool = True,
         reflections: bool = True,
         antialias: bool = True,
+        azimuth_deg: float | None = None,
     ):
         if camera not in VIEWS:
             raise ValueError(f"camera={camera!r}; choose one of {sorted(VIEWS)}")
@@ -64,7 +66,7 @@ class HumanoidRenderer:
         self._data = mujoco.MjData(model)
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self._camera.azimuth = VIEWS[camera]
+        self._camera.azimuth = VIEWS[camera] if azimuth_deg is None else azimuth_deg
         self._camera.elevation = ELEVATION_DEG
         fovy = model.vis.global_.fovy
         self._camera.distance, self._lookat_height = framing(framing_height or hm.body.height, fovy)

@@ -123,7 +123,7 @@ class CameraPath:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CameraPath":
+    def from_dict(cls, d: dict[str, Any]) -> CameraPath:
         return cls(np.asarray(d["positions"]), np.asarray(d["targets"]), d["focal_px"], d["width"], d["height"])
 
 

@@ -45,7 +45,7 @@ def test_following_camera_speed_is_measured_from_the_background(follow):
     path, truth, keypoints = follow
     lifted, report = lift_footage(keypoints, BODY, path)
     scores = score_lift(truth, lifted)
-    assert report.notes["camera_motion"]["kind"] == "following"
+    assert report.notes["camera_motion"]["kind"] == "following" and report.notes["camera_motion"]["known"]
     # the ground stops moving at the horizon: the image centre for this level camera
     assert report.notes["camera_motion"]["horizon_row_px"] == pytest.approx(240, abs=15)
     assert report.notes["camera_motion"]["pitch_deg"] == 0.0  # within a few degrees of level: taken as level
@@ -68,7 +68,7 @@ def test_untrackable_background_falls_back_to_a_static_camera_and_says_so(follow
             out.write(flat)
     _, report = lift_footage(keypoints, BODY, plain)
     note = report.notes["camera_motion"]
-    assert note["kind"] == "unknown" and note["fallback_static"]
+    assert note["kind"] == "unknown" and note["fallback_static"] and not note["known"]
     assert any("could not be estimated" in m and "static" in m for m in messages(report))
     assert report.to_dict()["camera_motion"]["fallback_static"] is True  # reaches the job's report
 

@@ -10,11 +10,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.assets import DEFAULT_REFERENCE, SAMPLE_INPUT
 from motionlab.commands.infer import main
 from motionlab.humanoid import build_model
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
-from motionlab.reference import load_reference
+from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter
 
@@ -46,11 +46,15 @@ def test_main_job_on_the_embedded_sample_writes_video_and_report(tmp_path):
     # three panels with content: the 2D skeleton on top, two humanoids below
     assert frames[:, 380:, :640].std() > 20 and frames[:, 380:, 640:].std() > 20
     report = json.loads(out.with_suffix(".json").read_text())
-    for run in ("closest", "ideal"):
-        assert {"speed", "cadence", "stride_length", "contact_time", "duty_factor", "cost_of_transport"} <= set(report[run])
-        assert all("range" in m for m in report[run].values())
+    assert report["verdict"]["level"] in ("reliable", "use with care", "unreliable") and report["verdict"]["headline"]
+    for run in ("you", "closest", "ideal"):
+        assert {"speed", "cadence", "stride_length", "contact_time_left", "duty_factor", "overstride"} <= set(report[run])
+        assert all({"window", "n_strides", "confidence", "status"} <= set(m) for m in report[run].values())
+        # 1.5 s holds fewer than three full strides: never a number
+        assert report[run]["cadence"]["value"] is None and report[run]["cadence"]["status"] == "not enough data"
+    assert "not enough running" in json.dumps(report["verdict"])
     assert report["extra"]["lift"]["mean_reprojection_px"] < 5
-    assert report["tracking_error_series"]["restarts_s"] == report["extra"]["closest"]["restart_times_s"]
+    assert [e["time_s"] for e in report["events"]["closest"]] == report["extra"]["closest"]["restart_times_s"]
     assert set(report["extra"]["stage_seconds"]) >= {"keypoints", "lift to 3D", "render and encode"}
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, out.with_suffix(".json").name, out.with_suffix(".png").name])
@@ -64,6 +68,33 @@ def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video)
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["extra"]["keypoints"]["frames_with_pose"] >= 40
     assert 3.0 < report["extra"]["user_speed_mps"] < 4.5
+
+
+def test_main_job_from_a_keypoint_reference_portrait_60fps(tmp_path):
+    """--ref runs the job from keypoints; a 60 fps input gives a <= 30 fps video; a portrait input gets a
+    full-height column; 3.5 s of running give figures with their strides and confidence."""
+    ref = load_reference(SAMPLE_INPUT)
+    fast = Reference(  # the sample's keypoints re-timed to 60 fps (a runner twice as fast) in a portrait frame
+        fps=60.0, keypoints2d=ref.keypoints2d, keypoints2d_valid=ref.keypoints2d_valid, image_size=(480, 854),
+    )
+    fast.keypoints2d[..., 1] = 0.2 + 0.6 * fast.keypoints2d[..., 1]
+    save_reference(fast, tmp_path / "kp.npz")
+    out = tmp_path / "r.mp4"
+    assert main(["--ref", str(tmp_path / "kp.npz"), "--out", str(out), "--seconds", "3.5"]) == 0
+    frames, fps = decode(out)
+    assert fps == pytest.approx(30.0) and len(frames) == 106
+    assert frames[:, 100:700, :400].std() > 10 and frames[:, 100:700, 404:].std() > 20  # skeleton column, runners
+    report = json.loads(out.with_suffix(".json").read_text())
+    cad = report["you"]["cadence"]
+    assert cad["value"] == pytest.approx(300, rel=0.05) and cad["status"] == "implausible" or cad["n_strides"] >= 3
+    assert "camera motion unknown" in report["you"]["speed"]["reason"]
+    assert any("slow motion" in f["what"] or "cadence" in f["what"] for f in report["verdict"]["findings"])
+
+
+def test_help_shows_the_seconds_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "default: 10 s" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,19 @@ from conftest import standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
-from motionlab.inference.metrics import METRICS, gait_events, gait_metrics, live_gait
+from motionlab.inference.coaching import coaching_cues
+from motionlab.inference.metrics import (
+    METRICS,
+    GaitInput,
+    gait_events,
+    gait_metrics,
+    kinematic_contact,
+    live_gait,
+    rollout_input,
+)
+from motionlab.inference.reliability import Evidence, verdict
 from motionlab.inference.report import REPORT_SCHEMA, write_report
-from motionlab.inference.rollout import Rollout, run_policy, zero_policy
+from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
 from motionlab.reference import load_reference
 
 G = 9.81
@@ -54,29 +64,75 @@ def synthetic_run(
     )  # fmt: skip
 
 
+def measured(run: Rollout) -> dict:
+    """Metrics of a synthetic run (its feet never leave the floor: contact from its force, as a force plate)."""
+    return gait_metrics(rollout_input(run, measured_contact=True))
+
+
 def test_metrics_of_a_known_gait() -> None:
     run = synthetic_run()
-    m = gait_metrics(run)
+    m = measured(run)
     assert set(m) == set(METRICS)
     assert m["speed"]["value"] == pytest.approx(3.5)
     assert m["cadence"]["value"] == pytest.approx(60 / 0.35)
     assert m["stride_length"]["value"] == pytest.approx(2 * 0.35 * 3.5)
-    assert m["contact_time"]["value"] == pytest.approx(240.0)
-    assert m["duty_factor"]["value"] == pytest.approx(0.24 / 0.70)
+    assert m["step_length"]["value"] == pytest.approx(0.35 * 3.5)
+    assert m["contact_time_left"]["value"] == pytest.approx(240.0)
+    assert m["contact_time_right"]["value"] == pytest.approx(240.0)
+    assert m["duty_factor"]["value"] == pytest.approx(0.24 / 0.70, abs=1e-4)
     assert m["flight_time"]["value"] == pytest.approx(110.0)
-    n = run.num_steps  # power summed over n samples, distance over n - 1 intervals
-    assert m["cost_of_transport"]["value"] == pytest.approx(1.5 * n / (n - 1))
+    assert m["cost_of_transport"]["value"] == pytest.approx(1.5, rel=0.02)
     assert m["peak_vgrf"]["value"] == pytest.approx(2.5, rel=0.01)
     assert m["tracking_error"]["value"] == pytest.approx(30.0)
     assert m["residual_force"]["value"] == pytest.approx(2.0)  # % of body weight
-    assert all(v["ok"] is True and v["reason"] is None for v in m.values())
+    for name in ("speed", "cadence", "contact_time_left", "duty_factor", "flight_time", "peak_vgrf"):
+        assert m[name]["status"] == "typical" and m[name]["ok"] is True and m[name]["reason"] is None
+    # every figure carries its window, the strides it rests on and a confidence
+    strides = m["cadence"]["n_strides"]
+    assert strides == 6  # 9 strikes; a stride ends at the same foot's next strike, whose stance ends in the clip
+    assert m["cadence"]["window"]["spans_s"][0][0] == pytest.approx(0.05, abs=0.011)
+    assert m["cadence"]["confidence"]["level"] == "high"
     assert m["cadence"]["unit"] == "steps/min" and m["cadence"]["range"] == [150.0, 190.0]
 
 
+def test_the_lifted_kinematics_of_real_mocap_give_its_gait() -> None:
+    """You: no forces, contact from the foot heights. The real run clip: ~150 steps/min at 3.7 m/s."""
+    ref = load_reference(DEFAULT_REFERENCE)
+    times = np.arange(ref.num_frames) / ref.fps
+    m = gait_metrics(GaitInput(times, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    assert m["cadence"]["value"] == pytest.approx(150, abs=3)
+    assert m["speed"]["value"] == pytest.approx(ref.source["speed_mps"], rel=0.03)
+    assert 200 <= m["contact_time_left"]["value"] <= 350 and 60 <= m["flight_time"]["value"] <= 180
+    assert 10 < m["trunk_lean"]["value"] < 35  # DeepMimic's runner leans forward (~25-30 deg)
+    assert m["cadence"]["n_strides"] >= 20
+    for name in ("tracking_error", "peak_vgrf"):
+        assert m[name]["value"] is None and m[name]["status"] == "not measured"
+
+
+def test_frames_without_a_pose_are_excluded_and_unknown_camera_motion_hides_speed() -> None:
+    ref = load_reference(DEFAULT_REFERENCE)
+    times = np.arange(ref.num_frames) / ref.fps
+    valid = np.ones(ref.num_frames, bool)
+    valid[100:200] = False  # out of view
+    m = gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_known=False))
+    for a, b in m["cadence"]["window"]["spans_s"]:
+        assert b <= times[99] + 1e-9 or a >= times[200] - 1e-9  # no stride reaches into the gap
+    assert m["cadence"]["value"] == pytest.approx(150, abs=3)
+    assert m["speed"]["value"] is None and "camera motion unknown" in m["speed"]["reason"]
+    assert m["stride_length"]["value"] is None and m["cadence"]["window"]["usable_seconds"] < times[-1] - 3
+
+
 def test_out_of_range_values_are_flagged() -> None:
-    m = gait_metrics(synthetic_run(step_s=0.25, contact_s=0.22, power_w=1000.0))
-    assert m["cadence"]["value"] == pytest.approx(240.0) and m["cadence"]["ok"] is False
-    assert m["flight_time"]["ok"] is False and m["cost_of_transport"]["ok"] is False
+    m = measured(synthetic_run(step_s=0.25, contact_s=0.22, power_w=1000.0))
+    assert m["cadence"]["value"] == pytest.approx(240.0) and m["cadence"]["status"] == "atypical"
+    assert m["cadence"]["ok"] is False and m["flight_time"]["ok"] is False and m["cost_of_transport"]["ok"] is False
+
+
+def test_values_outside_physiological_bounds_are_implausible_never_in_range() -> None:
+    """The issue's 2000 spm: strikes every 30 ms (a jittering foot) must not be shown as a cadence."""
+    m = measured(synthetic_run(step_s=0.15, contact_s=0.05, dt=0.005))
+    assert m["cadence"]["value"] == pytest.approx(400.0)
+    assert m["cadence"]["status"] == "implausible" and m["cadence"]["ok"] is False and "artefact" in m["cadence"]["reason"]
 
 
 def test_a_bouncing_foot_is_not_a_new_step() -> None:
@@ -85,35 +141,32 @@ def test_a_bouncing_foot_is_not_a_new_step() -> None:
     first = np.flatnonzero(contact[:, 0])[5]
     contact[first, 0] = False  # one-sample dropout inside a stance
     bounced = dataclasses.replace(run, foot_contact=contact)
-    assert gait_metrics(bounced)["cadence"]["value"] == pytest.approx(60 / 0.35)
-    assert len(gait_events(bounced).strike_times) == len(gait_events(run).strike_times)
+    assert measured(bounced)["cadence"]["value"] == pytest.approx(60 / 0.35)
+    assert measured(bounced)["cadence"]["n_strides"] == measured(run)["cadence"]["n_strides"]
 
 
-def test_only_the_part_before_a_fall_counts() -> None:
-    run = synthetic_run()
-    qpos = run.qpos.copy()
-    qpos[150:, 0] = qpos[149, 0]  # lying on the ground after the fall at 1.5 s
-    fallen = dataclasses.replace(run, qpos=qpos, fell=True, fall_time=float(run.times[150]))
-    m = gait_metrics(fallen)
-    assert m["speed"]["value"] == pytest.approx(3.5) and m["cadence"]["value"] == pytest.approx(60 / 0.35)
-
-
-@pytest.mark.parametrize("seconds", [0.01, 0.05, 0.3])
-def test_short_clips_give_reasons_not_crashes(seconds: float) -> None:
-    m = gait_metrics(synthetic_run(seconds=seconds))
-    assert m["cadence"]["value"] is None and "foot strike" in m["cadence"]["reason"]
-    assert (m["contact_time"]["value"] is None) == (seconds < 0.29)  # the first stance ends at 0.29 s
-    assert (m["cost_of_transport"]["value"] is None) == (seconds < 0.15)  # needs 0.5 m of travel
+@pytest.mark.parametrize("seconds", [0.01, 0.05, 0.3, 1.2])
+def test_short_clips_say_not_enough_data_never_a_number(seconds: float) -> None:
+    m = measured(synthetic_run(seconds=seconds))  # 1.2 s holds two full strides: still too few
+    for name in ("cadence", "speed", "contact_time_left", "flight_time", "vertical_oscillation", "knee_flexion_contact"):
+        assert m[name]["value"] is None and m[name]["status"] == "not enough data", name
+        assert m[name]["reason"].startswith("not enough data")
     assert all((v["value"] is None) == (v["ok"] is None) == (v["reason"] is not None) for v in m.values())
-    live = live_gait(synthetic_run(seconds=seconds))
+    live = live_gait(synthetic_run(seconds=min(seconds, 0.3)))
     assert np.isnan(live["cadence"]).all() and live["speed"] == pytest.approx(3.5)
 
 
-def test_live_numbers_follow_the_run() -> None:
+def test_live_numbers_follow_the_run_and_hide_what_cannot_be_trusted() -> None:
     live = live_gait(synthetic_run())
     assert live["speed"] == pytest.approx(3.5)
     assert np.isnan(live["cadence"][:30]).all()  # one strike seen so far
     assert live["cadence"][100:] == pytest.approx(60 / 0.35)
+    restarted = dataclasses.replace(synthetic_run(), restart_times=[1.5], restart_kinds=["fall"], fell=True, fall_time=1.5)
+    live = live_gait(restarted)
+    after = (restarted.times > 1.5) & (restarted.times < 2.0)
+    assert np.isnan(live["cadence"][after]).all() and np.isnan(live["speed"][after]).all()
+    jitter = live_gait(synthetic_run(step_s=0.03, contact_s=0.01, dt=0.005))
+    assert np.isnan(jitter["cadence"]).all()  # 2000 spm is never shown
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +187,9 @@ def test_zero_policy_track_rollout(track_run: Rollout) -> None:
     # the PD servos alone follow the reference for a while (without corrections the runner soon falls)
     assert r.duration > 0.3 and r.end_reason == ("fell" if r.fell else "time limit")
     assert not r.fell or r.fall_time == pytest.approx(r.times[-1])  # early termination ends it at the fall
-    m = gait_metrics(r)
-    assert m["speed"]["value"] == pytest.approx(ref.source["speed_mps"], rel=0.2)
-    assert 0 < m["tracking_error"]["value"] < 300
+    m = gait_metrics(r)  # under a second before the fall: no full strides, so no figures
+    assert m["speed"]["status"] == m["cadence"]["status"] == "not enough data"
+    assert 0 < r.mpjpe.mean() < 0.3 and np.linalg.norm(r.qvel[:, :2], axis=1).mean() == pytest.approx(ref.source["speed_mps"], rel=0.2)
     assert r.foot_contact.any(axis=0).all()  # both feet touched the ground
     assert 0.5 < r.foot_grf.max() / (r.body.mass * G) < 10
     assert all((v["value"] is None) == (v["reason"] is not None) for v in m.values())
@@ -155,14 +208,17 @@ def test_ideal_rollout_and_sb3_style_predict() -> None:
 
 
 def test_report_writes_json_and_png(tmp_path, track_run: Rollout) -> None:
-    closest, ideal = gait_metrics(track_run), gait_metrics(synthetic_run())
+    columns = {"you": measured(synthetic_run()), "closest": gait_metrics(track_run), "ideal": measured(synthetic_run())}
+    verdict = {"level": "use with care", "headline": "USE WITH CARE: x", "findings": [{"severity": "warning", "what": "x", "cause": "y", "action": "z"}]}
+    events = {"seconds": 3.0, "out_of_view_s": [[1.0, 1.5]], "closest": [{"time_s": 0.7, "kind": FALL}], "ideal": []}
     js, png = write_report(
-        tmp_path / "report.json", tmp_path / "report.png", closest, ideal,
-        extra={"body": track_run.body.to_dict(), "fell": track_run.fell, "fall_time": np.float64(0.7)},
+        tmp_path / "report.json", tmp_path / "report.png", columns, verdict, [], events,
+        extra={"body": track_run.body.to_dict(), "fall_time": np.float64(0.7)},
         tracking_error=(track_run.times, track_run.mpjpe),
     )  # fmt: skip
     data = json.loads(js.read_text())
-    assert data["schema"] == REPORT_SCHEMA and set(data["closest"]) == set(METRICS) == set(data["ideal"])
+    assert data["schema"] == REPORT_SCHEMA and set(data["closest"]) == set(METRICS) == set(data["you"])
+    assert data["verdict"]["level"] == "use with care" and data["events"]["closest"][0]["kind"] == "fall"
     assert data["ideal"]["cadence"]["value"] == pytest.approx(60 / 0.35) and data["extra"]["fall_time"] == 0.7
     assert len(data["tracking_error_series"]["mpjpe_mm"]) == track_run.num_steps
     image = imageio.imread(png)
@@ -170,18 +226,19 @@ def test_report_writes_json_and_png(tmp_path, track_run: Rollout) -> None:
     assert image[..., :3].std() > 20  # a drawn chart, not a blank page
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.png"]
     with pytest.raises(ValueError, match="different metrics"):
-        write_report(tmp_path / "r.json", tmp_path / "r.png", closest, {"speed": ideal["speed"]})
+        write_report(tmp_path / "r.json", tmp_path / "r.png", {**columns, "ideal": {"speed": columns["ideal"]["speed"]}}, verdict)
 
 
-def test_restarted_run_is_analysed_on_its_longest_stretch_between_falls() -> None:
+def test_restarted_run_is_analysed_between_restarts_only() -> None:
     run = synthetic_run()
     t = run.times
-    restarts = [float(t[len(t) // 5]), float(t[len(t) // 4])]  # short stretches first, the longest last
-    restarted = dataclasses.replace(run, fell=True, fall_time=restarts[0], restart_times=restarts)
-    m = gait_metrics(restarted)
+    restarts = [float(t[len(t) // 5]), float(t[len(t) // 4])]
+    restarted = dataclasses.replace(run, fell=True, fall_time=restarts[0], restart_times=restarts, restart_kinds=[FALL, LOST])
+    m = measured(restarted)
     assert m["cadence"]["value"] == pytest.approx(60 / 0.35, rel=0.02)
-    whole = gait_metrics(run)
-    assert m["speed"]["value"] == pytest.approx(whole["speed"]["value"], rel=1e-6)
+    for a, b in m["cadence"]["window"]["spans_s"]:
+        assert all(not (a < r < b) for r in restarts)  # no stride spans a restart
+    assert m["cadence"]["n_strides"] < measured(run)["cadence"]["n_strides"]
 
 
 def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
@@ -191,12 +248,59 @@ def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
     assert run.duration == pytest.approx(3.0 - run.dt, abs=1e-6)
     assert (np.diff(run.times) > 0).all()
     assert run.fell and run.fall_time in run.restart_times  # a restart follows a fall or a drift off the reference
+    assert len(run.restart_kinds) == len(run.restart_times) and set(run.restart_kinds) <= {FALL, LOST, DIVERGED}
     # a restart continues from the reference where it stopped: the runner keeps moving forward
     assert run.qpos[-1, 0] > 5.0
 
 
-def test_restarted_run_is_measured_on_its_longest_stretch_only() -> None:
-    """Three stretches between falls, each with its own gait; the metrics must be the longest one's."""
+def test_kinematic_contact_keeps_a_rising_heel_in_stance() -> None:
+    """Hysteresis: a foot lands within 3 cm of the ground and leaves above 6 cm, so a heel rising 3-5 cm
+    late in stance (the real run clip's right foot) is not a toe-off and a new strike."""
+    times = np.arange(12) / 30.0
+    soles = np.zeros((12, 2))
+    soles[:, 0] = [0.2, 0.1, 0.0, 0.0, 0.035, 0.028, 0.045, 0.05, 0.1, 0.2, 0.3, 0.2]
+    soles[:, 1] = 0.0
+    contact = kinematic_contact(times, soles)
+    assert contact[:, 0].tolist() == [False, False, True, True, True, True, True, True, False, False, False, False]
+
+
+def _evidence(**kw) -> Evidence:
+    run = synthetic_run()
+    base = dict(seconds=3.0, fps=30.0, detected=np.ones(90, bool), person_px=600.0, mean_visibility=0.9,
+                reprojection_px=4.0, camera_motion_known=True, closest=run, ideal=run, you_metrics=measured(run))  # fmt: skip
+    return Evidence(**{**base, **kw})
+
+
+def test_verdict_names_the_problem_its_cause_and_what_to_do() -> None:
+    assert verdict(_evidence())["level"] == "reliable"
+    run = synthetic_run()
+    falling = dataclasses.replace(run, restart_times=[0.5, 1.0, 1.5, 2.0], restart_kinds=[FALL, FALL, LOST, FALL], fell=True, fall_time=0.5)
+    v = verdict(_evidence(closest=falling, person_px=150.0))
+    assert v["level"] == "unreliable" and v["headline"].startswith("UNRELIABLE: Closest could not follow")
+    first = v["findings"][0]
+    assert "4 restarts (3 falls, 1 lost the reference) in 3.0 s" in first["what"] and "--roi" in first["action"]
+    gap = np.ones(90, bool)
+    gap[30:75] = False
+    v = verdict(_evidence(detected=gap, camera_motion_known=False))
+    whats = " | ".join(f["what"] for f in v["findings"])
+    assert "person out of view 1.0–2.5 s (50 % of the clip): not analysed" in whats and v["level"] == "unreliable"
+    assert "camera motion unknown: speed and stride length not measured" in whats
+    slow = measured(synthetic_run(seconds=6.0, step_s=0.7, contact_s=0.5))  # 86 steps/min with flight phases
+    v = verdict(_evidence(you_metrics=slow))
+    assert v["findings"][0]["what"].startswith("slow motion suspected: 86 steps/min")
+
+
+def test_coaching_cues_use_reliable_differences_only() -> None:
+    you, ideal = measured(synthetic_run(step_s=0.40)), measured(synthetic_run(step_s=0.35))
+    cues = coaching_cues({"you": you, "closest": you, "ideal": ideal})
+    assert cues[0]["metric"] == "cadence" and cues[0]["text"] == "cadence 150 → 171 steps/min: shorter, quicker steps"
+    low = {k: {**m, "confidence": {"level": "low"}} for k, m in you.items()}
+    assert coaching_cues({"you": low, "closest": low, "ideal": ideal}) == []
+
+
+def test_restarted_run_is_measured_on_strides_between_restarts() -> None:
+    """Three stretches between falls, each with its own gait; no stride spans a restart, and the median
+    over the strides is the longest stretch's gait (it holds most of them)."""
     stretches = [  # (seconds, step time, contact time, speed): the middle one is the longest
         (0.9, 0.30, 0.20, 4.2),
         (1.8, 0.35, 0.24, 3.5),
@@ -218,12 +322,14 @@ def test_restarted_run_is_measured_on_its_longest_stretch_only() -> None:
         parts[0], **{k: np.concatenate(v) for k, v in pieces.items()}, fell=True, fall_time=restarts[0],
         restart_times=restarts[:-1],
     )  # fmt: skip
-    m = gait_metrics(run)
+    m = measured(run)
     _, step, contact, speed = stretches[1]
     assert m["speed"]["value"] == pytest.approx(speed)
     assert m["cadence"]["value"] == pytest.approx(60 / step)
-    assert m["contact_time"]["value"] == pytest.approx(1000 * contact)
+    assert m["contact_time_left"]["value"] == pytest.approx(1000 * contact)
     assert m["stride_length"]["value"] == pytest.approx(2 * step * speed)
+    for a, b in m["cadence"]["window"]["spans_s"]:
+        assert not any(a < r < b for r in run.restart_times)
 
 
 def test_feet_carry_body_weight_in_quiet_standing() -> None:
@@ -235,7 +341,8 @@ def test_feet_carry_body_weight_in_quiet_standing() -> None:
     settled = run.foot_grf[15:] / (61.0 * G)  # after 0.45 s
     assert settled.sum(axis=1) == pytest.approx(1.0, abs=0.01)
     assert settled.mean(axis=0) == pytest.approx([0.5, 0.5], abs=0.02)  # a symmetric stance
-    assert gait_metrics(run)["contact_time"]["value"] is None  # no strike, no toe-off: no complete stance
+    m = gait_metrics(run)
+    assert m["contact_time_left"]["value"] is None and m["contact_time_left"]["status"] == "not enough data"
 
 
 @pytest.mark.parametrize("drop_m", [0.1, 0.2])
@@ -250,5 +357,5 @@ def test_a_dropped_body_lands_when_free_fall_says(drop_m: float) -> None:
         down = np.flatnonzero(run.foot_contact[:, foot])
         assert run.times[down[0]] == pytest.approx(first_sample_down)
         assert (np.diff(down) == 1).all() and down[-1] == run.num_steps - 1  # then stays down
-    assert gait_events(run).strike_times == pytest.approx([first_sample_down] * 2)
+    assert [run.times[stances[0][0]] for stances in gait_events(run)] == pytest.approx([first_sample_down] * 2)
     assert run.foot_grf[-5:].sum(axis=1) / (body.mass * G) == pytest.approx(1.0, abs=0.01)

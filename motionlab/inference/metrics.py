@@ -1,63 +1,175 @@
-"""Gait metrics of a simulated run, each next to the range typical for human running.
+"""Gait metrics of one motion (You: the lifted kinematics; Closest and Ideal: simulated runs), stride by stride.
 
-Foot strikes and toe-offs come from the recorded vertical ground reaction force (``Rollout.foot_contact``);
-off-ground gaps shorter than :data:`MIN_SWING_S` are treated as a bouncing foot, not a new step. Only
-the part of a run before a fall is analysed (for a run restarted after falls, its longest stretch between
-restarts). A metric that a clip is too short for is ``None`` with a
-``reason``; nothing here raises on short or odd input.
+Any motion is a :class:`GaitInput`: a ``qpos`` trajectory on a body, the frames that may be analysed
+(``valid``: seen in the video, between restarts) and, for simulated runs, the measured foot contact
+(vertical ground reaction force). Without measured contact a foot is on the ground while its sole is
+within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby (the lifted motion has no forces).
+
+Only **full strides** count: from one foot's initial contact to its next, with one contact of the other
+foot in between, all inside one stretch of usable frames; left and right strides are both counted (they
+overlap by half), so :data:`MIN_STRIDES` = 3 means at least two of one foot. Each metric is the median over those strides,
+and carries its window (which strides, how many seconds), the number of strides it rests on and the
+column's confidence. Fewer than :data:`MIN_STRIDES` full strides gives "not enough data", never a
+number. A value outside the physiological bounds is ``implausible`` (flagged, never presented as in
+range); inside them it is ``typical`` or ``atypical`` against the published range for recreational
+running at 3-4 m/s. Nothing here raises on short or odd input.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from motionlab.body import BodyParams
+from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
+from motionlab.keypoints import INDEX
+from motionlab.motion import Kinematics, TrajectoryKinematics, quat_wxyz_to_rotation
 
 G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
-MIN_DISTANCE_M = 0.5  # cost of transport needs at least this much forward travel
+MIN_STRIDES = 3  # fewer full strides (either foot) than this: "not enough data" (two of one foot at least)
+MIN_STRIDES_PER_FOOT = 2  # for the per-foot figures (contact time left / right)
+CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its local lowest ...
+LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
+GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
+MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
+NOT_ENOUGH = "not enough data"
+NOT_MEASURED = "not measured"
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """How a metric is shown: label, unit and the typical range for recreational running at 3-4 m/s."""
+    """How a metric is shown and judged.
+
+    ``typical``: the range published for recreational running at 3-4 m/s (None: no human range, e.g. a
+    simulation quantity); ``bounds``: what a human body can produce at all (running or walking), outside
+    which a value is an artefact; ``needs_speed``: needs the camera's motion to be known."""
 
     label: str
     unit: str
-    range: tuple[float, float]
+    typical: tuple[float, float] | None
+    bounds: tuple[float, float]
+    needs_speed: bool = False
+    simulation_only: bool = False
 
 
 METRICS: dict[str, MetricSpec] = {
-    # Recreational / training running speeds (easy running to ~4:00 min/km).
-    "speed": MetricSpec("Mean speed", "m/s", (2.5, 4.5)),
-    # 150-190 steps/min for recreational runners at 3-4 m/s (Cavanagh & Kram 1989, MSSE 21:467;
-    # Heiderscheit et al. 2011, MSSE 43:296 report a mean ~170 spm).
-    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0)),
+    # Recreational / training running speeds (easy running to ~4:00 min/km); sprinting tops out ~12 m/s.
+    "speed": MetricSpec("Speed", "m/s", (2.5, 4.5), (0.3, 12.0), needs_speed=True),
+    # 150-190 steps/min at 3-4 m/s (Cavanagh & Kram 1989, MSSE 21:467; Heiderscheit et al. 2011, MSSE
+    # 43:296, mean ~170). Slow walking ~80, sprinting ~260 (Weyand et al. 2000, J Appl Physiol 89:1991).
+    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0), (60.0, 260.0)),
     # Stride (two steps) ~2-3 m at 3-4 m/s (Cavanagh & Kram 1989; Dorn et al. 2012, JEB 215:1944).
-    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0)),
-    # 200-300 ms at 3-4 m/s (Nummela et al. 2007, EJAP 101:297; Di Michele & Merni 2014, J Sports Sci).
-    "contact_time": MetricSpec("Ground contact time", "ms", (200.0, 300.0)),
-    # Contact / stride time: 0.30-0.45 in running, < 0.5 by definition (Alexander 1989, Physiol Rev 69:1199;
-    # van Oeveren et al. 2021, Sports Biomech).
-    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45)),
-    # Both feet off the ground 50-150 ms per step at 3-4 m/s (step time ~330-400 ms minus contact).
-    "flight_time": MetricSpec("Flight time", "ms", (50.0, 150.0)),
-    # Positive mechanical work per kg and metre: ~1-2 J/(kg m) (Cavagna & Kaneko 1977, J Physiol 268:467),
-    # against a metabolic cost of ~4 J/(kg m) (Margaria et al. 1963).
-    "cost_of_transport": MetricSpec("Mechanical cost of transport", "J/(kg m)", (1.0, 2.0)),
-    # Active peak 2.0-3.0 body weights at 3-5 m/s (Cavanagh & Lafortune 1980, J Biomech 13:397;
-    # Munro et al. 1987, J Biomech 20:147).
-    "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0)),
+    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0), (0.4, 5.5), needs_speed=True),
+    "step_length": MetricSpec("Step length", "m", (1.0, 1.5), (0.2, 2.8), needs_speed=True),
+    # 200-300 ms at 3-4 m/s (Nummela et al. 2007, EJAP 101:297; Di Michele & Merni 2014, J Sports Sci
+    # 32:1777); sprinters ~90 ms, slow walking ~900 ms.
+    "contact_time_left": MetricSpec("Ground contact time, left", "ms", (200.0, 300.0), (70.0, 1200.0)),
+    "contact_time_right": MetricSpec("Ground contact time, right", "ms", (200.0, 300.0), (70.0, 1200.0)),
+    # Both feet off the ground 50-150 ms per step at 3-4 m/s (step time ~330-400 ms minus contact);
+    # 0 for walking.
+    "flight_time": MetricSpec("Flight time", "ms", (50.0, 150.0), (0.0, 300.0)),
+    # Contact / stride time: 0.30-0.45 in running, < 0.5 by definition, > 0.5 walking (Alexander 1989,
+    # Physiol Rev 69:1199; van Oeveren et al. 2021, Sports Biomech).
+    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45), (0.15, 0.85)),
+    # Centre-of-mass vertical excursion per step: ~6-10 cm at 3-4 m/s (Cavanagh et al. 1977, Ann NY Acad
+    # Sci 301:328; Folland et al. 2017, MSSE 49:1412); a walk ~3-5 cm.
+    "vertical_oscillation": MetricSpec("Vertical oscillation", "cm", (6.0, 10.0), (0.5, 25.0)),
+    # Horizontal distance the landing foot (ankle) is ahead of the centre of mass at initial contact:
+    # ~5-15 cm in recreational runners, more with overstriding (Lieberman et al. 2015, JEB 218:3406;
+    # Heiderscheit et al. 2011).
+    "overstride": MetricSpec("Overstride (foot ahead of COM at contact)", "cm", (5.0, 15.0), (-30.0, 80.0)),
+    # Foot angle to the ground at contact relative to standing: > 8 deg rearfoot, -1.6 to 8 midfoot, below
+    # that forefoot (Altman & Davis 2012, Gait Posture 35:298); most recreational runners land rearfoot.
+    "foot_strike_angle": MetricSpec("Foot-strike angle (toe up +)", "deg", (-1.6, 20.0), (-40.0, 50.0)),
+    # Knee flexion ~10-25 deg at initial contact and ~35-50 deg at midstance (peak in stance) (Novacheck
+    # 1998, Gait Posture 7:77; Heiderscheit et al. 2011).
+    "knee_flexion_contact": MetricSpec("Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0)),
+    "knee_flexion_midstance": MetricSpec("Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0)),
+    # Forward trunk lean from vertical, mean over the stride: ~2-13 deg (Teng & Powers 2014, MSSE 46:1557;
+    # Folland et al. 2017).
+    "trunk_lean": MetricSpec("Trunk lean (forward +)", "deg", (2.0, 13.0), (-30.0, 60.0)),
+    # Peak contralateral pelvic drop in stance: ~3-7 deg; > 7 deg is associated with injury (Bramah et al.
+    # 2018, AJSM 46:3406).
+    "pelvic_drop": MetricSpec("Pelvic drop", "deg", (3.0, 7.0), (-5.0, 25.0)),
+    # Fore-aft excursion of the upper arm per stride: ~40-80 deg in distance running (Hinrichs 1987,
+    # Int J Sport Biomech 3:242).
+    "arm_swing": MetricSpec("Arm swing (upper arm)", "deg", (40.0, 80.0), (0.0, 180.0)),
+    # Positive mechanical work per kg and metre: ~1-2 J/(kg m) (Cavagna & Kaneko 1977, J Physiol 268:467).
+    "cost_of_transport": MetricSpec("Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True),
+    # Active peak 2.0-3.0 body weights at 3-5 m/s (Cavanagh & Lafortune 1980, J Biomech 13:397).
+    "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0), (0.5, 8.0), simulation_only=True),
     # Not a human range: the error band physics-based motion tracking reaches (e.g. Luo et al. 2021, UHC).
-    "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0)),
+    "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0), (0.0, 1e4), simulation_only=True),
     # Not a human range: the non-physical residual root force of residual force control (Yuan & Kitani
     # 2020), 0 for fully physical motion; a few per cent of body weight is a small correction.
-    "residual_force": MetricSpec("Residual root force", "% BW", (0.0, 5.0)),
+    "residual_force": MetricSpec("Residual root force", "% BW", (0.0, 5.0), (0.0, 1e4), simulation_only=True),
 }
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How far a column's figures can be trusted: ``high``, ``medium`` or ``low``, with the evidence."""
+
+    level: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "evidence": self.evidence, "notes": list(self.notes)}
+
+
+LEVELS = ("low", "medium", "high")
+
+
+def lowest(*levels: str) -> str:
+    return min(levels, key=LEVELS.index)
+
+
+@dataclass
+class GaitInput:
+    """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
+    be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
+    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``grf`` (T, 2) vertical
+    forces (N) and ``power`` (T,) positive actuator power (W) of a simulation; ``per_frame`` other
+    per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
+    BW); ``speed_known``: whether positions are in a frame that does not move with the camera."""
+
+    times: np.ndarray
+    qpos: np.ndarray
+    body: BodyParams
+    valid: np.ndarray
+    breaks: tuple[int, ...] = ()
+    contact: np.ndarray | None = None
+    grf: np.ndarray | None = None
+    power: np.ndarray | None = None
+    per_frame: dict[str, np.ndarray] = field(default_factory=dict)
+    speed_known: bool = True
+    confidence: Confidence = Confidence("high")
+
+
+def rollout_input(
+    r: Rollout, valid: np.ndarray | None = None, confidence: Confidence = Confidence("high"), measured_contact: bool = False
+) -> GaitInput:
+    """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
+    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
+    heights as for You, so that the three columns time their events the same way (the force-plate
+    threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
+    the force gives the peak vertical GRF. ``measured_contact`` uses the force-plate threshold instead."""
+    breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
+    per_frame = {}
+    if r.mpjpe is not None:
+        per_frame["tracking_error"] = r.mpjpe * 1000.0
+    per_frame["residual_force"] = r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
+    return GaitInput(
+        times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
+        breaks=breaks, contact=r.foot_contact if measured_contact else None, grf=r.foot_grf,
+        power=np.clip(r.actuator_force * r.qvel[:, 6:], 0.0, None).sum(axis=1), per_frame=per_frame,
+        confidence=confidence,
+    )  # fmt: skip
 
 
 def contact_runs(contact: np.ndarray, min_gap: int = 0) -> list[tuple[int, int]]:
@@ -65,9 +177,8 @@ def contact_runs(contact: np.ndarray, min_gap: int = 0) -> list[tuple[int, int]]
     inside a run are closed first."""
     c = np.asarray(contact, dtype=bool)
     edges = np.flatnonzero(np.diff(np.r_[0, c.astype(np.int8), 0]))
-    runs = list(zip(edges[::2], edges[1::2]))
     merged: list[list[int]] = []
-    for start, end in runs:
+    for start, end in zip(edges[::2], edges[1::2]):
         if merged and start - merged[-1][1] <= min_gap:
             merged[-1][1] = end
         else:
@@ -75,124 +186,263 @@ def contact_runs(contact: np.ndarray, min_gap: int = 0) -> list[tuple[int, int]]
     return [(int(s), int(e)) for s, e in merged]
 
 
+def segments(g: GaitInput) -> list[tuple[int, int]]:
+    """``[start, end)`` stretches of usable frames: valid, not across a restart."""
+    ok = np.asarray(g.valid, bool).copy()
+    out = []
+    for s, e in contact_runs(ok):
+        cuts = [s, *[b for b in g.breaks if s < b < e], e]
+        out += [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b - a >= 2]
+    return out
+
+
+def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray) -> np.ndarray:
+    """(T, 2) contact from sole heights (T, 2), measured from the lowest the foot gets within
+    :data:`GROUND_WINDOW_S` (so a floor estimate that drifts a little does not matter): a foot lands when
+    it comes within :data:`CONTACT_HEIGHT_M` and leaves when it rises above :data:`LIFT_OFF_HEIGHT_M`
+    (hysteresis: a heel rising a few cm in late stance is still stance, noise does not make steps)."""
+    height = np.empty(foot_soles.shape)
+    for i, t in enumerate(times):
+        near = np.abs(times - t) <= GROUND_WINDOW_S
+        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
+    out = np.zeros(foot_soles.shape, bool)
+    for k in range(foot_soles.shape[1]):
+        down = False
+        for i, h in enumerate(height[:, k]):
+            down = h <= (LIFT_OFF_HEIGHT_M if down else CONTACT_HEIGHT_M)
+            out[i, k] = down
+    return out
+
+
 @dataclass(frozen=True)
-class GaitEvents:
-    """Stances per foot (``[start, end)`` sample runs, bounces merged), strikes and flights."""
+class Stride:
+    """One full stride of ``foot`` (0 left, 1 right): initial contact ``start``, toe-off ``toe_off``, next
+    initial contact ``end`` (frame indices), the other foot's contact ``other`` in between."""
 
-    stances: tuple[list[tuple[int, int]], list[tuple[int, int]]]
-    strike_times: np.ndarray  # sorted, both feet; only strikes seen inside the clip (start > 0)
-    flights: list[tuple[int, int]]  # runs with neither foot down
-
-
-def gait_events(rollout: Rollout) -> GaitEvents:
-    """Foot strikes, stances and flight phases of ``rollout``."""
-    gap = int(np.floor(MIN_SWING_S / rollout.dt - 1e-9))
-    stances = tuple(contact_runs(rollout.foot_contact[:, k], gap) for k in range(2))
-    on_ground = np.zeros(rollout.num_steps, dtype=bool)
-    for runs in stances:
-        for s, e in runs:
-            on_ground[s:e] = True
-    strikes = sorted(rollout.times[s] for runs in stances for s, _ in runs if s > 0)
-    return GaitEvents(stances=stances, strike_times=np.array(strikes), flights=contact_runs(~on_ground))
+    foot: int
+    start: int
+    toe_off: int
+    end: int
+    other: tuple[int, int]
 
 
-def _longest_clean_segment(r: Rollout) -> Rollout:
-    """The part of the run that gait analysis may use: before the first fall when the run was not
-    restarted, else the longest stretch between restarts (a fall's last sample belongs to it)."""
-    if r.restart_times:
-        bounds = [r.times[0] - 1e-9, *r.restart_times, r.times[-1] + 1e-9]
-        lo, hi = max(zip(bounds[:-1], bounds[1:]), key=lambda b: b[1] - b[0])
-        keep = (r.times > lo) & (r.times <= hi)
-    elif r.fall_time is not None:
-        keep = r.times < r.fall_time
-    else:
-        return r
-    per_step = ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf")
-    return dataclasses.replace(
-        r,
-        **{k: getattr(r, k)[keep] for k in per_step},
-        mpjpe=r.mpjpe[keep] if r.mpjpe is not None else None,
-        residual_force_bw=r.residual_force_bw[keep] if r.residual_force_bw is not None else None,
-        reward_terms={k: v[keep] for k, v in r.reward_terms.items()},
-        restart_times=[],
-        fall_time=None,
-    )
+def find_strides(g: GaitInput, contact: np.ndarray) -> list[Stride]:
+    """Every full stride inside one usable stretch (see the module docstring)."""
+    dt = float(np.median(np.diff(g.times))) if len(g.times) > 1 else 1.0
+    gap = int(np.floor(MIN_SWING_S / dt - 1e-9))
+    strides = []
+    for s, e in segments(g):
+        stances = [[(a + s, b + s) for a, b in contact_runs(contact[s:e, k], gap) if a > 0 and b < e - s] for k in range(2)]
+        for k in range(2):
+            for (a, to), (b, _) in zip(stances[k][:-1], stances[k][1:]):
+                others = [st for st in stances[1 - k] if a < st[0] < b]
+                if len(others) == 1:
+                    strides.append(Stride(k, a, to, b, others[0]))
+    return sorted(strides, key=lambda st: st.start)
 
 
-def _metric(name: str, value: float | None, reason: str | None = None) -> dict[str, Any]:
+_SIDE = ("left", "right")
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """What the per-stride metrics read from forward kinematics."""
+
+    com: np.ndarray
+    forward: np.ndarray  # (T, 2) horizontal unit vector the pelvis faces
+    site: Any  # name -> (T, 3)
+
+
+def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _Frames:
+    ids = build_model(body).keypoint_site_ids
+    names = [f"{side}_{part}" for side in _SIDE for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")]
+    fwd = quat_wxyz_to_rotation(qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2]
+    fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
+    return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
+
+
+def _standing_foot_angles(body: BodyParams) -> np.ndarray:
+    """(2,) foot angle (deg) of the standing pose: the zero of the foot-strike angle."""
+    hm = build_model(body)
+    q = standing_qpos(hm)[None]
+    f = _frames(q, body, Kinematics(hm).run(q))
+    return np.array([_foot_angle(f, side, 0) for side in _SIDE])
+
+
+def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle at ``b`` (deg) of the triangle a-b-c, per frame."""
+    u, v = a - b, c - b
+    cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def _sagittal(v: np.ndarray, forward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Components of vectors ``v`` (..., 3) along the forward direction and up."""
+    return (v[..., :2] * forward).sum(-1), v[..., 2]
+
+
+def _foot_angle(f: _Frames, side: str, i: np.ndarray | int) -> np.ndarray:
+    heel, toe = f.site[f"{side}_heel"][i], f.site[f"{side}_foot_index"][i]
+    along, up = _sagittal(toe - heel, f.forward[i])
+    return np.degrees(np.arctan2(up, along))
+
+
+def _knee_flexion(f: _Frames, side: str, i: Any) -> np.ndarray:
+    return 180.0 - _angle(f.site[f"{side}_hip"][i], f.site[f"{side}_knee"][i], f.site[f"{side}_ankle"][i])
+
+
+def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray) -> dict[str, list[float]]:
+    """Each metric's value per stride (a stride may lack a value, e.g. contact time of a foot)."""
+    t = g.times
+    out: dict[str, list[float]] = {name: [] for name in METRICS}
+    for st in strides:
+        side, other = _SIDE[st.foot], _SIDE[1 - st.foot]
+        span = slice(st.start, st.end + 1)
+        stride_time = t[st.end] - t[st.start]
+        disp = f.com[st.end, :2] - f.com[st.start, :2]
+        length = float(abs(disp @ f.forward[st.start:st.end + 1].mean(0)))
+        out["cadence"].append(120.0 / stride_time)
+        out["speed"].append(length / stride_time)
+        out["stride_length"].append(length)
+        out["step_length"].append(length / 2)
+        contact_s = t[st.toe_off] - t[st.start]
+        out[f"contact_time_{side}"].append(1000.0 * contact_s)
+        airborne = ~contact[st.start:st.end].any(axis=1)
+        out["flight_time"].append(1000.0 * float(np.diff(t[st.start:st.end + 1])[airborne].sum()) / 2)
+        out["duty_factor"].append(contact_s / stride_time)
+        out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
+        ahead = (f.site[f"{side}_ankle"][st.start, :2] - f.com[st.start, :2]) @ f.forward[st.start]
+        out["overstride"].append(100.0 * float(ahead))
+        out["foot_strike_angle"].append(float(_foot_angle(f, side, st.start) - standing_foot[st.foot]))
+        out["knee_flexion_contact"].append(float(_knee_flexion(f, side, st.start)))
+        stance = np.arange(st.start, st.toe_off)
+        out["knee_flexion_midstance"].append(float(_knee_flexion(f, side, stance).max()))
+        along, up = _sagittal(
+            (f.site["left_shoulder"][span] + f.site["right_shoulder"][span]) / 2
+            - (f.site["left_hip"][span] + f.site["right_hip"][span]) / 2,
+            f.forward[span],
+        )
+        out["trunk_lean"].append(float(np.degrees(np.arctan2(along, up)).mean()))
+        hips = f.site[f"{side}_hip"][stance] - f.site[f"{other}_hip"][stance]
+        drop = np.degrees(np.arcsin(np.clip(hips[:, 2] / np.maximum(np.linalg.norm(hips, axis=1), 1e-9), -1, 1)))
+        out["pelvic_drop"].append(float(drop.max()))
+        swings = []
+        for arm in _SIDE:
+            along, up = _sagittal(f.site[f"{arm}_elbow"][span] - f.site[f"{arm}_shoulder"][span], f.forward[span])
+            swings.append(float(np.ptp(np.degrees(np.arctan2(along, -up)))))
+        out["arm_swing"].append(float(np.mean(swings)))
+        if g.grf is not None:
+            out["peak_vgrf"].append(float(g.grf[st.start:st.toe_off, st.foot].max() / (g.body.mass * G)))
+        if g.power is not None and length > 0.05:
+            work = float((g.power[st.start:st.end] * np.diff(t[span])).sum())
+            out["cost_of_transport"].append(work / (g.body.mass * length))
+    return out
+
+
+def _status(spec: MetricSpec, value: float) -> str:
+    lo, hi = spec.bounds
+    if not lo <= value <= hi:
+        return "implausible"
+    if spec.typical is None:
+        return "n/a"
+    return "typical" if spec.typical[0] <= value <= spec.typical[1] else "atypical"
+
+
+def metric(name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence) -> dict[str, Any]:
+    """One figure as the report stores it (see the module docstring)."""
     spec = METRICS[name]
-    lo, hi = spec.range
-    ok = None if value is None else bool(lo <= value <= hi)
+    if value is None:
+        status = NOT_ENOUGH if (reason or NOT_ENOUGH).startswith(NOT_ENOUGH) else NOT_MEASURED
+    else:
+        status = _status(spec, value)
     return {
         "label": spec.label,
-        "value": None if value is None else float(value),
         "unit": spec.unit,
-        "range": [lo, hi],
-        "ok": ok,
-        "reason": reason if value is None else None,
+        "value": None if value is None else round(float(value), 4),
+        "status": status,
+        "ok": None if value is None else status == "typical",
+        "reason": reason if value is None else ("outside what a human body produces: an artefact" if status == "implausible" else None),
+        "range": list(spec.typical) if spec.typical else None,
+        "bounds": list(spec.bounds),
+        "n_strides": window["strides"],
+        "window": window,
+        "confidence": confidence.to_dict(),
+    }  # fmt: skip
+
+
+def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
+    """Every metric of :data:`METRICS` for ``g`` (a :class:`GaitInput`, or a Rollout taken whole)."""
+    if isinstance(g, Rollout):
+        g = rollout_input(g)
+    n = len(g.times)
+    contact = g.contact
+    kin = Kinematics(build_model(g.body)).run(g.qpos) if n else None
+    if contact is None and kin is not None:
+        contact = kinematic_contact(g.times, kin.foot_soles)
+    strides = find_strides(g, contact) if n >= 2 else []
+    usable = sum(float(g.times[e - 1] - g.times[s]) for s, e in segments(g)) if n else 0.0
+    values: dict[str, list[float]] = {name: [] for name in METRICS}
+    if strides:
+        values = per_stride(g, strides, contact, _frames(g.qpos, g.body, kin), _standing_foot_angles(g.body))
+    window = {
+        "strides": len(strides),
+        "seconds": round(sum(float(g.times[st.end] - g.times[st.start]) for st in strides), 3),
+        "spans_s": _spans([(g.times[st.start], g.times[st.end]) for st in strides]),
+        "usable_seconds": round(usable, 3),
     }
+    usable_frames = np.zeros(n, bool)
+    for s, e in segments(g) if n else []:
+        usable_frames[s:e] = True
+    conf = g.confidence
+    if MIN_STRIDES <= len(strides) < 4 and conf.level == "high":
+        conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
+    out = {}
+    for name, spec in METRICS.items():
+        v, win = values[name], dict(window, strides=len(values[name]))
+        reason = None
+        if name in g.per_frame:  # a per-frame quantity: its mean over every usable frame
+            v = [float(g.per_frame[name][usable_frames].mean())] if usable >= MIN_PER_FRAME_S else []
+            win = dict(window, spans_s=_spans([(g.times[s], g.times[e - 1]) for s, e in segments(g)]))
+            if not v:
+                reason = f"{NOT_ENOUGH}: {usable:.1f} s of usable motion, {MIN_PER_FRAME_S:g} s needed"
+        if spec.simulation_only and g.grf is None:
+            reason = "simulation only: not measurable from a video"
+        elif name == "tracking_error" and name not in g.per_frame:
+            reason = "no reference to track (an Ideal run)"
+        elif spec.needs_speed and not g.speed_known:
+            reason = "camera motion unknown: speed not measured"
+        elif reason is not None or name in g.per_frame:
+            pass
+        elif len(strides) < MIN_STRIDES:
+            reason = f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
+        elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
+            reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
+        value = float(np.median(v)) if reason is None else None
+        out[name] = metric(name, value, reason, win, conf)
+    return out
 
 
-def gait_metrics(rollout: Rollout) -> dict[str, dict[str, Any]]:
-    """Every metric of :data:`METRICS` as ``{label, value, unit, range, ok, reason}``; ``value`` and ``ok``
-    are None (with a ``reason``) where the clip does not allow the computation."""
-    r = _longest_clean_segment(rollout)
-    out: dict[str, tuple[float | None, str | None]] = {}
-    n = r.num_steps
-    duration = r.duration
-    distance = float(np.linalg.norm(r.qpos[-1, :2] - r.qpos[0, :2])) if n else 0.0
-    speed = distance / duration if duration > 0 else None
-    out["speed"] = (speed, None if speed is not None else "fewer than two samples before the end or a fall")
+def _spans(spans: list[tuple[float, float]]) -> list[list[float]]:
+    """Overlapping or touching ``(start, end)`` spans merged, rounded to ms."""
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1] + 1e-6:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [[round(float(a), 3), round(float(b), 3)] for a, b in merged]
 
-    ev = gait_events(r) if n else GaitEvents(([], []), np.array([]), [])
-    step_time = float(np.mean(np.diff(ev.strike_times))) if len(ev.strike_times) >= 2 else None
-    no_steps = f"fewer than two foot strikes in {duration:.2f} s"
-    out["cadence"] = (60.0 / step_time, None) if step_time else (None, no_steps)
-    if step_time and speed is not None:
-        out["stride_length"] = (2.0 * step_time * speed, None)
-    else:
-        out["stride_length"] = (None, no_steps)
 
-    complete = [(k, s, e) for k in range(2) for s, e in ev.stances[k] if s > 0 and e < n]
-    contact = float(np.mean([(e - s) * r.dt for _, s, e in complete])) if complete else None
-    no_stance = "no complete stance (strike and toe-off) inside the clip"
-    out["contact_time"] = (contact * 1000.0, None) if contact else (None, no_stance)
-    if contact and step_time:
-        out["duty_factor"] = (contact / (2.0 * step_time), None)
-    else:
-        out["duty_factor"] = (None, no_stance if not contact else no_steps)
-    flights = [(e - s) * r.dt for s, e in ev.flights if s > 0 and e < n]
-    if flights:
-        out["flight_time"] = (float(np.mean(flights)) * 1000.0, None)
-    elif complete and step_time:
-        out["flight_time"] = (0.0, None)  # steps without an airborne phase: walking-like
-    else:
-        out["flight_time"] = (None, "no complete step inside the clip")
-
-    if distance >= MIN_DISTANCE_M:
-        power = np.clip(r.actuator_force * r.qvel[:, 6:], 0.0, None).sum(axis=1)
-        out["cost_of_transport"] = (float(power.sum() * r.dt) / (r.body.mass * distance), None)
-    else:
-        out["cost_of_transport"] = (None, f"travelled {distance:.2f} m, less than {MIN_DISTANCE_M} m")
-
-    weight = r.body.mass * G
-    peaks = [r.foot_grf[s:e, k].max() / weight for k, s, e in complete]
-    out["peak_vgrf"] = (float(np.mean(peaks)), None) if peaks else (None, no_stance)
-
-    if r.mpjpe is not None and len(r.mpjpe):
-        out["tracking_error"] = (float(np.mean(r.mpjpe)) * 1000.0, None)
-    else:
-        out["tracking_error"] = (None, "no reference to track (an Ideal-v0 run)")
-    if r.residual_force_bw is not None and len(r.residual_force_bw):
-        out["residual_force"] = (float(np.mean(r.residual_force_bw)) * 100.0, None)
-    else:
-        out["residual_force"] = (0.0, None)  # Ideal-v0 applies no external force: fully physical
-    return {name: _metric(name, *out[name]) for name in METRICS}
+def gait_events(rollout: Rollout) -> tuple[list[tuple[int, int]], ...]:
+    """Stances per foot of a simulated run (``[start, end)`` runs, bounces merged)."""
+    gap = int(np.floor(MIN_SWING_S / rollout.dt - 1e-9))
+    return tuple(contact_runs(rollout.foot_contact[:, k], gap) for k in range(2))
 
 
 def live_gait(rollout: Rollout, window_s: float = 2.0) -> dict[str, np.ndarray]:
     """Per-sample ``speed`` (m/s, mean horizontal pelvis speed over the last second) and ``cadence``
-    (steps/min from the strikes of the last ``window_s``; NaN until two strikes are in the window)."""
+    (steps/min from the strikes of the last ``window_s``), NaN where they cannot be trusted: until two
+    strikes are in the window, across a restart, or outside the physiological bounds."""
     r = rollout
     speed_now = np.linalg.norm(r.qvel[:, :2], axis=1)
     k = max(int(round(1.0 / r.dt)), 1)
@@ -200,10 +450,17 @@ def live_gait(rollout: Rollout, window_s: float = 2.0) -> dict[str, np.ndarray]:
     idx = np.arange(r.num_steps)
     lo = np.maximum(idx + 1 - k, 0)
     speed = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
-    strikes = gait_events(r).strike_times
+    strikes = np.array(sorted(r.times[s] for runs in gait_events(r) for s, _ in runs if s > 0))
+    restarts = np.asarray(r.restart_times)
     cadence = np.full(r.num_steps, np.nan)
     for i, t in enumerate(r.times):
-        recent = strikes[(strikes > t - window_s) & (strikes <= t)]
+        since = max([t - window_s, *restarts[restarts <= t]])
+        recent = strikes[(strikes > since) & (strikes <= t)]
         if len(recent) >= 2:
             cadence[i] = 60.0 * (len(recent) - 1) / (recent[-1] - recent[0])
+        if (restarts <= t).any() and t - restarts[restarts <= t].max() < 1.0:
+            speed[i] = np.nan
+    lo_c, hi_c = METRICS["cadence"].bounds
+    cadence[(cadence < lo_c) | (cadence > hi_c)] = np.nan
+    speed[speed > METRICS["speed"].bounds[1]] = np.nan
     return {"speed": speed, "cadence": cadence}

@@ -1,7 +1,8 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
 Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (ideal policy in ``Ideal-v0``, same body, the user's speed)
+(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
+walk policy when the user walks and one is installed)
 -> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
 """
 
@@ -24,12 +25,18 @@ from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage, speed_known
 from motionlab.footage import messages as footage_messages
+from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
+from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
+DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
+# Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
+# Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
+WALK_BELOW_MPS = 2.0
 
 
 @dataclass
@@ -38,8 +45,10 @@ class InferenceConfig:
 
     out: Path
     video: Path | None = None
+    ref: Path | None = None  # a keypoint reference (the project's .npz schema) instead of a video
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
+    ckpt_ideal_walk: Path | None = DEFAULT_IDEAL_WALK_CKPT  # the Ideal for a user who walks (skipped if absent)
     seconds: float = 10.0
     body: BodyParams = field(default_factory=BodyParams)
     body_search: int = 0
@@ -51,6 +60,7 @@ class InferenceConfig:
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
+    refine: str = "fast"  # MPC refinement of the Closest run: off, fast, best (motionlab.inference.refine)
 
 
 class StageTimer:
@@ -70,22 +80,44 @@ class StageTimer:
 
 
 def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
-    """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
+    """Run the whole job; returns the report dict. The video, its JSON report and PNG summary (same
+    name as ``cfg.out``) are checked before the work starts and appear together at the end."""
+    console = console or Console(stderr=True)
+    out = Path(cfg.out)
+    if out.suffix.lower() != ".mp4":
+        raise InferenceError(f"--out must be an .mp4 path, got {out}")
+    if cfg.video is not None and cfg.ref is not None:
+        raise InferenceError("give either --video or --ref, not both")
+    outputs = [out, out.with_suffix(".json"), out.with_suffix(".png")]
+    ckpt_files = [f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir()]
+    check_outputs(outputs, [cfg.video, cfg.ref, *ckpt_files])  # before any work: a directory, an input, read-only
+    from motionlab.inference.report import COLUMNS
+
+    with output_set(outputs) as (tmp_mp4, tmp_json, tmp_png):
+        result = _run(cfg, console, tmp_mp4, tmp_json, tmp_png)
+    print_summary(console, {c: result[c] for c in COLUMNS if c in result}, result["verdict"], result["cues"])
+    console.print(f"wrote {', '.join(map(str, outputs))} in {sum(result['extra']['stage_seconds'].values()):.1f} s")
+    return result
+
+
+def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png_path: Path) -> dict[str, Any]:
+    """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
+    from motionlab.inference.analysis import analyse
     from motionlab.inference.compose import compose_video
     from motionlab.inference.metrics import gait_metrics
     from motionlab.inference.report import write_report
     from motionlab.policy_io import load_policy
 
-    console = console or Console(stderr=True)
-    out = Path(cfg.out)
-    if out.suffix.lower() != ".mp4":
-        raise InferenceError(f"--out must be an .mp4 path, got {out}")
-    stages = StageTimer(8, console)
+    refine_settings = settings_for(cfg.refine)
+    stages = StageTimer(8 + (refine_settings is not None), console)
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
+        walk_path = cfg.ckpt_ideal_walk
+        use_walk = walk_path is not None and (walk_path != DEFAULT_IDEAL_WALK_CKPT or walk_path.is_dir())
+        walk = (walk_path, load_policy(walk_path)) if use_walk else None
     with stages("keypoints"):
-        ref2d, original = _keypoints(cfg)
+        ref2d, original, video_seconds = _keypoints(cfg)
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
@@ -97,16 +129,22 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
         console.print(f"[yellow]note:[/] {line}")
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
-    speed_range = _trained_speed_range(ideal_policy)
-    target_speed = float(np.clip(user_speed, *speed_range))
+    closest_env = dict(reference=lifted, body=body, reference_state_init=False)
     with stages("closest (tracking policy)"):
-        closest = _simulate(
-            track_policy, "MotionLab/Track-v0", seconds, cfg.seed, reference=lifted, body=body, reference_state_init=False
-        )
+        closest = _simulate(track_policy, "MotionLab/Track-v0", seconds, cfg.seed, **closest_env)
+    refinement: dict[str, Any] = {"used": False, "preset": "off"}
+    if refine_settings is not None:
+        with stages(f"closest, refined ({cfg.refine})"):
+            env = _make_env(track_policy, "MotionLab/Track-v0", seconds, **closest_env)
+            refined, refine_stats = run_refined(env, track_policy, seconds, refine_settings, seed=cfg.seed)
+        refinement = refinement_summary(cfg.refine, closest, refined, refine_stats)
+        closest = refined
     with stages("ideal (ideal policy)"):
-        ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
+        closest_metrics = gait_metrics(closest)
+        choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
+        ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
     with stages("gait metrics"):
-        closest_metrics, ideal_metrics = gait_metrics(closest), gait_metrics(ideal)
+        result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
     with stages("render and encode"):
         compose_video(
             out,
@@ -119,16 +157,27 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             shadows=cfg.high_quality,
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
+            closest_notes=[video_note(refinement)] if refinement["used"] else (),
+            verdict=(result.verdict["level"], result.verdict["headline"]),
+            detected=result.detected,
+            input_camera=lift_report.camera,
+            you_qpos=lifted.qpos,
+            cut_note=f"first {seconds:.1f} s of {video_seconds:.1f} s" if video_seconds and video_seconds > seconds + 0.05 else None,
+            progress=True,
         )
     with stages("report"):
         extra = {
-            "input": str(cfg.video) if cfg.video else "embedded sample (real running mocap projected to 2D)",
+            "input": str(cfg.video or cfg.ref or "embedded sample (real running mocap projected to 2D)"),
             "seconds": seconds,
+            "video_seconds": video_seconds,
+            "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed if speed_known(lift_report) else None,  # a treadmill without its speed
-            "ideal_target_speed_mps": target_speed,
-            "ideal_speed_range_mps": list(speed_range),
+            "ideal_gait": choice.gait,
+            "ideal_gait_note": choice.note,
+            "ideal_target_speed_mps": choice.target_speed,
+            "ideal_speed_range_mps": list(choice.speed_range),
             "lift": {
                 k: v
                 for k, v in lift_report.to_dict().items()
@@ -136,26 +185,27 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             },
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
+            "refinement": refinement,
             "ideal": _run_summary(ideal),
-            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
+            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
-        json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), closest_metrics, ideal_metrics, extra, tracking,
-            restarts=closest.restart_times,
-        )
-    console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
-    return {"closest": closest_metrics, "ideal": ideal_metrics, "extra": extra}
+        write_report(json_path, png_path, result.columns, result.verdict, result.cues, result.events, extra, tracking)
+    return {**result.columns, "verdict": result.verdict, "cues": result.cues, "events": result.events, "extra": extra}
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
-    """Falls and restarts of a rollout, for the report."""
+    """Falls and restarts (each with its kind) of a rollout, for the report."""
+    from motionlab.inference.rollout import FALL
+
+    falls = [t for t, k in zip(run.restart_times, run.restart_kinds) if k == FALL]
     return {
         "fell": run.fell,
-        "first_fall_s": run.fall_time,
+        "first_fall_s": falls[0] if falls else (run.fall_time if not run.restart_times else None),
         "restarts": len(run.restart_times),
         "restart_times_s": [round(t, 3) for t in run.restart_times],
+        "restart_kinds": list(run.restart_kinds),
         "end": run.end_reason,
     }
 
@@ -170,8 +220,48 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
+@dataclass(frozen=True)
+class IdealChoice:
+    """Which Ideal policy runs for the user (``gait``: walk or run), at what speed, and why (``note``)."""
+
+    policy: Any
+    checkpoint: Path
+    gait: str
+    target_speed: float
+    speed_range: tuple[float, float]
+    note: str
+
+
+def choose_ideal(
+    user_speed: float, duty_factor: float | None, run: tuple[Path, Any], walk: tuple[Path, Any] | None
+) -> IdealChoice:
+    """The Ideal for the user: the walk policy when the user walks (no flight phase: duty factor above
+    0.5, or, where the Closest run gives none, a speed below :data:`WALK_BELOW_MPS`) and one is
+    installed, else the running policy; the user's speed is clipped into the chosen policy's speeds.
+    ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
+    walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
+    (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
+    speed_range = _trained_speed_range(policy)
+    target = float(np.clip(user_speed, *speed_range))
+    note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
+    if walking and walk is None:
+        note += " (no Ideal walk policy is installed, so the Ideal runs)"
+    elif target != user_speed:
+        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+
+
 # env settings a policy was trained with that change what its actions mean
-_ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
+_ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_force_scale")
+
+
+def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
+    """``env_id`` with the action settings ``policy`` was trained with, checked against its layout."""
+    trained = policy.env_kwargs or {}
+    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
+    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
+    policy.check_compatible(env.observation_space, env.action_space)
+    return env
 
 
 def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs: Any) -> Any:
@@ -179,23 +269,24 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
     env's observation and action layout is the one the policy was trained on."""
     from motionlab.inference.rollout import run_policy
 
-    trained = policy.env_kwargs or {}
-    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
-    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
-    policy.check_compatible(env.observation_space, env.action_space)
-    return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
+    env = _make_env(policy, env_id, seconds, **env_kwargs)
+    with one_torch_thread():
+        return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
-def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
-    """2D keypoints of the input and the frames of the left panel (the video with the pose drawn)."""
+def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], float | None]:
+    """2D keypoints of the input, the frames of the input panel (the video with the pose drawn, or the
+    keypoints drawn on a plain background) and the input's full length (s) when known."""
     from motionlab.video.overlay import draw_pose, skeleton_2d_frame
 
     if cfg.video is None:
-        ref = load_reference(SAMPLE_INPUT)
-        ref = replace(ref, qpos=None, body=None)  # the sample stands for a video: keypoints only
+        ref = load_reference(cfg.ref or SAMPLE_INPUT)
+        ref = replace(ref, qpos=None, body=None)  # keypoints only: the lift makes the 3D motion
+        if ref.duration < MIN_INPUT_SECONDS:
+            raise InferenceError(f"{cfg.ref}: the reference is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s is needed")
         w, h = ref.image_size
         frames = (skeleton_2d_frame(ref, t, w, h) for t in range(ref.num_frames))
-        return ref, frames
+        return ref, frames, ref.duration
     from motionlab.video.pose import extract_keypoints
     from motionlab.video.reader import VideoReader
 
@@ -212,7 +303,10 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray]]:
                 t = frame.index
                 yield draw_pose(frame.rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else frame.rgb
 
-    return ref, frames()
+    with VideoReader(cfg.video) as video:
+        info = video.info
+    full = info.frame_count / info.nominal_fps if info.frame_count and info.nominal_fps > 0 else None
+    return ref, frames(), full
 
 
 def _speed(ref: Reference) -> float:
@@ -242,3 +336,29 @@ def _search_body(ref: Reference, cfg: InferenceConfig) -> BodyParams:
     if not scored:
         raise InferenceError("body search: no candidate body could be fitted to the first seconds of the video")
     return min(scored, key=lambda s: s[0])[1]
+
+
+def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, Any], cues: list[dict[str, Any]]) -> None:
+    """The verdict first, then what each column rests on, You | Closest | Ideal per metric, the coaching cues."""
+    from rich.table import Table
+
+    from motionlab.inference.report import COLUMNS, TITLES, format_value
+
+    colour = {"reliable": "green", "use with care": "yellow", "unreliable": "red"}.get(verdict["level"], "white")
+    console.print(f"\n[bold {colour}]{verdict['headline']}[/]")
+    for f in verdict["findings"]:
+        console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
+    for c in COLUMNS:
+        m = columns[c]["cadence"]
+        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides over {m['window']['seconds']:.1f} s")
+    table = Table(show_edge=False, pad_edge=False)
+    for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
+        table.add_column(title, overflow="fold")
+    style = {"typical": "green", "atypical": "yellow", "implausible": "bold red"}
+    for name, first in columns["you"].items():
+        cells = [f"[{style.get(columns[c][name]['status'], 'dim')}]{format_value(columns[c][name])}[/]" for c in COLUMNS]
+        rng = first["range"]
+        table.add_row(first["label"], *cells, f"{rng[0]:g}–{rng[1]:g}" if rng else "")
+    console.print(table)
+    for cue in cues:
+        console.print(f"  • {cue['text']}")

@@ -1,28 +1,33 @@
-"""The run report: gait metrics of the Closest and Ideal runs as JSON and as a one-page PNG summary.
+"""The run report: the reliability verdict, the gait metrics of You, Closest and Ideal, coaching cues and
+the timeline of events (frames without a pose, restarts by kind), as JSON and as a one-page PNG.
 
-The PNG shows, per metric, the typical human range as a green band with the Closest and Ideal values
-marked on it, and the tracking error of the Closest run over time when it is given. Both files are
-written atomically. Matplotlib's object API is used (no pyplot state), with the Agg canvas.
+The PNG has the verdict on top (green reliable / amber use with care / red unreliable), a table with
+one row per metric and one column per run (each figure coloured by its status: typical, atypical,
+implausible, not enough data; with the strides it rests on and its confidence), the coaching cues, and
+a timeline. Both files are written atomically; matplotlib's object API with the Agg canvas.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Rectangle
 
 from motionlab.io_utils import atomic_write, write_json
 
-REPORT_SCHEMA = "motionlab-report/1"
-COLOURS = {"closest": "#1f77b4", "ideal": "#ff7f0e"}
-MARKERS = {"closest": "o", "ideal": "D"}
-NCOLS = 3
+REPORT_SCHEMA = "motionlab-report/2"
+COLUMNS = ("you", "closest", "ideal")
+TITLES = {"you": "You (video)", "closest": "Closest (simulated)", "ideal": "Ideal"}
+VERDICT_COLOURS = {"reliable": "#2e7d32", "use with care": "#ef8f00", "unreliable": "#c62828"}
+STATUS_COLOURS = {
+    "typical": "#dcefdc", "atypical": "#fde9c8", "implausible": "#f6c9c9", "n/a": "#eeeeee",
+    "not enough data": "#f2f2f2", "not measured": "#f2f2f2",
+}  # fmt: skip
+KIND_COLOURS = {"fall": "tab:red", "lost the reference": "tab:purple", "simulation diverged": "black"}
 
 
 def _plain(obj: Any) -> Any:
@@ -38,90 +43,158 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def format_value(m: dict[str, Any]) -> str:
+    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible."""
+    if m["value"] is None:
+        return m["status"]
+    v = m["value"]
+    text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+    text = f"{text} {m['unit']}".strip()
+    return f"{text} (implausible)" if m["status"] == "implausible" else text
+
+
 def write_report(
     path_json: str | os.PathLike,
     path_png: str | os.PathLike,
-    closest_metrics: dict[str, dict[str, Any]],
-    ideal_metrics: dict[str, dict[str, Any]],
+    columns: dict[str, dict[str, dict[str, Any]]],
+    verdict: dict[str, Any],
+    cues: list[dict[str, Any]] = (),
+    events: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     tracking_error: tuple[np.ndarray, np.ndarray] | None = None,
-    restarts: Sequence[float] = (),
 ) -> tuple[Path, Path]:
     """Write the JSON report and the PNG summary; returns both paths.
 
-    ``*_metrics`` come from :func:`motionlab.inference.metrics.gait_metrics`; ``extra`` (JSON-able: body,
-    fall, inputs ...) is stored as is; ``tracking_error`` is ``(times s, MPJPE m)`` of the Closest run and
-    ``restarts`` the times (s) it was restarted after a fall, marked on that plot."""
-    if set(closest_metrics) != set(ideal_metrics):
-        raise ValueError(f"the two runs have different metrics: {sorted(closest_metrics)} vs {sorted(ideal_metrics)}")
+    ``columns``: ``{you, closest, ideal}`` metrics from :func:`motionlab.inference.metrics.gait_metrics`
+    (same names in each); ``verdict`` from :func:`motionlab.inference.reliability.verdict`; ``events``:
+    ``{seconds, out_of_view_s: [[a, b]], closest: [{time_s, kind}], ideal: [...]}``; ``tracking_error``:
+    ``(times s, MPJPE m)`` of the Closest run."""
+    names = [set(m) for m in columns.values()]
+    if any(n != names[0] for n in names):
+        raise ValueError(f"the runs have different metrics: {[sorted(n) for n in names]}")
     te = None
     if tracking_error is not None:
         times, mpjpe = (np.asarray(a, dtype=float) for a in tracking_error)
         if times.shape != mpjpe.shape or times.ndim != 1:
             raise ValueError(f"tracking_error needs (times, mpjpe) of one length, got {times.shape} and {mpjpe.shape}")
-        te = {
-            "times_s": times.round(4).tolist(),
-            "mpjpe_mm": (mpjpe * 1000).round(2).tolist(),
-            "restarts_s": [round(float(t), 4) for t in restarts],
-        }
+        te = {"times_s": times.round(4).tolist(), "mpjpe_mm": (mpjpe * 1000).round(2).tolist()}
     report = {
         "schema": REPORT_SCHEMA,
-        "closest": closest_metrics,
-        "ideal": ideal_metrics,
+        "verdict": verdict,
+        **{c: columns[c] for c in COLUMNS if c in columns},
+        "coaching_cues": list(cues),
+        "events": events or {},
         "extra": extra or {},
         "tracking_error_series": te,
     }
     write_json(path_json, _plain(report))
-    fig = summary_figure({"closest": closest_metrics, "ideal": ideal_metrics}, te)
+    fig = summary_figure(columns, verdict, list(cues), events or {}, te)
     with atomic_write(path_png) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     return Path(path_json), Path(path_png)
 
 
-def summary_figure(runs: dict[str, dict[str, dict[str, Any]]], tracking_error: dict[str, list] | None) -> Figure:
-    """Range charts of every metric (one panel each) and, if given, the tracking error over time."""
-    names = list(next(iter(runs.values())))
-    rows = -(-len(names) // NCOLS)
-    extra_row = tracking_error is not None
-    fig = Figure(figsize=(12, 1.9 * rows + (2.6 if extra_row else 0) + 0.8), layout="constrained")
-    grid = fig.add_gridspec(rows + extra_row, NCOLS, height_ratios=[1] * rows + ([1.5] if extra_row else []))
-    for k, name in enumerate(names):
-        _range_panel(fig.add_subplot(grid[k // NCOLS, k % NCOLS]), name, {r: m[name] for r, m in runs.items()})
-    if extra_row:
-        ax = fig.add_subplot(grid[rows, :])
-        ax.plot(tracking_error["times_s"], tracking_error["mpjpe_mm"], color=COLOURS["closest"])
-        for i, t in enumerate(tracking_error.get("restarts_s", [])):
-            ax.axvline(t, color="tab:red", alpha=0.4, lw=1, label="fall, restarted from the reference" if i == 0 else None)
-        if tracking_error.get("restarts_s"):
-            ax.legend(loc="upper right", fontsize=8)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("MPJPE (mm)")
-        ax.set_title("Closest run: tracking error over time", fontsize=10)
-        ax.grid(alpha=0.3)
-    handles = [Line2D([], [], color=COLOURS[r], marker=MARKERS[r], ls="", label=r.capitalize()) for r in runs]
-    handles.append(Patch(color="tab:green", alpha=0.25, label="typical human range"))
-    fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), frameon=False)
+def summary_figure(
+    columns: dict[str, dict[str, dict[str, Any]]],
+    verdict: dict[str, Any],
+    cues: list[dict[str, Any]],
+    events: dict[str, Any],
+    tracking_error: dict[str, list] | None,
+) -> Figure:
+    """The one-page summary (see the module docstring)."""
+    runs = [c for c in COLUMNS if c in columns]
+    names = list(columns[runs[0]])
+    findings = [f for f in verdict.get("findings", [])][:5]
+    heights = {"verdict": 0.5 + 0.28 * len(findings), "table": 0.42 * (len(names) + 1), "cues": 0.35 + 0.28 * max(len(cues), 1), "timeline": 2.2}
+    fig = Figure(figsize=(13, sum(heights.values()) + 0.3))
+    total, top = sum(heights.values()) + 0.3, 1.0
+    axes = {}
+    for key, h in heights.items():
+        frac = h / total
+        left = 0.1 if key == "timeline" else 0.03
+        axes[key] = fig.add_axes((left, top - frac, 0.97 - left - (0.03 if key == "timeline" else 0), frac * (0.7 if key == "timeline" else 1.0)))
+        top -= frac
+    _verdict_panel(axes["verdict"], verdict, findings)
+    _table_panel(axes["table"], columns, runs, names)
+    _cues_panel(axes["cues"], cues)
+    _timeline_panel(axes["timeline"], events, tracking_error)
     return fig
 
 
-def _range_panel(ax, name: str, metrics: dict[str, dict[str, Any]]) -> None:
-    first = next(iter(metrics.values()))
-    lo, hi = first["range"]
-    values = [m["value"] for m in metrics.values() if m["value"] is not None]
-    left, right = min([lo, *values]), max([hi, *values])
-    pad = 0.15 * (right - left or 1.0)
-    ax.axvspan(lo, hi, color="tab:green", alpha=0.25)
-    ax.set_xlim(left - pad, right + pad)
-    ax.set_ylim(-0.5, len(metrics) - 0.5)
-    ax.set_yticks(range(len(metrics)), [r.capitalize() for r in metrics])
-    ax.invert_yaxis()
-    for y, (run, m) in enumerate(metrics.items()):
-        if m["value"] is None:
-            ax.text(left, y, f"  n/a: {m.get('reason') or 'not computed'}", va="center", fontsize=7, color="0.4")
-        else:
-            ax.scatter([m["value"]], [y], color=COLOURS[run], marker=MARKERS[run], s=50, zorder=3)
-            ax.annotate(f"{m['value']:.3g}", (m["value"], y), xytext=(6, 4), textcoords="offset points", fontsize=8)
-    unit = f" ({first['unit']})" if first["unit"] else ""
-    ax.set_title(f"{first.get('label', name)}{unit}", fontsize=10)
-    ax.tick_params(labelsize=8)
+def _verdict_panel(ax, verdict: dict[str, Any], findings: list[dict[str, str]]) -> None:
+    ax.set_axis_off()
+    colour = VERDICT_COLOURS.get(verdict.get("level", ""), "0.4")
+    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=colour, alpha=0.15))
+    n = len(findings) + 1
+    ax.text(0.01, 1 - 0.5 / n, verdict.get("headline", ""), transform=ax.transAxes, va="center", fontsize=13,
+            fontweight="bold", color=colour)  # fmt: skip
+    for k, f in enumerate(findings, start=1):
+        text = f"[{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f.get("cause") else "") + (f" → {f['action']}" if f.get("action") else "")
+        ax.text(0.015, 1 - (k + 0.5) / n, text, transform=ax.transAxes, va="center", fontsize=8.5)
+
+
+def _table_panel(ax, columns: dict[str, dict[str, dict[str, Any]]], runs: list[str], names: list[str]) -> None:
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(names) + 1, 0)
+    xs = {"label": 0.0, **{r: 0.25 + 0.2 * k for k, r in enumerate(runs)}, "range": 0.25 + 0.2 * len(runs)}
+    ax.text(xs["label"], 0.5, "metric", fontweight="bold", va="center", fontsize=9)
+    for r in runs:
+        ax.text(xs[r] + 0.005, 0.5, TITLES[r], fontweight="bold", va="center", fontsize=9)
+    ax.text(xs["range"] + 0.005, 0.5, "typical human range", fontweight="bold", va="center", fontsize=9)
+    for row, name in enumerate(names, start=1):
+        first = columns[runs[0]][name]
+        ax.text(xs["label"], row + 0.5, first["label"], va="center", fontsize=8.5)
+        for r in runs:
+            m = columns[r][name]
+            ax.add_patch(Rectangle((xs[r], row + 0.06), 0.195, 0.88, color=STATUS_COLOURS.get(m["status"], "white")))
+            ax.text(xs[r] + 0.005, row + 0.38, format_value(m), va="center", fontsize=8.5,
+                    color="#b00000" if m["status"] == "implausible" else "black")  # fmt: skip
+            if m["value"] is not None:
+                sub = f"{m['n_strides']} strides · confidence {m['confidence']['level']}"
+            else:
+                sub = (m.get("reason") or "")[:48]
+            ax.text(xs[r] + 0.005, row + 0.78, sub, va="center", fontsize=6.5, color="0.35")
+        rng = first.get("range")
+        unit = first["unit"]
+        ax.text(xs["range"] + 0.005, row + 0.5, f"{rng[0]:g}–{rng[1]:g} {unit}" if rng else "–", va="center", fontsize=8.5)
+
+
+def _cues_panel(ax, cues: list[dict[str, Any]]) -> None:
+    ax.set_axis_off()
+    n = max(len(cues), 1) + 1
+    ax.text(0.0, 1 - 0.5 / n, "What to work on (largest reliable differences to Ideal)", transform=ax.transAxes,
+            va="center", fontsize=10, fontweight="bold")  # fmt: skip
+    lines = [f"• {c['text']}" for c in cues] or ["• no reliable difference large enough to coach on"]
+    for k, line in enumerate(lines, start=1):
+        ax.text(0.01, 1 - (k + 0.5) / n, line, transform=ax.transAxes, va="center", fontsize=9)
+
+
+def _timeline_panel(ax, events: dict[str, Any], te: dict[str, list] | None) -> None:
+    seconds = float(events.get("seconds") or (te["times_s"][-1] if te and te["times_s"] else 1.0))
+    ax.set_xlim(0, seconds)
+    ax.set_ylim(-0.5, 2.5)
+    ax.set_yticks([0, 1, 2], ["Ideal", "Closest", "pose in video"])
+    ax.axhspan(1.7, 2.3, color="#dcefdc")
+    for a, b in events.get("out_of_view_s", []):
+        ax.axvspan(a, b, ymin=(1.7 + 0.5) / 3, ymax=(2.3 + 0.5) / 3, color="#c62828", alpha=0.6)
+    labelled = set()
+    for row, run in ((1, "closest"), (0, "ideal")):
+        ax.axhline(row, color="0.8", lw=6, zorder=0)
+        for ev in events.get(run, []):
+            kind = ev["kind"]
+            ax.plot([ev["time_s"]], [row], marker="v", ms=9, color=KIND_COLOURS.get(kind, "0.3"), ls="",
+                    label=None if kind in labelled else f"restart: {kind}")  # fmt: skip
+            labelled.add(kind)
+    if events.get("out_of_view_s"):
+        ax.plot([], [], color="#c62828", lw=6, alpha=0.6, label="no pose: not analysed")
+    if te is not None and te["times_s"]:
+        twin = ax.twinx()
+        twin.plot(te["times_s"], te["mpjpe_mm"], color="#1f77b4", lw=1, alpha=0.7)
+        twin.set_ylabel("Closest tracking error (mm)", fontsize=8, color="#1f77b4")
+        twin.tick_params(labelsize=7)
+    ax.set_xlabel("time (s)")
+    ax.set_title("Timeline", fontsize=10, loc="left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncols=4, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gymnasium as gym
@@ -13,6 +13,7 @@ from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 
 CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
+FALL, LOST, DIVERGED = "fall", "lost the reference", "simulation diverged"  # why a run was restarted
 
 
 class Policy(Protocol):
@@ -41,7 +42,9 @@ class Rollout:
     ``times`` is simulation time since reset (s); ``foot_contact`` and ``foot_grf`` are (left, right);
     ``foot_grf`` is the vertical ground reaction force per foot (N); ``mpjpe`` (m) and
     ``residual_force_bw`` (the non-physical residual root force, in body weights; zeros without residual
-    force control) exist for ``Track-v0`` only. ``end_reason`` says why the run stopped."""
+    force control) exist for ``Track-v0`` only. ``end_reason`` says why the run stopped; ``restart_kinds``
+    says, per restart, why it happened: :data:`FALL`, :data:`LOST` (the pelvis drifted off the reference)
+    or :data:`DIVERGED`."""
 
     times: np.ndarray
     qpos: np.ndarray
@@ -59,6 +62,7 @@ class Rollout:
     body: BodyParams
     dt: float
     end_reason: str
+    restart_kinds: list[str] = field(default_factory=list)
 
     @property
     def num_steps(self) -> int:
@@ -90,6 +94,7 @@ def run_policy(
     terms: dict[str, list[float]] = {}
     fall_time, diverged, end_reason = None, None, "time limit"
     restarts: list[float] = []
+    kinds: list[str] = []
     time_offset = 0.0
     n_steps = int(round(seconds / base.dt))
     for step in range(n_steps):
@@ -98,6 +103,13 @@ def run_policy(
         obs, _, terminated, truncated, info = env.step(np.asarray(action))
         if info.get("diverged"):
             diverged, end_reason = info["diverged"], f"simulation diverged: {info['diverged']}"
+            if restart_on_fall and rows["times"] and step + 1 < n_steps:  # start again where it was fine
+                restarts.append(rows["times"][-1])
+                kinds.append(DIVERGED)
+                time_offset = rows["times"][-1]
+                obs, _ = env.reset(options={"start_frame": info.get("frame", 0), "start_xy": rows["qpos"][-1][:2]})
+                diverged, end_reason = None, "time limit"
+                continue
             break
         rows["times"].append(time_offset + float(data.time))
         rows["qpos"].append(data.qpos.copy())
@@ -113,6 +125,7 @@ def run_policy(
             fall_time = rows["times"][-1]
         if terminated and restart_on_fall and step + 1 < n_steps:
             restarts.append(rows["times"][-1])
+            kinds.append(FALL if info.get("fall") else LOST)
             time_offset = rows["times"][-1]
             options = {"start_frame": info.get("frame", 0), "start_xy": data.qpos[:2].copy()}
             obs, _ = env.reset(options=options)
@@ -140,6 +153,7 @@ def run_policy(
         body=base.body,
         dt=float(base.dt),
         end_reason=end_reason,
+        restart_kinds=kinds,
     )
 
 

@@ -1,0 +1,112 @@
+"""From the main job's results to what the report says: the three columns (You, Closest, Ideal) with
+their confidence, the verdict, coaching cues and the timeline of events.
+
+You is the lifted kinematics on the frames where the video showed a pose; Closest is analysed only where
+the reference it tracked was seen (not where the lift invented frames to bridge a gap) and between its
+restarts; Ideal between its restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from motionlab.inference.coaching import coaching_cues, strike_pattern
+from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
+from motionlab.inference.reliability import Evidence, out_of_view_spans, run_confidence, verdict, you_confidence
+from motionlab.inference.rollout import FALL, Rollout
+from motionlab.keypoints import BODY_LANDMARKS
+from motionlab.lift import VISIBLE, LiftReport, detected_frames
+from motionlab.reference import Reference
+
+
+@dataclass
+class Analysis:
+    """Everything the report, the console and the video show about how far to trust the result."""
+
+    columns: dict[str, dict[str, dict[str, Any]]]
+    verdict: dict[str, Any]
+    cues: list[dict[str, Any]]
+    events: dict[str, Any]
+    detected: np.ndarray  # (T,) input frames with a usable pose
+    camera_motion_known: bool
+
+
+def camera_motion_known(lifted: Reference, report: LiftReport, camera_speed: float | None) -> bool:
+    """Whether the lift knew how the camera moved: given on the command line, carried by the reference
+    (e.g. a mocap projection), or flagged by a camera-motion estimate in the lift's or the reference's
+    metadata (``source["camera_motion"] = {"known": bool, ...}``, also looked for under ``source["lift"]``)."""
+    if camera_speed is not None or report.camera_source in ("argument", "reference"):
+        return True
+    for where in (lifted.source.get("lift", {}), lifted.source):
+        flag = where.get("camera_motion") if isinstance(where, dict) else None
+        if isinstance(flag, dict) and "known" in flag:
+            return bool(flag["known"])
+    return False
+
+
+def person_height_px(ref: Reference, detected: np.ndarray) -> float | None:
+    """Median height (px) of the box around the visible landmarks, over the first ``len(detected)`` frames
+    where ``detected``."""
+    if not detected.any():
+        return None
+    n = len(detected)
+    px, vis = ref.keypoints_px()[:n][detected], ref.keypoints2d[:n][detected, :, 2] >= VISIBLE
+    y = np.where(vis, px[..., 1], np.nan)
+    return float(np.nanmedian(np.nanmax(y, axis=1) - np.nanmin(y, axis=1)))
+
+
+def _frame_of(times: np.ndarray, fps: float, n: int) -> np.ndarray:
+    return np.clip(np.round(times * fps).astype(int), 0, n - 1)
+
+
+def analyse(
+    ref2d: Reference,
+    lifted: Reference,
+    lift_report: LiftReport,
+    closest: Rollout,
+    ideal: Rollout,
+    seconds: float,
+    camera_speed: float | None = None,
+    video_seconds: float | None = None,
+) -> Analysis:
+    """The columns, verdict, cues and events of one run of the main job."""
+    n = min(lifted.num_frames, int(np.floor(seconds * lifted.fps + 1e-9)) + 1)
+    detected = detected_frames(ref2d)[:n]
+    known = camera_motion_known(lifted, lift_report, camera_speed)
+    person_px = person_height_px(ref2d, detected)
+    seen = ref2d.keypoints2d[:n][detected][:, list(BODY_LANDMARKS), 2]
+    errors = lift_report.frame_errors_px[:n]
+    base = Evidence(
+        seconds=seconds, fps=ref2d.fps, detected=detected, person_px=person_px,
+        mean_visibility=float(seen.mean()) if seen.size else None,
+        reprojection_px=float(np.nanmean(errors)) if np.isfinite(errors).any() else None,
+        camera_motion_known=known, closest=closest, ideal=ideal, you_metrics={}, video_seconds=video_seconds,
+    )  # fmt: skip
+    conf_you = you_confidence(base)
+    you = GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], lifted.body, detected, speed_known=known, confidence=conf_you)
+    closest_valid = detected[_frame_of(closest.times, lifted.fps, n)]
+    columns = {
+        "you": gait_metrics(you),
+        "closest": gait_metrics(rollout_input(closest, closest_valid, run_confidence(closest, seconds, conf_you))),
+        "ideal": gait_metrics(rollout_input(ideal, confidence=run_confidence(ideal, seconds))),
+    }
+    for col in columns.values():  # the foot-strike pattern beside its angle
+        m = col["foot_strike_angle"]
+        m["pattern"] = strike_pattern(m["value"]) if m["value"] is not None and m["status"] != "implausible" else None
+    base.you_metrics = columns["you"]
+    events = {
+        "seconds": seconds,
+        "out_of_view_s": [[round(a, 3), round(b, 3)] for a, b in out_of_view_spans(detected, ref2d.fps)],
+        **{
+            name: [{"time_s": round(t, 3), "kind": k} for t, k in zip(run.restart_times, _kinds(run))]
+            for name, run in (("closest", closest), ("ideal", ideal))
+        },
+    }
+    return Analysis(columns, verdict(base), coaching_cues(columns), events, detected, known)
+
+
+def _kinds(run: Rollout) -> list[str]:
+    return run.restart_kinds if len(run.restart_kinds) == len(run.restart_times) else [FALL] * len(run.restart_times)

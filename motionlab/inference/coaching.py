@@ -1,0 +1,67 @@
+"""Coaching cues: the few largest, reliable differences between how you ran and the Ideal run, in plain words.
+
+A difference counts when both figures are measured, physiologically plausible and not of low confidence,
+and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
+change) apart; cues are ranked by the difference in steps. Your own motion (You) is compared when it is
+reliable, else the Closest run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# metric -> (meaningful step, cue(you, ideal) -> text)
+STEPS: dict[str, tuple[float, Callable[[float, float], str]]] = {
+    "cadence": (6.0, lambda y, i: f"cadence {y:.0f} → {i:.0f} steps/min: "
+                + ("shorter, quicker steps" if i > y else "longer, more relaxed steps")),
+    "overstride": (4.0, lambda y, i: f"your foot lands {y:.0f} cm ahead of your centre of mass (Ideal {i:.0f} cm): "
+                   + ("land closer under your hips" if y > i else "you may reach a little further")),
+    "vertical_oscillation": (1.5, lambda y, i: f"you bounce {y:.1f} cm per step (Ideal {i:.1f} cm): "
+                             + ("push forward, not up" if y > i else "a little more spring in each step")),
+    "knee_flexion_contact": (5.0, lambda y, i: f"knee bent {y:.0f}° at landing (Ideal {i:.0f}°): "
+                             + ("land with a softer knee" if i > y else "land with a straighter leg")),
+    "knee_flexion_midstance": (6.0, lambda y, i: f"knee bends to {y:.0f}° under load (Ideal {i:.0f}°): "
+                               + ("let the knee absorb more" if i > y else "stiffer leg, less sinking")),
+    "trunk_lean": (3.0, lambda y, i: f"trunk lean {y:.0f}° (Ideal {i:.0f}°): "
+                   + ("lean a little more forward from the ankles" if i > y else "run taller")),
+    "foot_strike_angle": (6.0, lambda y, i: f"foot meets the ground at {y:.0f}° ({strike_pattern(y)}; Ideal {i:.0f}°, "
+                          f"{strike_pattern(i)})"),
+    "pelvic_drop": (2.0, lambda y, i: f"hip drops {y:.0f}° on each landing (Ideal {i:.0f}°): "
+                    + ("keep the pelvis level: hip-abductor strength" if y > i else "fine")),
+    "contact_time_left": (25.0, lambda y, i: f"left foot on the ground {y:.0f} ms (Ideal {i:.0f} ms): "
+                          + ("quicker off the ground" if y > i else "")),
+    "contact_time_right": (25.0, lambda y, i: f"right foot on the ground {y:.0f} ms (Ideal {i:.0f} ms): "
+                           + ("quicker off the ground" if y > i else "")),
+    "arm_swing": (15.0, lambda y, i: f"arm swing {y:.0f}° (Ideal {i:.0f}°): "
+                  + ("swing the arms more" if i > y else "relax the arms, smaller swing")),
+}  # fmt: skip
+
+
+def strike_pattern(angle_deg: float) -> str:
+    """Foot-strike pattern from the foot-strike angle (Altman & Davis 2012, Gait Posture 35:298)."""
+    return "rearfoot" if angle_deg > 8.0 else "midfoot" if angle_deg >= -1.6 else "forefoot"
+
+
+def _usable(m: dict[str, Any] | None) -> bool:
+    return bool(m) and m["value"] is not None and m["status"] != "implausible" and m["confidence"]["level"] != "low"
+
+
+def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3) -> list[dict[str, Any]]:
+    """Up to ``limit`` cues ``{metric, text, compared, you, ideal, steps}``, largest difference first."""
+    cues = []
+    for name, (step, say) in STEPS.items():
+        ideal = columns["ideal"].get(name)
+        if not _usable(ideal):
+            continue
+        for who in ("you", "closest"):
+            mine = columns.get(who, {}).get(name)
+            if _usable(mine):
+                diff = abs(mine["value"] - ideal["value"]) / step
+                if diff >= 1.0:
+                    text = say(mine["value"], ideal["value"]).rstrip(": ")
+                    text = text if who == "you" else f"(Closest) {text}"
+                    cues.append({"metric": name, "text": text, "compared": who, "you": mine["value"],
+                                 "ideal": ideal["value"], "steps": round(diff, 2)})  # fmt: skip
+                break
+    return sorted(cues, key=lambda c: -c["steps"])[:limit]
