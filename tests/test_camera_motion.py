@@ -140,3 +140,12 @@ def test_too_few_usable_frames_name_roi_and_the_box_tried():
     with pytest.raises(FootageError, match=r"--roi x,y,w,h") as error:
         lift_footage(keypoints, BODY)
     assert "only 3 of 31 frames" in str(error.value) and "at frame 0" in str(error.value)
+
+
+@pytest.mark.parametrize("argv", [["--time-scale", "0"], ["--time-scale", "nan"], ["--treadmill-speed", "-3"]])
+def test_time_scale_and_treadmill_flags_reject_bad_numbers_by_name(argv, capsys):
+    from motionlab.commands.infer import main as infer_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        infer_main(argv)
+    assert exit_info.value.code == 2 and f"argument {argv[0]}:" in capsys.readouterr().err
