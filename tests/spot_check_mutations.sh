@@ -23,17 +23,15 @@ spot() {  # name file sed-expression pytest-args...
 spot "both policies act zero" motionlab/policy_io.py \
   's/        action, _ = self.policy.predict(self.normalize(obs), deterministic=deterministic)/        action = np.zeros((*np.shape(obs)[:-1], self.action_dim), dtype=np.float32)/' $B
 spot "Ideal panel renders the Closest run" motionlab/inference/compose.py \
-  's/ri.render(pose("ideal", t))/ri.render(pose("closest", t))/' $B -k panel
+  's/        for run in (closest, ideal):/        for run in (closest, closest):/' $B -k panel
 spot "Ideal target speed fixed at 2.8 m/s" motionlab/inference/pipeline.py \
-  's/    target_speed = float(np.clip(user_speed, \*speed_range))/    target_speed = 2.8/' $B -k ideal
+  's/    target = float(np.clip(user_speed, \*speed_range))/    target = 2.8/' $B -k ideal
 spot "Ideal env asked 2.8 m/s, report says the user's" motionlab/inference/pipeline.py \
-  's/body=body, target_speed=target_speed)/body=body, target_speed=2.8)/' $B -k ideal
+  's/body=body, target_speed=choice.target_speed)/body=body, target_speed=2.8)/' $B -k ideal
 spot "body search picks the worst fit" motionlab/inference/pipeline.py \
   's/    return min(scored, key=lambda s: s\[0\])\[1\]/    return max(scored, key=lambda s: s[0])[1]/' $B -k body_search
-spot "restart segmentation off (before the first fall)" motionlab/inference/metrics.py \
-  's/    if r.restart_times:/    if False:/' $M
-spot "restart segmentation off (the whole run)" motionlab/inference/metrics.py \
-  's/    if r.restart_times:/    if True:\n        return r\n    if r.restart_times:/' $M
+spot "restart segmentation off (strides may span restarts)" motionlab/inference/metrics.py \
+  's/    breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)/    breaks = ()/' $M
 spot "foot forces doubled (contact force)" motionlab/humanoid.py \
   's/out\[foot_ids.index(other)\] += abs(/out[foot_ids.index(other)] += 2 * abs(/' $M
 spot "foot forces doubled (rollout)" motionlab/inference/rollout.py \

@@ -61,7 +61,8 @@ def run_job(out: Path, **cfg: Any) -> JobRun:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(rollout_module, "run_policy", watched)
-        run_inference(InferenceConfig(out=out, size=SIZE, **cfg))
+        # the shipped policies alone: the MPC refinement of the Closest run is tested in test_refine.py
+        run_inference(InferenceConfig(out=out, size=SIZE, refine="off", **cfg))
     report = json.loads(out.with_suffix(".json").read_text())
     # Track-v0 rollouts carry a tracking error; Ideal-v0 rollouts have no reference to track
     runs = {("closest" if r.mpjpe is not None else "ideal"): (r, env) for r, env in seen}
@@ -92,7 +93,7 @@ def test_closest_runs_the_sample_without_a_fall_and_tracks_it_closely(job: JobRu
     assert tracking_problems(closest) == []
     summary = job.report["extra"]["closest"]
     assert summary["fell"] is False and summary["restarts"] == 0
-    assert job.report["closest"]["tracking_error"]["value"] == pytest.approx(1000.0 * np.mean(closest.mpjpe))
+    assert job.report["closest"]["tracking_error"]["value"] == pytest.approx(1000.0 * np.mean(closest.mpjpe), abs=0.01)
 
 
 def test_zero_action_fails_the_tracking_bound(job: JobRun) -> None:

@@ -16,7 +16,7 @@ from conftest import REPO_ROOT, SHARED_DATA_ENV, require_shared_data
 
 README = REPO_ROOT / "README.md"
 CODE_SPAN = re.compile(r"`[^`]*`")
-BENCHMARK_PATH = re.compile(r"`(benchmarks/[^`\s]+)`")
+BENCHMARK_PATH = re.compile(r"`(benchmarks/[^`\s]+)[^`]*`")  # a script may carry arguments
 NUMBER = re.compile(r"(?<![\w.])\d+(\.\d+)?(?![\w])")  # 3.5, 16, 0.89 but not 2D or x86_64
 
 
