@@ -20,6 +20,16 @@ informative extras without a target: (e) 2D only (world landmarks dropped), (f) 
 noise on the world landmarks (closer to MediaPipe's). Targets on (a): PA-MPJPE <= 40 mm, MPJPE <= 60 mm.
 Lift runtime is also measured on a 10 s clip. Prints a table and writes ``benchmarks/results/lift.json``
 atomically.
+
+``--part videos`` (also run by default) measures the whole video path instead: every camera setup of
+:mod:`motionlab.synthetic` is rendered (the humanoid replaying real mocap on a textured ground), run
+through the real MediaPipe, and lifted by :func:`motionlab.footage.lift_footage` with nothing but the
+body's height and mass (no camera, time-scale or treadmill flags). Per setup: speed error, travel
+direction, facing and root trajectory errors, floor height error, MPJPE and PA-MPJPE (with MediaPipe's
+world landmarks and 2D only), the camera motion found, and slow-motion and treadmill detection. Writes
+``benchmarks/results/lift_videos.json``. Issue #11 targets: speed error <= 5 %, facing error <= 10 deg,
+floor height error <= 3 cm, slow motion and treadmill detected, PA-MPJPE <= 35 mm (world landmarks) and
+<= 60 mm (2D only).
 """
 
 from __future__ import annotations
@@ -45,6 +55,9 @@ from motionlab.mocap import mocap_reference
 from motionlab.reference import Reference
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "lift.json"
+VIDEO_RESULTS_PATH = Path(__file__).resolve().parent / "results" / "lift_videos.json"
+MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
+VIDEO_TARGETS = {"speed_error_rel": 0.05, "facing_error_deg": 10.0, "floor_height_error_m": 0.03}
 TARGETS_MM = {"pa_mpjpe_mm": 40.0, "mpjpe_mm": 60.0}
 RUNTIME_CLIP_S = 10.0
 
@@ -87,13 +100,32 @@ def _evaluate(case: Reference, body: BodyParams) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", choices=("roundtrip", "videos", "all"), default="all")
     parser.add_argument("--cycles", type=int, default=2, help="stride cycles of the round-trip clip (0.8 s each)")
     parser.add_argument("--height", type=float, default=1.75)
     parser.add_argument("--mass", type=float, default=70.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
+    parser.add_argument("--videos-out", type=Path, default=VIDEO_RESULTS_PATH)
+    parser.add_argument("--videos-dir", type=Path, default=None, help="keep rendered videos and keypoints here")
+    parser.add_argument("--setups", default=None, help="comma-separated setups (default: all)")
+    parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips")
+    parser.add_argument(
+        "--baseline", action="store_true",
+        help="videos: lift as before issue #11 (static estimated camera, video time, no relabelling); "
+        "writes results/lift_videos_baseline.json",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    record: dict[str, Any] = {}
+    if args.part in ("roundtrip", "all"):
+        record["roundtrip"] = round_trip(args)
+    if args.part in ("videos", "all"):
+        record["videos"] = video_benchmark(args)
+    return record
 
+
+def round_trip(args: argparse.Namespace) -> dict[str, Any]:
+    """The mocap round trip (module docstring, first part)."""
     body = BodyParams(height=args.height, mass=args.mass).resolved()
     truth = mocap_reference(RUN_CLIP, body, cycles=args.cycles)
     cases = _cases(truth, body, args.cycles, np.random.default_rng(args.seed))
@@ -138,6 +170,119 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     write_json(args.out, record)
     print(f"saved -> {args.out}")
     return record
+
+
+def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    """Every rendered camera setup through MediaPipe and :func:`lift_footage` (module docstring)."""
+    import tempfile
+
+    from motionlab.footage import lift_footage
+    from motionlab.lift import lift_reference
+    from motionlab.reference import load_reference, save_reference
+    from motionlab.synthetic import SETUPS, render_test_video, score_lift
+    from motionlab.video.pose import extract_keypoints
+
+    names = args.setups.split(",") if args.setups else list(SETUPS)
+    names = [n for n in names if not SETUPS[n].clip or (args.mocap_dir / SETUPS[n].clip).is_file()]
+    body = BodyParams(height=args.height, mass=args.mass).resolved()
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.videos_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
+            if not (video.is_file() and truth_path.is_file()):
+                save_reference(render_test_video(SETUPS[name], video, body, args.mocap_dir), truth_path)
+            if not keypoints_path.is_file():
+                save_reference(extract_keypoints(video)[0], keypoints_path)
+            truth, keypoints = load_reference(truth_path), load_reference(keypoints_path)
+            if args.baseline:
+                rows[name] = _video_row(truth, keypoints, video, body, lambda k, b, v: lift_reference(k, b), score_lift)
+            else:
+                rows[name] = _video_row(truth, keypoints, video, body, lift_footage, score_lift)
+            print(f"{name}: {rows[name]}", flush=True)
+    _print_video_table(rows)
+    summary = _video_summary(rows)
+    record = {
+        "config": {"body": body.to_dict(), "setups": names, "flags": "none (height and mass only)"},
+        "setups": rows,
+        "targets": {**VIDEO_TARGETS, "pa_mpjpe_mm_world": 35.0, "pa_mpjpe_mm_2d_only": 60.0},
+        "summary": summary,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count()},
+    }
+    out = args.videos_out.with_name(args.videos_out.stem + "_baseline.json") if args.baseline else args.videos_out
+    record["config"]["baseline"] = args.baseline
+    write_json(out, record)
+    print(f"saved -> {out}")
+    return record
+
+
+def _video_row(truth: Reference, keypoints: Reference, video: Path, body: BodyParams, lift, score) -> dict[str, Any]:
+    syn = truth.source["synthetic"]
+    tic = time.perf_counter()
+    lifted, report = lift(keypoints, body, video)
+    seconds = time.perf_counter() - tic
+    flat, _ = lift(dataclasses.replace(keypoints, world_keypoints=None), body, video)
+    scores = score(truth, lifted)
+    notes = report.notes
+    return {
+        **{k: round(float(v), 4) for k, v in scores.items()},
+        "pa_mpjpe_2d_only_mm": round(float(score(truth, flat)["pa_mpjpe_mm"]), 1),
+        "camera_motion": notes.get("camera_motion", {}).get("kind", "static (assumed)"),
+        "slow_motion_true": 1.0 / syn["time_scale"],
+        "slow_motion_found": notes.get("time_base", {}).get("scale", 1.0),
+        "treadmill_true": syn["treadmill_speed_mps"] is not None,
+        "treadmill_found": bool(notes.get("treadmill", {}).get("detected")),
+        "cadence_video_spm": notes.get("gait", {}).get("cadence_video_spm"),
+        "lift_s": round(seconds, 2),
+    }
+
+
+def _print_video_table(rows: dict[str, Any]) -> None:
+    cols = [
+        ("speed err %", lambda r: 100 * r["speed_error_rel"]), ("travel deg", lambda r: r["travel_direction_error_deg"]),
+        ("facing deg", lambda r: r["facing_error_deg"]), ("root m", lambda r: r["root_trajectory_error_m"]),
+        ("floor cm", lambda r: 100 * r["floor_height_error_m"]), ("MPJPE", lambda r: r["mpjpe_mm"]),
+        ("PA", lambda r: r["pa_mpjpe_mm"]), ("PA 2D", lambda r: r["pa_mpjpe_2d_only_mm"]),
+    ]  # fmt: skip
+    header = f"{'setup':<26}" + "".join(f"{c:>12}" for c, _ in cols) + f"{'camera':>11}{'slow':>8}{'treadmill':>11}"
+    print("\n" + header + "\n" + "-" * len(header))
+    for name, r in rows.items():
+        cells = "".join(f"{f(r):>12.1f}" if np.isfinite(f(r)) else f"{'-':>12}" for _, f in cols)
+        slow = f"{r['slow_motion_found']:g}/{r['slow_motion_true']:g}"
+        tread = f"{int(r['treadmill_found'])}/{int(r['treadmill_true'])}"
+        print(f"{name:<26}{cells}{r['camera_motion'] or '-':>11}{slow:>8}{tread:>11}")
+
+
+def _video_summary(rows: dict[str, Any]) -> dict[str, Any]:
+    """Which targets hold on every setup, and the detection counts."""
+
+    def every(key: str, limit: float, absolute: bool = False) -> dict[str, Any]:
+        values = [abs(r[key]) if absolute else r[key] for r in rows.values() if np.isfinite(r[key])]
+        failing = [n for n, r in rows.items() if np.isfinite(r[key]) and (abs(r[key]) if absolute else r[key]) > limit]
+        return {
+            "max": round(max(values), 4) if values else None,
+            "met_on": len(values) - len(failing),
+            "of": len(values),
+            "failing": failing,
+        }
+
+    slow = [r for r in rows.values() if r["slow_motion_true"] > 1]
+    return {
+        "speed_error_rel": every("speed_error_rel", VIDEO_TARGETS["speed_error_rel"]),
+        "facing_error_deg": every("facing_error_deg", VIDEO_TARGETS["facing_error_deg"]),
+        "floor_height_error_m": every("floor_height_error_m", VIDEO_TARGETS["floor_height_error_m"], absolute=True),
+        "slow_motion_detected": f"{sum(r['slow_motion_found'] == r['slow_motion_true'] for r in slow)} of {len(slow)}",
+        "slow_motion_false_alarms": sum(
+            r["slow_motion_found"] != 1 for r in rows.values() if r["slow_motion_true"] == 1
+        ),
+        "treadmill_detected": f"{sum(r['treadmill_found'] for r in rows.values() if r['treadmill_true'])} of "
+        f"{sum(r['treadmill_true'] for r in rows.values())}",
+        "treadmill_false_alarms": sum(r["treadmill_found"] and not r["treadmill_true"] for r in rows.values()),
+        "pa_mpjpe_mm_mean": round(float(np.mean([r["pa_mpjpe_mm"] for r in rows.values()])), 1),
+        "pa_mpjpe_2d_only_mm_mean": round(float(np.mean([r["pa_mpjpe_2d_only_mm"] for r in rows.values()])), 1),
+    }
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ from motionlab.inference.pipeline import DEFAULT_TRACK_CKPT, _simulate
 from motionlab.io_utils import write_json
 from motionlab.lift import lift_reference
 from motionlab.mocap import mocap_reference
-from motionlab.reference import Reference
 from motionlab.policy_io import load_policy
+from motionlab.reference import Reference
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 TARGETS = {

@@ -9,6 +9,9 @@ force changing by more than 1.5x its torque limit; *positive power* is the sum o
 max(0, force x joint velocity), averaged over the steps (kW); the ankles' share is given separately.
 Landmark error: Track-v0's ``mpjpe`` (12 body landmarks, pelvis-centred), averaged over the control steps.
 
+Time to the first fall with zero action: Track-v0 from start frames 0, 3, ..., 27 (a stride), default
+body, until the episode ends (at most 5 s).
+
 Compared: the damping cap (``SERVO_DAMPING_CAP`` in ``motionlab/humanoid.py``) on and off (the template's
 damping), and the set-point lead on and off (plain set-points). Writes ``benchmarks/results/servo.json``.
 """
@@ -21,9 +24,11 @@ import numpy as np
 
 import motionlab  # noqa: F401  (registers the envs)
 import motionlab.humanoid as humanoid
+from motionlab.inference.rollout import run_policy, zero_policy
 from motionlab.io_utils import record_json_run
 
 START_FRAMES = (0, 10, 20, 30)
+FALL_START_FRAMES = tuple(range(0, 30, 3))
 CONTROL_STEPS = 18
 RESULTS = "benchmarks/results/servo.json"
 
@@ -70,6 +75,19 @@ def replay(damping_cap: bool = True, lead: bool = True) -> dict[str, float]:
     }
 
 
+def seconds_to_fall(lead: bool = True) -> dict[str, float]:
+    """Zero action from each of :data:`FALL_START_FRAMES`: seconds until the fall (or the episode's end)."""
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False)
+    env.reset(seed=0)
+    if not lead:
+        env.unwrapped._servo_lead[:] = 0.0  # kept across resets on the same body
+    times = []
+    for start in FALL_START_FRAMES:
+        run = run_policy(env, zero_policy, 5.0, start_frame=start)
+        times.append(run.fall_time if run.fall_time is not None else run.duration)
+    return {"from_frame_0_s": times[0], "mean_s": float(np.mean(times)), "min_s": min(times), "max_s": max(times)}
+
+
 def main() -> None:
     cases = {
         "damping cap, lead (shipped)": replay(),
@@ -82,7 +100,14 @@ def main() -> None:
             f"{r['positive_power_kw']:.2f} kW (ankles {r['ankle_positive_power_kw']:.2f}), "
             f"landmark error {r['landmark_error_mm']:.0f} mm"
         )
+    falls = {"lead (shipped)": seconds_to_fall(), "plain set-points (no lead)": seconds_to_fall(lead=False)}
+    for name, f in falls.items():
+        print(
+            f"zero action, {name}: falls after {f['from_frame_0_s']:.2f} s from frame 0; "
+            f"{f['min_s']:.2f}-{f['max_s']:.2f} s, mean {f['mean_s']:.2f} s over start frames {FALL_START_FRAMES}"
+        )
     record_json_run(RESULTS, "zero-action replay, start frames 0/10/20/30, 0.54 s each", cases)
+    record_json_run(RESULTS, f"zero action, seconds to the fall, start frames {list(FALL_START_FRAMES)}", falls)
     print(f"saved {RESULTS}")
 
 

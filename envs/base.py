@@ -2,13 +2,16 @@
 
 The model is built from :class:`~motionlab.body.BodyParams` (optionally a new random body each episode),
 physics runs ``frame_skip`` MuJoCo steps per control step, and a diverging simulation ends the
-episode with ``truncated=True`` and ``info["diverged"]`` naming the reason instead of raising.
+episode with ``truncated=True`` and ``info["diverged"]`` naming the reason instead of raising; so does
+an action holding NaN/Inf. An action of the wrong shape or type (None, a scalar, extra dims) raises
+ValueError, as do constructor arguments out of range (``frame_skip``, ``max_episode_seconds``,
+``body_spread``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -18,10 +21,15 @@ import numpy as np
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import UserError
 from motionlab.humanoid import GROUND_CONTACT_GEOMS, NUM_JOINTS, HumanoidModel, build_model
+from motionlab.validation import check_range, checked_action
 
 PROPRIO_DIM = 1 + 6 + NUM_JOINTS + 3 + 3 + NUM_JOINTS + 12
 BODY_DIM = 10
 MAX_JOINT_SPEED = 100.0  # rad/s; beyond this the state is treated as diverged
+MAX_FRAME_SKIP = 100  # physics steps per control step (0.5 s at the 5 ms timestep)
+MAX_EPISODE_SECONDS = 3600.0
+MAX_BODY_SPREAD = 0.3
+NON_FINITE_ACTION = "non-finite (NaN/Inf) action"
 DEFAULT_CAMERA = "side"
 _INSTABILITY_WARNINGS = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQPOS)
 
@@ -61,9 +69,11 @@ class HumanoidEnv(gym.Env):
             raise ValueError(f"render_mode={render_mode!r}; supported: {self.metadata['render_modes']}")
         self.base_body = BodyParams.coerce(body).resolved()
         self.randomize_body = randomize_body
-        self.body_spread = body_spread
+        self.body_spread = check_range("body_spread", body_spread, 0.0, MAX_BODY_SPREAD)
+        if not isinstance(frame_skip, (int, np.integer)) or isinstance(frame_skip, bool) or not 1 <= frame_skip <= MAX_FRAME_SKIP:
+            raise ValueError(f"frame_skip={frame_skip!r} must be an integer in [1, {MAX_FRAME_SKIP}]")
         self.frame_skip = int(frame_skip)
-        self.max_episode_seconds = float(max_episode_seconds)
+        self.max_episode_seconds = check_range("max_episode_seconds", max_episode_seconds, 1e-3, MAX_EPISODE_SECONDS, "s")
         self.early_termination = early_termination
         self.render_mode = render_mode
         self.width, self.height, self.camera = width, height, camera
@@ -104,6 +114,16 @@ class HumanoidEnv(gym.Env):
             self._load_body(random_body(self.np_random, self.body_spread, self.base_body))
 
     # ------------------------------------------------------------------ physics
+    def _action(self, action: Any) -> tuple[np.ndarray, str | None]:
+        """``action`` checked against the action space's shape (ValueError otherwise), and the reason to
+        end the episode when it holds NaN/Inf (MuJoCo would silently zero every control)."""
+        array = checked_action(action, self.action_space.shape, type(self).__name__)
+        return array, None if np.isfinite(array).all() else NON_FINITE_ACTION
+
+    def _diverged_step(self, info: dict[str, Any]) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """The step result that ends a diverged episode: truncated, ``info["diverged"]`` says why."""
+        return np.zeros(self.observation_space.shape), 0.0, False, True, info
+
     def _set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
         mujoco.mj_resetData(self.model, self.data)
         self.data.qpos[:] = qpos
@@ -120,10 +140,16 @@ class HumanoidEnv(gym.Env):
         that motion tracking needs (DeepMimic's PD servos track target velocities the same way)."""
         return angles + self._servo_lead * velocities
 
-    def _simulate(self, ctrl: np.ndarray) -> str | None:
-        """Run ``frame_skip`` physics steps; returns a divergence reason or None."""
+    def _simulate(self, ctrl: np.ndarray, after_substep: Callable[[], None] | None = None) -> str | None:
+        """Run ``frame_skip`` physics steps (calling ``after_substep`` after each, when given, e.g. to
+        record peak forces between control steps); returns a divergence reason or None."""
         np.clip(ctrl, self._ctrl_lo, self._ctrl_hi, out=self.data.ctrl)
-        mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        if after_substep is None:
+            mujoco.mj_step(self.model, self.data, nstep=self.frame_skip)
+        else:
+            for _ in range(self.frame_skip):
+                mujoco.mj_step(self.model, self.data)
+                after_substep()
         d = self.data
         for w, before in zip(_INSTABILITY_WARNINGS, self._warning_counts):
             if d.warning[w].number > before:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import mujoco
@@ -10,6 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
@@ -65,7 +67,7 @@ class IdealEnv(HumanoidEnv):
     policy serves every speed in the range. Starts from an athlete pose at a random phase with its
     velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
     but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
-    or on divergence (``info["diverged"]``).
+    or on divergence or a NaN/Inf action (``info["diverged"]``); an action of another shape raises ValueError.
 
     ## Arguments
     ``gym.make("MotionLab/Ideal-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/ideal.yaml``):
@@ -96,8 +98,11 @@ class IdealEnv(HumanoidEnv):
     ## Version History
     * v0: speed term on the world velocity along +x, heading term and the heading in the observation
       (appended last), gait prior at a clock scaled to the target speed, per-episode target speeds.
-      The reward weights became an argument (``reward_weights``) with unchanged defaults.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults. A NaN/Inf
+      action ends the episode as diverged (MuJoCo used to zero the controls silently).
     """
+
+    DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS
 
     def __init__(
         self,
@@ -109,7 +114,7 @@ class IdealEnv(HumanoidEnv):
         reward_weights: dict[str, float] | None = None,
         **kwargs: Any,
     ):
-        self.reward_weights = merge_reward_weights(REWARD_WEIGHTS, reward_weights)
+        self.reward_weights = merge_reward_weights(self.DEFAULT_REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
             if not 0.5 <= speed <= 10.0:
                 raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
@@ -159,38 +164,45 @@ class IdealEnv(HumanoidEnv):
         qpos = self._init_qpos[i].copy()
         qpos[:2] = options["start_xy"] if options and "start_xy" in options else 0.0
         self._set_state(qpos, self._init_qvel[i] * self.clock_rate)  # time scaling scales every velocity
-        self._phase0 = i * self.dt / self.stride_period
+        self._clock_phase = i * self.dt / self.stride_period  # gait phase in cycles
         self.steps = 0
         return self._obs(), self._base_info()
 
     def step(self, action: np.ndarray):
-        action = np.asarray(action, dtype=np.float64)
+        action, diverged = self._action(action)
         x_before = float(self.data.qpos[0])
-        diverged = self._simulate(self._prior_pose(self.data.time + self.dt) + self.action_scale * action)
+        if not diverged:
+            diverged = self._simulate(self._control(action), self._after_substep)
         self.steps += 1
         if diverged:
-            return np.zeros(self.observation_space.shape), 0.0, False, True, {**self._base_info(), "diverged": diverged}
+            return self._diverged_step({**self._base_info(), "diverged": diverged})
         terms, speed = self._reward_terms(x_before)
         reward = sum(self.reward_weights[k] * v for k, v in terms.items())
         fell = self._fallen()
         terminated = self.early_termination and fell
         truncated = self.steps >= self.max_episode_steps
-        info = {**self._base_info(), "reward_terms": terms, "fall": fell, "speed": speed}
+        info = {**self._base_info(), "reward_terms": terms, "fall": fell, "speed": speed, **self._step_info()}
         return self._obs(), float(reward), bool(terminated), bool(truncated), info
 
-    def _phase(self, time: float) -> float:
-        """Gait phase in cycles at simulation ``time``."""
-        return self._phase0 + time * self.clock_rate / self.stride_period
+    _after_substep = None  # called after each physics step when set (Ideal-v1 records forces and power)
 
-    def _prior_pose(self, time: float) -> np.ndarray:
-        """The athlete's joint angles at the gait clock (linear interpolation in the cycle table)."""
-        x = (self._phase(time) % 1.0) * _PRIOR_SAMPLES
+    def _step_info(self) -> dict[str, Any]:
+        return {}
+
+    def _control(self, action: np.ndarray) -> np.ndarray:
+        """Advance the gait clock by one control step; PD targets around the prior there."""
+        self._clock_phase += self.clock_rate * self.dt / self.stride_period
+        return self._prior_pose(self._clock_phase) + self.action_scale * action
+
+    def _prior_pose(self, phase: float) -> np.ndarray:
+        """The athlete's joint angles at gait ``phase`` (cycles; linear interpolation in the cycle table)."""
+        x = (phase % 1.0) * _PRIOR_SAMPLES
         i = int(x)
         w = x - i
         return (1 - w) * self._prior[i] + w * self._prior[(i + 1) % _PRIOR_SAMPLES]
 
     def _obs(self) -> np.ndarray:
-        phase = 2 * np.pi * self._phase(self.data.time)
+        phase = 2 * np.pi * self._clock_phase
         heading = self._heading()
         return np.concatenate(
             [
@@ -230,3 +242,158 @@ class IdealEnv(HumanoidEnv):
         """Vertical ground reaction above the threshold, per foot, in body weights."""
         forces = vertical_foot_forces(self.model, self.data, self._foot_ids)
         return float(np.clip(forces / weight - IMPACT_THRESHOLD_BW, 0.0, None).sum())
+
+
+# ---------------------------------------------------------------------------------------------- Ideal-v1
+REWARD_WEIGHTS_V1 = {
+    "speed": 0.35,
+    "upright": 0.15,
+    "heading": 0.1,
+    "angular_momentum": 0.1,
+    "style": 0.2,
+    "alive": 0.1,
+    "metabolic": -0.004,
+    "peak_force": -0.1,
+    "loading_rate": -0.05,
+}
+# Muscle-like energy model (per joint, from joint torque tau and speed omega; see IdealV1Env):
+POSITIVE_WORK_EFFICIENCY = 0.25  # Margaria 1968 (Int Z angew Physiol 25:339): positive work at ~25 %
+NEGATIVE_WORK_EFFICIENCY = 1.20  # ... negative work at -120 % (1 J metabolic per 1.2 J absorbed)
+ACTIVATION_HEAT_W_PER_KG = 1.28 * 50.0 + 25.0  # Umberger et al. 2003 (CMBBE 6:99): 1.28 %FT + 25 W/kg, 50 % FT
+MUSCLE_MASS_FRACTION = 0.38  # skeletal muscle ~38 % of body mass in men, ~31 % in women (Janssen et al. 2000)
+PEAK_FORCE_THRESHOLD_BW = 2.5  # running's active peak is 2-3 BW (Cavanagh & Lafortune 1980; Munro et al. 1987)
+# Instantaneous vertical loading rate: ~70-110 BW/s in rearfoot runners at 3-4 m/s (Milner et al. 2006,
+# MSSE 38:323; Davis et al. 2016, BJSM 50:887); above 100 BW/s is penalised, per 100 BW/s.
+LOADING_RATE_THRESHOLD_BW_S = 100.0
+CLOCK_BOUNDS = (0.5, 2.0)  # gait clock rate, in athlete cadences
+
+
+def metabolic_power(torque: np.ndarray, joint_speed: np.ndarray, torque_limit: np.ndarray, mass: float) -> np.ndarray:
+    """Metabolic power (W) of joint torques ``torque`` (..., J) at ``joint_speed`` (..., J), summed over joints.
+
+    Per joint: ``max(P, 0) / 0.25 + max(-P, 0) / 1.2 + h_j (tau / tau_max)^2`` with ``P = tau omega``: the
+    positive and negative work efficiencies of muscle (Margaria 1968) plus a force-maintenance heat,
+    Umberger et al.'s (2003) activation-maintenance heat rate (89 W per kg of muscle at full activation)
+    for the muscle mass (38 % of body mass, Janssen et al. 2000) shared among joints in proportion to
+    their torque limits, with activation taken as ``|tau| / tau_max`` squared (Anderson & Pandy 2001's
+    activation-squared effort). Assumption: no elastic energy storage (tendons return ~half the negative
+    work in human running), so the estimate exceeds people's ~4 J/(kg m) in running.
+    """
+    power = torque * joint_speed
+    muscle_mass = MUSCLE_MASS_FRACTION * mass * torque_limit / torque_limit.sum()
+    heat = ACTIVATION_HEAT_W_PER_KG * muscle_mass * (torque / torque_limit) ** 2
+    work = np.clip(power, 0.0, None) / POSITIVE_WORK_EFFICIENCY + np.clip(-power, 0.0, None) / NEGATIVE_WORK_EFFICIENCY
+    return (work + heat).sum(axis=-1)
+
+
+class IdealV1Env(IdealEnv):
+    """Free running for a given body at a cadence the policy chooses, for efficient and safe running.
+
+    Differences from ``Ideal-v0`` (everything not listed is the same):
+
+    ## Action space
+    ``Box(-1, 1, (29,))``: Ideal-v0's 28 PD-target offsets, then ``a_clock``: the gait clock runs at
+    ``base_rate * exp(clock_scale * a_clock)`` athlete cadences, clipped to [0.5, 2.0], where
+    ``base_rate = clip(target_speed / athlete_speed, 0.6, 1.6)`` is Ideal-v0's fixed clock. The policy sets
+    its own cadence, step by step; with ``a_clock = 0`` the env is Ideal-v0's, so a v0 policy widened with
+    a zero clock output (``init_from``) starts out acting as before.
+
+    ## Observation space
+    Ideal-v0's 96 dims; the gait clock ``sin, cos`` is the phase the policy's clock has reached.
+
+    ## Reward
+    Weighted sum (weights: ``reward_weights``, defaults in ``REWARD_WEIGHTS_V1``) of Ideal-v0's speed (0.35),
+    upright trunk (0.15), heading (0.1), whole-body angular momentum (0.1), nearest-athlete-pose style
+    (0.2) and alive (0.1) terms, minus:
+    ``metabolic`` (-0.004): the muscle-like energy model of :func:`metabolic_power` (positive and negative
+    work with muscle efficiencies plus torque squared per joint), integrated over the physics steps and
+    divided by ``m v* dt``: the metabolic cost of transport at the target speed, J/(kg m);
+    ``peak_force`` (-0.1): each foot's peak vertical ground reaction over the physics steps above 2.5 body
+    weights, in body weights; ``loading_rate`` (-0.05): each foot's peak rise of vertical force between
+    physics steps above 100 BW/s, per 100 BW/s. ``info`` adds ``cadence_spm`` (the gait clock's),
+    ``metabolic_power_w`` and ``mechanical_power_w`` (positive joint power).
+
+    ## Arguments
+    Ideal-v0's, plus ``clock_scale`` (0.5: ``a_clock = +-1`` speeds the clock up or slows it down by
+    ``e^0.5 = 1.65x``), ``reward_weights`` (a dict overriding some of ``REWARD_WEIGHTS_V1``) and
+    ``style_set`` (references, e.g. CMU runs imported with ``motionlab import-mocap``, whose poses join
+    the style reference's in the style term: the nearest pose of many runners instead of one athlete;
+    the gait prior and start states stay the style reference's). For an Ideal walk, give a walking
+    ``style_reference`` and a walking ``target_speed_range`` (``configs/task/ideal_walk.yaml``).
+
+    ## Version History
+    * v1: the policy controls its gait clock's rate (an action); reward with a muscle-like energy model,
+      peak vertical force and loading rate instead of positive work and end-of-step foot force.
+    * v0: gait clock imposed at ``target_speed / athlete_speed`` times the athlete's cadence.
+    """
+
+    DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS_V1
+
+    def __init__(
+        self,
+        clock_scale: float = 0.5,
+        style_set: Sequence[str | os.PathLike | Reference] = (),
+        **kwargs: Any,
+    ):
+        self.clock_scale = float(clock_scale)
+        super().__init__(**kwargs)
+        extra = [r if isinstance(r, Reference) else load_reference(r) for r in style_set]
+        missing = [f"style_set[{i}]" for i, r in enumerate(extra) if r.qpos is None]
+        if missing:
+            raise UserError(f"{', '.join(missing)} has no qpos trajectory; the style term compares joint angles")
+        self.style_poses = np.concatenate([self.style_poses, *(r.qpos[:, 7:] for r in extra)])
+        self.action_space = spaces.Box(-1.0, 1.0, (NUM_JOINTS + 1,), dtype=np.float32)
+        self.clock_multiplier = 1.0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        obs, info = super().reset(seed=seed, options=options)
+        self.clock_multiplier = 1.0
+        self._torque_limit = self.model.actuator_forcerange[:, 1].copy()
+        self._torques, self._joint_speeds = np.zeros((2, self.frame_skip, NUM_JOINTS))
+        self._grf = np.zeros((self.frame_skip + 1, 2))  # the previous step's last forces, then each substep's
+        self._grf[0] = vertical_foot_forces(self.model, self.data, self._foot_ids)
+        return obs, info
+
+    def _control(self, action: np.ndarray) -> np.ndarray:
+        lo, hi = CLOCK_BOUNDS
+        rate = float(np.clip(self.clock_rate * np.exp(self.clock_scale * np.clip(action[-1], -1.0, 1.0)), lo, hi))
+        self.clock_multiplier = rate / self.clock_rate
+        self._clock_phase += rate * self.dt / self.stride_period
+        self._substep = 0
+        return self._prior_pose(self._clock_phase) + self.action_scale * action[:-1]
+
+    def _after_substep(self) -> None:
+        """Record joint torques and speeds and the feet's vertical forces after each physics step."""
+        d, i = self.data, self._substep
+        self._torques[i] = d.actuator_force
+        self._joint_speeds[i] = d.qvel[6:]
+        self._grf[i + 1] = vertical_foot_forces(self.model, d, self._foot_ids)
+        self._substep += 1
+
+    def _step_physics(self) -> None:
+        """Metabolic energy, positive work, peak force and loading rate of the last control step."""
+        h = self.model.opt.timestep
+        power = metabolic_power(self._torques, self._joint_speeds, self._torque_limit, self._total_mass)
+        self._energy = float(power.sum()) * h
+        self._positive_work = float(np.clip(self._torques * self._joint_speeds, 0.0, None).sum()) * h
+        self._peak_grf = self._grf[1:].max(axis=0)
+        self._peak_loading = np.diff(self._grf, axis=0).max(axis=0) / h
+        self._grf[0] = self._grf[-1]
+
+    def _reward_terms(self, x_before: float) -> tuple[dict[str, float], float]:
+        self._step_physics()
+        terms, speed = super()._reward_terms(x_before)
+        del terms["cost_of_transport"], terms["impact"]
+        weight = self._total_mass * 9.81
+        terms["metabolic"] = min(self._energy / (self._total_mass * self.target_speed * self.dt), 50.0)
+        terms["peak_force"] = float(np.clip(self._peak_grf / weight - PEAK_FORCE_THRESHOLD_BW, 0.0, None).sum())
+        excess = np.clip(self._peak_loading / weight - LOADING_RATE_THRESHOLD_BW_S, 0.0, None)
+        terms["loading_rate"] = min(float(excess.sum()) / 100.0, 20.0)
+        return terms, speed
+
+    def _step_info(self) -> dict[str, Any]:
+        return {
+            "cadence_spm": 120.0 * self.clock_rate * self.clock_multiplier / self.stride_period,
+            "metabolic_power_w": self._energy / self.dt,
+            "mechanical_power_w": self._positive_work / self.dt,
+        }

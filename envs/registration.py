@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-ENV_IDS = ("MotionLab/Track-v0", "MotionLab/Ideal-v0")
+ENV_IDS = ("MotionLab/Track-v0", "MotionLab/Ideal-v0", "MotionLab/Ideal-v1")
 
 
 def register_envs() -> None:
-    """Register ``MotionLab/Track-v0`` and ``MotionLab/Ideal-v0`` (idempotent)."""
+    """Register ``MotionLab/Track-v0``, ``MotionLab/Ideal-v0`` and ``MotionLab/Ideal-v1`` (idempotent)."""
     if "MotionLab/Track-v0" not in gym.registry:
         gym.register(id="MotionLab/Track-v0", entry_point="motionlab.envs.track:TrackEnv", disable_env_checker=False)
     if "MotionLab/Ideal-v0" not in gym.registry:
         gym.register(id="MotionLab/Ideal-v0", entry_point="motionlab.envs.ideal:IdealEnv")
+    if "MotionLab/Ideal-v1" not in gym.registry:
+        gym.register(id="MotionLab/Ideal-v1", entry_point="motionlab.envs.ideal:IdealV1Env")

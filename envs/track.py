@@ -97,7 +97,8 @@ class TrackEnv(HumanoidEnv):
     Reference state initialisation (start at a random reference frame with its velocity) and early
     termination on a fall (any body part but feet, shins and hands touching the ground) or when the
     pelvis drifts ``max_root_error`` m from the reference; both switchable. Truncated at the end of the
-    reference or after ``max_episode_seconds``, or when the simulation diverges (``info["diverged"]``).
+    reference or after ``max_episode_seconds``, or when the simulation diverges or an action holds NaN/Inf
+    (``info["diverged"]`` names the reason); an action of another shape raises ValueError.
 
     ## Arguments
     ``gym.make("MotionLab/Track-v0", **kwargs)`` (Hydra: ``task.env_kwargs`` in ``configs/task/track.yaml``):
@@ -131,7 +132,8 @@ class TrackEnv(HumanoidEnv):
     * v0: DeepMimic's reward as its released code computes it (joint-weighted mean pose and velocity
       errors, end-effector scale 10, root term with orientation and angular velocities), servos that
       lead by the reference's joint velocity, damping-capped servos, optional residual force control.
-      The reward weights became an argument (``reward_weights``) with unchanged defaults.
+      The reward weights became an argument (``reward_weights``) with unchanged defaults. A NaN/Inf
+      action ends the episode as diverged (MuJoCo used to zero the controls silently).
     """
 
     def __init__(
@@ -178,6 +180,11 @@ class TrackEnv(HumanoidEnv):
         if self._ref_body == self.body:
             return
         ref = self.reference
+        if ref.duration < self.dt:
+            raise ReferenceFormatError(
+                f"the reference lasts {ref.duration:.4f} s ({ref.num_frames} frames at {ref.fps:g} fps); Track-v0 "
+                f"needs at least one control step ({self.dt:.3f} s)"
+            )
         times = np.arange(0.0, ref.duration + 1e-9, self.dt)
         qpos = resample_qpos(ref.qpos, ref.fps, times)
         if ref.body is not None and ref.body.resolved() != self.body:
@@ -222,7 +229,10 @@ class TrackEnv(HumanoidEnv):
         return float(self.data.site_xpos[self.hm.keypoint_site_ids[[29, 30, 31, 32]], 2].min())
 
     def step(self, action: np.ndarray):
-        action = np.asarray(action, dtype=np.float64)
+        action, bad_action = self._action(action)
+        if bad_action:
+            self.steps += 1
+            return self._diverged_step(self._info({"diverged": bad_action}))
         self.t = min(self.t + 1, len(self.ref_qpos) - 1)
         t = self.t
         servo = self._servo_target(self.ref_qpos[t, 7:], self.ref_qvel[t, 6:])
@@ -238,8 +248,7 @@ class TrackEnv(HumanoidEnv):
         diverged = self._simulate(target)
         self.steps += 1
         if diverged:
-            info = self._info({"diverged": diverged})
-            return np.zeros(self.observation_space.shape), 0.0, False, True, info
+            return self._diverged_step(self._info({"diverged": diverged}))
         terms, mpjpe, root_err = self._reward_terms()
         reward = sum(self.reward_weights[k] * v for k, v in terms.items()) - rf_cost
         fell = self._fallen()

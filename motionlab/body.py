@@ -171,12 +171,32 @@ class BodyParams:
             )
 
 
+RANDOM_BODY_TRIES = 20
+
+
 def random_body(rng: np.random.Generator, spread: float = 0.1, base: BodyParams | None = None) -> BodyParams:
     """A plausible body around ``base``: height and mass scaled by up to ``spread`` (uniform), and
-    each segment scaled by up to ``spread / 2`` independently."""
+    each segment scaled by up to ``spread / 2`` independently.
+
+    Every draw stays inside the validated ranges, even around a base body at their edge (e.g. 2.2 m):
+    height, mass and segment lengths are clipped into their allowed ranges, and a draw whose segments
+    do not add up to the height is redrawn (after :data:`RANDOM_BODY_TRIES` draws the base body's
+    proportions are scaled to the drawn height, which is always valid)."""
     base = (base or BodyParams()).resolved()
-    height = base.height * rng.uniform(1 - spread, 1 + spread)
+    height = float(np.clip(base.height * rng.uniform(1 - spread, 1 + spread), *HEIGHT_RANGE))
     mass = base.mass * (height / base.height) ** 2 * rng.uniform(1 - spread, 1 + spread)
+    mass_lo, mass_hi = max(MASS_RANGE[0], BMI_RANGE[0] * height**2), min(MASS_RANGE[1], BMI_RANGE[1] * height**2)
+    mass = float(np.clip(mass, mass_lo, mass_hi))
     scale = height / base.height
-    segments = {s: base.segment(s) * scale * rng.uniform(1 - spread / 2, 1 + spread / 2) for s in BodyParams.SEGMENTS}
-    return BodyParams(height=height, mass=mass, **segments)
+    margin = 1 - 1e-3  # stay clear of the rounding of the range in the validation
+    for _ in range(RANDOM_BODY_TRIES):
+        segments = {}
+        for s in BodyParams.SEGMENTS:
+            nominal = LENGTH_FRACTIONS[s] * height
+            drawn = base.segment(s) * scale * rng.uniform(1 - spread / 2, 1 + spread / 2)
+            segments[s] = float(np.clip(drawn, nominal * (1 - margin * FRACTION_TOLERANCE), nominal * (1 + margin * FRACTION_TOLERANCE)))
+        try:
+            return BodyParams(height=height, mass=mass, **segments)
+        except BodyParamsError:
+            continue
+    return BodyParams(height=height, mass=mass, **{s: base.segment(s) * scale for s in BodyParams.SEGMENTS})

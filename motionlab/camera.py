@@ -12,6 +12,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 
+def look_at(position: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """World-to-camera rotation(s) (..., 3, 3) of a camera at ``position`` looking at ``target`` with no
+    roll; rows = camera x (right), y (down), z (forward)."""
+    fwd = np.subtract(target, position).astype(float)
+    fwd /= np.linalg.norm(fwd, axis=-1, keepdims=True)
+    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right, axis=-1, keepdims=True)
+    down = np.cross(fwd, right)
+    return np.stack([right, down, fwd], axis=-2)
+
+
+def focal_from_fov(width: int, fov_deg: float) -> float:
+    """Focal length (px) of a pinhole ``width`` px wide with a horizontal field of view ``fov_deg``."""
+    return width / (2.0 * np.tan(np.deg2rad(fov_deg) / 2.0))
+
+
 @dataclass(frozen=True)
 class Camera:
     """Pinhole camera looking from ``position`` towards ``target`` (at t = 0), z-up world."""
@@ -35,12 +51,7 @@ class Camera:
 
     def rotation(self) -> np.ndarray:
         """World-to-camera rotation, rows = camera x (right), y (down), z (forward)."""
-        fwd = np.subtract(self.target, self.position).astype(float)
-        fwd /= np.linalg.norm(fwd)
-        right = np.cross(fwd, [0.0, 0.0, 1.0])
-        right /= np.linalg.norm(right)
-        down = np.cross(fwd, right)
-        return np.stack([right, down, fwd])
+        return look_at(self.position, self.target)
 
     def to_camera(self, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
         """World points (..., 3) -> camera frame; ``times`` (T,) moves the camera for (T, ..., 3) input."""

@@ -36,8 +36,12 @@ class LiftError(MotionLabError, ValueError):
     """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
 
 
+class FootageError(LiftError):
+    """Footage whose time base or camera cannot be settled without the user; the message says which flag."""
+
+
 class VideoReadError(MotionLabError, ValueError):
-    """A video file that is missing, empty, not a video, or has no decodable frames."""
+    """A video file that is missing, empty, not a video, truncated, too large, or has no decodable frames."""
 
 
 class NoPoseError(MotionLabError, ValueError):
@@ -50,6 +54,10 @@ class PoseModelError(MotionLabError, ValueError):
 
 class CheckpointError(MotionLabError, ValueError):
     """A checkpoint or export that is missing, corrupt, unsafe, or does not fit the env it is used with."""
+
+
+class OutputPathError(MotionLabError, ValueError):
+    """An output path that cannot be written (a directory, an input, a read-only place, in use)."""
 
 
 class InferenceError(MotionLabError, ValueError):

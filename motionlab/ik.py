@@ -75,6 +75,7 @@ class FrameObservation:
     weights: np.ndarray  # (33,) visibility x landmark trust
     camera_position: np.ndarray  # (3,) world position of the camera at this frame
     world_offsets: np.ndarray | None = None  # (33, 3) hip-relative landmarks in world axes (m)
+    camera_rotation: np.ndarray | None = None  # (3, 3) world-to-camera at this frame (None: the camera's own)
 
 
 @dataclass
@@ -214,13 +215,14 @@ class FrameIK:
 
         # 2D reprojection, d(pixel)/d(point) of the pinhole times the site Jacobian
         scale = np.sqrt(obs.weights[used])[:, None] / self.pixel_sigma
-        pc = (x[used] - obs.camera_position) @ self.rotation.T
+        rotation = self.rotation if obs.camera_rotation is None else obs.camera_rotation
+        pc = (x[used] - obs.camera_position) @ rotation.T
         z = np.maximum(pc[:, 2], 1e-6)
         res.append(((self.focal * pc[:, :2] / z[:, None] + self.center - obs.pixels[used]) * scale).ravel())
         dproj = np.zeros((len(used), 2, 3))
         dproj[:, 0, 0] = dproj[:, 1, 1] = self.focal / z
         dproj[:, :, 2] = -self.focal * pc[:, :2] / z[:, None] ** 2
-        jac_cam = np.einsum("kab,bc,kcn->kan", dproj, self.rotation, self._jac[used])
+        jac_cam = np.einsum("kab,bc,kcn->kan", dproj, rotation, self._jac[used])
         jac.append((jac_cam * scale[:, :, None]).reshape(-1, NV))
 
         if obs.world_offsets is not None:  # weak hip-relative 3D term

@@ -19,6 +19,7 @@ from typing import Any
 import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
+from tqdm import tqdm
 
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
@@ -28,12 +29,15 @@ from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, T
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
 from motionlab.motion import Kinematics, quat_wxyz_to_rotation, rotation_to_quat_wxyz
 from motionlab.reference import Reference
+from motionlab.video.smoothing import valid_runs
 
 MIN_VALID_FRAMES = 2
 MIN_VALID_FRACTION = 0.25  # of all frames must have a usable detection
 VISIBLE = 0.5  # a landmark counts as seen at this visibility
 MIN_VISIBLE_BODY_LANDMARKS = 6  # of the 12 body landmarks, for a frame to count as detected
+MAX_CAMERA_SPEED = 15.0  # m/s; faster than any runner (a tracking shot or treadmill belt)
 PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (phone main camera, video)
+MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
 GROUND_CLEARANCE_M = 0.002
 HEADINGS = 8  # candidate headings tried when initialising
@@ -58,8 +62,13 @@ class LiftReport:
     frame_errors_px: np.ndarray  # (T,) mean pixel error over seen body landmarks; NaN where interpolated
     camera: Camera
     camera_source: str  # "argument", "reference" or "estimated"
-    interpolated_frames: list[int]
+    interpolated_frames: list[int]  # every frame without a usable detection (between and beyond them)
     runtime_s: float
+    held_frames: list[int] = dataclasses.field(default_factory=list)  # before the first / after the last detection
+    missing_spans_s: list[tuple[float, float]] = dataclasses.field(default_factory=list)  # [start, end] s unseen
+    camera_track: np.ndarray | None = None  # (T, 3) per-frame camera positions when the camera moved freely
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)  # how the camera and time base were found
+    camera_yaw_deg: np.ndarray | None = None  # (T,) per-frame turn of a panning camera (left positive)
 
     def to_dict(self) -> dict[str, Any]:
         errors = [None if np.isnan(e) else round(float(e), 3) for e in self.frame_errors_px]
@@ -70,7 +79,12 @@ class LiftReport:
             "camera": self.camera.to_dict(),
             "camera_source": self.camera_source,
             "interpolated_frames": self.interpolated_frames,
+            "held_frames": self.held_frames,
+            "missing_spans_s": [[round(a, 3), round(b, 3)] for a, b in self.missing_spans_s],
             "runtime_s": round(self.runtime_s, 3),
+            "camera_track": None if self.camera_track is None else np.round(self.camera_track, 4).tolist(),
+            "camera_yaw_deg": None if self.camera_yaw_deg is None else np.round(self.camera_yaw_deg, 3).tolist(),
+            **self.notes,
         }
 
     def summary(self) -> str:
@@ -78,7 +92,8 @@ class LiftReport:
         n, gaps = len(self.frame_errors_px), len(self.interpolated_frames)
         return "\n".join(
             [
-                f"frames: {n} ({n - gaps} solved, {gaps} interpolated) in {self.runtime_s:.2f} s",
+                f"frames: {n} ({n - gaps} solved, {gaps} not seen: {len(self.held_frames)} of them held at the "
+                f"ends, the rest interpolated) in {self.runtime_s:.2f} s",
                 f"reprojection error: mean {self.mean_reprojection_px:.2f} px, "
                 f"max {np.nanmax(self.frame_errors_px):.2f} px (12 body landmarks)",
                 f"camera ({self.camera_source}): focal {cam.focal_px:.0f} px, position "
@@ -120,8 +135,10 @@ def estimate_camera(
     distance: float | None = None,
     height: float | None = None,
     speed: float = 0.0,
+    pitch_deg: float = 0.0,
 ) -> Camera:
-    """A level camera looking along +y at the person; unknown values are estimated from the keypoints.
+    """A camera looking along +y at the person, level or pitched by ``pitch_deg`` (> 0 looks up);
+    unknown values are estimated from the keypoints.
 
     ``speed`` (m/s along +x) describes a tracking shot; 0 is a static camera."""
     W, H = ref.image_size
@@ -129,17 +146,21 @@ def estimate_camera(
     if not detected.any():
         raise LiftError("cannot estimate a camera: no frame shows enough body landmarks")
     px = ref.keypoints_px()[detected]
-    f = focal_px or max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
+    for name, value in (("focal_px", focal_px), ("distance", distance)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise LiftError(f"camera {name} must be a positive number, got {value}")
+    f = focal_px if focal_px is not None else max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
     # the least foreshortened frames show the segments at about their true length
-    d = distance or f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
+    d = distance if distance is not None else f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
+    tilt = np.deg2rad(pitch_deg)
     if height is None:  # soles on the floor in stance: the lowest feet in the image are at z = 0
         ground_y = np.percentile(px[:, _FEET, 1].max(axis=1), 90)
-        height = (ground_y - H / 2) * d / f
+        height = d * np.tan(np.arctan((ground_y - H / 2) / f) - tilt)
     if min(f, d) <= 0:
         raise LiftError(f"camera focal length and distance must be positive (got {f}, {d})")
     return Camera(
         width=W, height=H, focal_px=float(f), position=(0.0, -float(d), float(height)),
-        target=(0.0, 0.0, float(height)), velocity=(float(speed), 0.0, 0.0),
+        target=(0.0, 0.0, float(height + d * np.tan(tilt))), velocity=(float(speed), 0.0, 0.0),
     )  # fmt: skip
 
 
@@ -148,9 +169,19 @@ def lift_reference(
     body: BodyParams | dict | None = None,
     camera: Camera | None = None,
     weights: IKWeights | None = None,
+    camera_track: np.ndarray | None = None,
+    notes: dict[str, Any] | None = None,
+    camera_yaw_deg: np.ndarray | None = None,
+    progress: bool = False,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
-    to the reference's keypoints; returns the reference with ``qpos``/``body`` added and the report."""
+    to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
+    marks the frames fitted to a detection) and the report. ``progress`` shows a progress bar.
+
+    ``camera_track`` (T, 3) gives the camera's position at every frame (a camera that moved, e.g. as
+    measured by :func:`motionlab.footage.camera_track_from_motion`) instead of ``camera.position +
+    velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
+    left positive); ``notes`` go into the report as they are."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -169,12 +200,24 @@ def lift_reference(
     person_px = np.percentile(_segment_pixel_length(px[detected]), 90) * body.height / _segment_length(body)
     ik = FrameIK(hm, camera, weights, pixel_sigma=weights.keypoint_sigma * person_px)
     times = np.arange(ref.num_frames) / ref.fps
+    if camera_track is None:
+        camera_track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+        tracked = False
+    else:
+        camera_track, tracked = np.asarray(camera_track, dtype=float), True
+        if camera_track.shape != (ref.num_frames, 3):
+            raise LiftError(f"camera_track must be ({ref.num_frames}, 3), got {camera_track.shape}")
+
+    rotations = camera_rotations(camera, camera_yaw_deg, ref.num_frames)
+    if offsets is not None:  # MediaPipe's world landmarks turn with the camera
+        offsets = np.einsum("tij,tnj->tni", np.swapaxes(rotations, 1, 2) @ camera.rotation(), offsets)
 
     qpos = np.zeros((ref.num_frames, NQ))
     solved: list[int] = []
-    for t in np.flatnonzero(detected):
-        cam_pos = np.add(camera.position, np.multiply(camera.velocity, times[t]))
-        obs = FrameObservation(px[t], trust[t], cam_pos, None if offsets is None else offsets[t])
+    for t in tqdm(np.flatnonzero(detected), desc="lift", unit="frame", disable=not progress):
+        obs = FrameObservation(
+            px[t], trust[t], camera_track[t], None if offsets is None else offsets[t], rotations[t]
+        )
         if not solved or (t - solved[-1]) / ref.fps > REINIT_GAP_S:
             qpos[t] = _initialise(ik, obs, camera, _segment_pixel_length(px[t : t + 1])[0])
         else:
@@ -183,10 +226,13 @@ def lift_reference(
         solved.append(t)
     qpos = _fill_gaps(qpos, detected)
     if camera_source == "estimated":
-        qpos, camera = _stand_on_floor(hm, qpos, camera)
+        qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
-    err = np.linalg.norm(camera.project(sites, times) - px[:, list(BODY_LANDMARKS)], axis=-1)
+    in_camera = np.einsum("tij,tnj->tni", rotations, sites - camera_track[:, None])
+    centre = np.divide(ref.image_size, 2)
+    projected = camera.focal_px * in_camera[..., :2] / np.maximum(in_camera[..., 2:], 1e-6) + centre
+    err = np.linalg.norm(projected - px[:, list(BODY_LANDMARKS)], axis=-1)
     seen = ref.keypoints2d[:, list(BODY_LANDMARKS), 2] >= VISIBLE
     frame_errors = np.where(detected, (err * seen).sum(1) / np.maximum(seen.sum(1), 1), np.nan)
     report = LiftReport(
@@ -196,8 +242,15 @@ def lift_reference(
         camera_source=camera_source,
         interpolated_frames=np.flatnonzero(~detected).tolist(),
         runtime_s=time.perf_counter() - start,
+        held_frames=[t for t in np.flatnonzero(~detected).tolist() if t < solved[0] or t > solved[-1]],
+        missing_spans_s=[(a / ref.fps, (b - 1) / ref.fps) for a, b in valid_runs(~detected)],
+        camera_track=camera_track if tracked else None,
+        notes=dict(notes or {}),
+        camera_yaw_deg=None if camera_yaw_deg is None else np.asarray(camera_yaw_deg, dtype=float),
     )
-    lifted = dataclasses.replace(ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()})
+    lifted = dataclasses.replace(
+        ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()}, qpos_observed=detected.copy()
+    )
     return lifted, report
 
 
@@ -235,6 +288,14 @@ def _resolve_camera(ref: Reference, body: BodyParams, camera: Camera | None) -> 
     return camera, source
 
 
+def camera_rotations(camera: Camera, yaw_deg: np.ndarray | None, frames: int) -> np.ndarray:
+    """(T, 3, 3) world-to-camera rotations: ``camera``'s own, turned by ``yaw_deg`` about the vertical."""
+    if yaw_deg is None:
+        return np.repeat(camera.rotation()[None], frames, axis=0)
+    turn = Rotation.from_euler("z", np.asarray(yaw_deg, dtype=float)[:, None], degrees=True).as_matrix()
+    return camera.rotation() @ np.swapaxes(turn, 1, 2)
+
+
 def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: np.ndarray) -> np.ndarray | None:
     """(T, 33, 3) hip-relative world landmarks in the world's axes, scaled to ``body``; None if absent."""
     if ref.world_keypoints is None:
@@ -257,7 +318,7 @@ def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: flo
     depth = camera.focal_px * _segment_length(ik.hm.body) / max(size_px, 1.0)
     hips_px = obs.pixels[[INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=0)
     ray = np.r_[(hips_px - [camera.width / 2, camera.height / 2]) / camera.focal_px, 1.0]
-    root = obs.camera_position + camera.rotation().T @ (ray * depth)
+    root = obs.camera_position + obs.camera_rotation.T @ (ray * depth)
     best, best_cost = standing_qpos(ik.hm), np.inf
     for yaw in np.arange(HEADINGS) * 2 * np.pi / HEADINGS:
         q = standing_qpos(ik.hm)
@@ -273,13 +334,17 @@ def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: flo
 def _temporal_prior(
     hm: HumanoidModel, qpos: np.ndarray, solved: list[int], t: int, dt: float, weights: IKWeights
 ) -> TemporalPrior:
-    """Constant-velocity prediction from the last two solved frames (or hold the last one)."""
+    """Constant-velocity prediction from the last two solved frames (or hold the last one); the root's
+    speed is capped at :data:`MAX_ROOT_SPEED_MPS` so that one bad frame cannot start a runaway."""
     last = solved[-1]
     if len(solved) < 2:
         return TemporalPrior(qpos[last].copy(), weights.temporal_sigmas(dt, t - last, accelerate=False))
     before = solved[-2]
     velocity = np.zeros(NV)
     mujoco.mj_differentiatePos(hm.model, velocity, last - before, qpos[before], qpos[last])
+    speed = np.linalg.norm(velocity[:3]) / dt  # velocity is per frame
+    if speed > MAX_ROOT_SPEED_MPS:
+        velocity[:3] *= MAX_ROOT_SPEED_MPS / speed
     predicted = qpos[last].copy()
     mujoco.mj_integratePos(hm.model, predicted, velocity, t - last)
     return TemporalPrior(predicted, weights.temporal_sigmas(dt, t - last, accelerate=True))
@@ -298,9 +363,11 @@ def _fill_gaps(qpos: np.ndarray, solved: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tuple[np.ndarray, Camera]:
-    """Shift an estimated camera and the motion together vertically so the lowest sole touches the floor
-    (the image is unchanged; only the camera height estimate improves)."""
+def _stand_on_floor(
+    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray
+) -> tuple[np.ndarray, Camera, np.ndarray]:
+    """Shift an estimated camera (and its per-frame ``track``) and the motion together vertically so the
+    lowest sole touches the floor (the image is unchanged; only the camera height estimate improves)."""
     shift = Kinematics(hm).sole_heights(qpos).min() - GROUND_CLEARANCE_M
     out = qpos.copy()
     out[:, 2] -= shift
@@ -310,4 +377,4 @@ def _stand_on_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera) -> tupl
         position=tuple(np.subtract(camera.position, down).tolist()),
         target=tuple(np.subtract(camera.target, down).tolist()),
     )
-    return out, moved
+    return out, moved, track - down

@@ -27,13 +27,14 @@ from motionlab.camera import Camera
 from motionlab.errors import MocapFormatError, UserError
 from motionlab.humanoid import NQ, build_model
 from motionlab.motion import Kinematics, mirror_qpos, retarget_qpos, rotation_to_quat_wxyz
-from motionlab.reference import Reference
+from motionlab.reference import FPS_RANGE, Reference
 
 # The DeepMimic humanoid (humanoid.urdf at pybullet's 0.25 global scale): 1.62 m, 45 kg; hip joint to sole.
 DEEPMIMIC_BODY = BodyParams(
     height=1.62, mass=45.0, pelvis_width=0.17, torso=0.46, neck_head=0.2775,
     upper_arm=0.275, forearm=0.259, thigh=0.4215, shank=0.41, foot=0.177,
 )  # fmt: skip
+MAX_CYCLES = 1000  # ~12 min of running at the run clip's ~0.7 s per cycle
 _Y_UP_TO_Z_UP = Rotation.from_euler("x", 90, degrees=True)
 # (name, kind, column in the DeepMimic frame after the duration)
 _DM_LAYOUT = (
@@ -179,8 +180,11 @@ def mocap_reference(
     and projected to 2D keypoints through ``camera`` (default: side-on). With ``follow_runner`` the
     camera moves along +x at the runner's mean speed (a tracking shot); otherwise it keeps its own
     velocity. ``source`` records speed (m/s) and cadence (steps/min) as played back."""
-    if cycles < 1 or not 0.5 <= speed_scale <= 2.0 or fps <= 0:
-        raise UserError(f"cycles >= 1, 0.5 <= speed_scale <= 2 and fps > 0 required (got {cycles}, {speed_scale}, {fps})")
+    if not 1 <= cycles <= MAX_CYCLES or not 0.5 <= speed_scale <= 2.0 or not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
+        raise UserError(
+            f"1 <= cycles <= {MAX_CYCLES}, 0.5 <= speed_scale <= 2 and {FPS_RANGE[0]:g} <= fps <= {FPS_RANGE[1]:g} "
+            f"required (got {cycles}, {speed_scale}, {fps})"
+        )
     body = BodyParams.coerce(body).resolved()
     clip, clip_body, info = load_stride(path, body, asf)
     motion = PeriodicMotion(clip, harmonics=harmonics)

@@ -129,6 +129,12 @@ def _read_obs_norm(path: Path, obs_dim: int) -> dict[str, np.ndarray]:
         raise CheckpointError(
             f"{path} holds statistics for {norm['mean'].shape} observations; meta.json says ({obs_dim},)"
         )
+    bad = [k for k in ("mean", "var", "clip", "epsilon") if not np.isfinite(norm[k]).all()]
+    if bad or (norm["var"] < 0).any() or float(norm["epsilon"]) <= 0 or float(norm["clip"]) <= 0:
+        raise CheckpointError(
+            f"{path}: the observation statistics are invalid ({', '.join(bad) or 'var, epsilon or clip'} "
+            "non-finite, negative or zero); the checkpoint is damaged or its training diverged"
+        )
     return norm
 
 
@@ -139,6 +145,12 @@ def _read_state_dict(path: Path) -> dict[str, th.Tensor]:
         raise CheckpointError(f"{path} is not a readable policy state_dict: {exc}") from exc
     if not isinstance(state, dict) or not all(isinstance(v, th.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} does not hold a state_dict of tensors")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not th.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{path}: {len(bad)} weight tensor(s) hold NaN/Inf (first: {bad[0]}); the checkpoint is damaged "
+            "or its training diverged"
+        )
     return state
 
 
@@ -224,6 +236,8 @@ class LoadedPolicy:
 
 def _check_layout(path: Path, meta: Mapping[str, Any]) -> None:
     """The declared sizes of ``meta`` are sane numbers, checked before any space or network is built."""
+    if not isinstance(meta["env_id"], str) or not isinstance(meta["env_kwargs"], Mapping):
+        raise CheckpointError(f"{path}: env_id must be a string and env_kwargs a mapping")
     try:
         (obs_dim,) = (int(d) for d in meta["observation_shape"])
         n_low, n_high = len(meta["action_low"]), len(meta["action_high"])

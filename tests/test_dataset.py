@@ -63,3 +63,18 @@ def test_hard_negative_sampling_draws_failing_references_more_often():
         assert env.failure_rate[1] > env.failure_rate[0] + 0.5
     assert abs(counts[0.0][1] - counts[0.0][0]) < 25  # uniform
     assert counts[4.0][1] > 2.5 * counts[4.0][0]  # 5 : 1 in expectation
+
+
+def test_track_config_turns_hard_negative_mining_on_for_a_dataset(tmp_path):
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    from motionlab.training.envs import ReferenceSampler, env_spec, make_env
+
+    paths = build_dataset(tmp_path / "ds", n_variants=1, cycles=1)
+    with initialize_config_module("motionlab.configs", version_base=None):
+        cfg = compose("train", overrides=["task=track", f"dataset={tmp_path / 'ds'}", "task.hard_negative=3.0"])
+    spec = env_spec(OmegaConf.to_container(cfg, resolve=False) | {"dataset": str(tmp_path / "ds")})
+    assert spec.hard_negative == 3.0 and len(spec.dataset) == len(paths) == 2
+    env = make_env(spec)
+    assert isinstance(env, ReferenceSampler) and env.hard_negative == 3.0

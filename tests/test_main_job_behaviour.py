@@ -155,7 +155,7 @@ def test_each_panel_shows_the_run_it_is_labelled_with(job: JobRun) -> None:
 
 def test_body_search_keeps_the_body_that_fits_best(tmp_path) -> None:
     """Started from the true body, the search must end on it: every other candidate reprojects worse."""
-    found = run_job(tmp_path / "r.mp4", seconds=1.0, body=TRUE_BODY, body_search=6, body_search_seconds=0.5)
+    found = run_job(tmp_path / "r.mp4", seconds=1.0, body=TRUE_BODY, body_search=4, body_search_seconds=0.5)
     body = found.report["extra"]["body"]
     assert body["height"] == pytest.approx(TRUE_BODY.height, rel=0.005)
     for segment in BodyParams.SEGMENTS:
@@ -170,6 +170,6 @@ def test_body_search_keeps_the_body_that_fits_best(tmp_path) -> None:
 )
 def test_body_search_recovers_the_height_from_a_wrong_guess(tmp_path) -> None:
     guess = BodyParams(height=1.60, mass=58.0)
-    found = run_job(tmp_path / "r.mp4", seconds=1.0, body=guess, body_search=8, body_search_seconds=0.5)
+    found = run_job(tmp_path / "r.mp4", seconds=1.0, body=guess, body_search=4, body_search_seconds=0.5)
     height = found.report["extra"]["body"]["height"]
     assert abs(height - TRUE_BODY.height) < abs(guess.height - TRUE_BODY.height) / 2

@@ -90,7 +90,7 @@ def test_failed_save_leaves_existing_file_untouched(tmp_path):
 def test_reference_object_validates_on_construction():
     with pytest.raises(ReferenceFormatError, match="NaN"):
         Reference(fps=30, keypoints2d=np.full((4, 33, 3), np.nan), image_size=(640, 480))
-    ref = Reference(
-        fps=30, keypoints2d=np.zeros((4, 33, 3)), image_size=(640, 480), qpos=np.zeros((4, NQ)), body=BodyParams()
-    )
+    qpos = np.zeros((4, NQ))
+    qpos[:, 3] = 1.0  # identity root quaternion
+    ref = Reference(fps=30, keypoints2d=np.zeros((4, 33, 3)), image_size=(640, 480), qpos=qpos, body=BodyParams())
     assert ref.duration == pytest.approx(0.1)

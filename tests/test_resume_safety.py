@@ -21,8 +21,9 @@ import torch as th
 from hydra import compose, initialize_config_module
 
 from motionlab.errors import CheckpointError, MotionLabError, UserError
+from motionlab.io_utils import exclusive_lock
 from motionlab.policy_io import load_policy, read_meta
-from motionlab.training.train import RUN_CONFIG, train
+from motionlab.training.train import RUN_CONFIG, RUN_LOCK, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -165,9 +166,10 @@ def test_meta_with_missing_keys_is_a_clear_error(run: Path, tmp_path: Path) -> N
     assert "lacks config" in str(_resume(run_dir))
 
     _edit_meta(run_dir, lambda m: m.update(config=json.loads((run / RUN_CONFIG).read_text())))
-    _edit_meta(run_dir, lambda m: (m["config"]["ppo"].pop("gamma"), m["config"].pop("seed")))
+    _edit_meta(run_dir, lambda m: (m["config"]["ppo"].pop("gamma"), m["config"].pop("seed"), m["config"]["task"].pop("env_id")))
     error = _resume(run_dir)
-    assert isinstance(error, CheckpointError) and "ppo.gamma" in str(error) and "seed" in str(error)
+    assert isinstance(error, CheckpointError)
+    assert "ppo.gamma" in str(error) and "seed" in str(error) and "task.env_id" in str(error)
 
 
 def test_checkpoint_asking_for_an_absurd_network_is_refused_before_allocating(run: Path, tmp_path: Path) -> None:
@@ -186,6 +188,10 @@ def test_checkpoint_asking_for_an_absurd_network_is_refused_before_allocating(ru
     export.write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="is not a MotionLab policy"):
         load_policy(run_dir / "export")
+    meta["env_kwargs"] = ["not", "a", "mapping"]
+    export.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="env_kwargs a mapping"):
+        load_policy(run_dir / "export")
 
 
 def test_temporary_dirs_left_by_killed_saves_are_removed_when_the_run_continues(run: Path, tmp_path: Path) -> None:
@@ -195,7 +201,17 @@ def test_temporary_dirs_left_by_killed_saves_are_removed_when_the_run_continues(
         shutil.copytree(run_dir / "latest", run_dir / name)
     (run_dir / ".metrics.q81z0.partial.jsonl").write_text("{}\n")
     assert _resume(run_dir) is None
-    assert sorted(p.name for p in run_dir.glob(".*")) == []
+    assert sorted(p.name for p in run_dir.glob(".*")) == [RUN_LOCK]
+
+
+def test_a_run_dir_in_use_by_another_trainer_is_refused(run: Path, tmp_path: Path) -> None:
+    """Two trainers writing one run directory would clobber each other's checkpoints (and the second
+    would delete the first's temporary directories): the second stops with the first one's pid."""
+    run_dir = _copy(run, tmp_path)
+    with exclusive_lock(run_dir / RUN_LOCK, "test"):
+        error = _resume(run_dir)
+    assert isinstance(error, UserError) and f"run_dir {run_dir} is in use" in str(error) and str(os.getpid()) in str(error)
+    assert _resume(run_dir) is None  # free again once the other trainer is gone
 
 
 def test_cli_reports_an_unresumable_run_dir_in_one_line(run: Path, tmp_path: Path) -> None:

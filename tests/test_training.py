@@ -165,6 +165,32 @@ def test_a_policy_widened_to_appended_observations_acts_as_before() -> None:
         widen_inputs(make(7).state_dict(), make(9, n_act=4).state_dict(), 7)  # another action layout
 
 
+@pytest.mark.parametrize("arch", ["mog", "gaussian"])
+def test_a_policy_widened_to_appended_actions_acts_as_before_with_the_new_ones_at_zero(arch: str) -> None:
+    """``init_from`` an Ideal-v0 policy into Ideal-v1 (one more action, its gait-clock rate): the old
+    actions and the value are the source's, the new action's mean is 0 (Ideal-v1 then is Ideal-v0)."""
+    policy_cls, kwargs = make_policy_kwargs(arch, [32, 32], components=3, layernorm=True, log_std_init=-1.0)
+
+    def make(n_act: int):
+        obs_space, act_space = spaces.Box(-np.inf, np.inf, (9,)), spaces.Box(-1.0, 1.0, (n_act,), dtype=np.float32)
+        return policy_cls(obs_space, act_space, lambda _: 3e-4, **kwargs)
+
+    narrow, wide = make(5), make(6)
+    with th.no_grad():
+        for p in narrow.parameters():
+            p.add_(0.1 * th.randn_like(p))  # trained-looking weights, biases and log-stds
+    wide.load_state_dict(widen_inputs(narrow.state_dict(), wide.state_dict(), 9, 5))
+    obs = th.randn(16, 9)
+    with th.no_grad():
+        a_narrow, v_narrow, _ = narrow(obs, deterministic=True)
+        a_wide, v_wide, _ = wide(obs, deterministic=True)
+    th.testing.assert_close(a_wide[:, :5], a_narrow)
+    assert th.equal(a_wide[:, 5], th.zeros(16))
+    th.testing.assert_close(v_wide, v_narrow)
+    with pytest.raises(ValueError, match="does not fit"):
+        widen_inputs(narrow.state_dict(), wide.state_dict(), 9)  # actions are widened only when asked
+
+
 def test_mismatched_env_names_both_layouts(ideal_run: Path) -> None:
     policy = load_policy(ideal_run / "export")
     track = gym.make("MotionLab/Track-v0")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from motionlab.errors import MotionLabError
+from motionlab.io_utils import terminate_like_interrupt
 
 COMMAND_MODULES = (
     "motionlab.commands.extract",  # extract, extract-dir, preview
@@ -45,6 +46,7 @@ COMMAND_MODULES = (
 )
 USER_ERRORS: tuple[type[BaseException], ...] = (MotionLabError, OSError)
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,16 @@ def report_error(prog: str, exc: BaseException) -> int:
 
 
 def guarded(prog: str, func: Callable[[], Any]) -> int:
-    """Run ``func()``; an error in :data:`USER_ERRORS` is reported in one line (exit code 2)."""
+    """Run ``func()``; an error in :data:`USER_ERRORS` is reported in one line (exit code 2). Ctrl-C
+    and SIGTERM unwind the same way (temporary files are removed) and exit with 130."""
+    terminate_like_interrupt()
     try:
         result = func()
     except USER_ERRORS as exc:
         return report_error(prog, exc)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; no partial output was left", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return int(result or 0) if isinstance(result, (int, type(None))) else 0
 
 

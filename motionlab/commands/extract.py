@@ -11,8 +11,9 @@ from tqdm import tqdm
 
 from motionlab.commands import Command
 from motionlab.errors import UserError
-from motionlab.io_utils import write_json
-from motionlab.reference import load_reference, save_reference
+from motionlab.io_utils import check_outputs, write_json
+from motionlab.reference import MAX_SECONDS, load_reference, save_reference
+from motionlab.validation import finite_float
 from motionlab.video.overlay import draw_box, draw_pose, draw_text_box
 from motionlab.video.pose import PoseSettings, extract_keypoints, parse_roi
 from motionlab.video.reader import VideoReader
@@ -54,15 +55,16 @@ def _add_extract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1,
                         help="MediaPipe Pose model: 0 lite, 1 full (bundled, default), 2 heavy")  # fmt: skip
     parser.add_argument("--no-smooth", action="store_true", help="keep raw landmarks (no Savitzky-Golay)")
-    parser.add_argument("--start", type=float, default=0.0, help="start time in seconds")
-    parser.add_argument("--max-seconds", type=float, help="process at most this many seconds")
+    parser.add_argument("--start", type=finite_float(0.0, 1e6, unit="s"), default=0.0, help="start time in seconds")
+    parser.add_argument(
+        "--max-seconds", type=finite_float(0.0, MAX_SECONDS, lo_open=True, unit="s"), help="process at most this many seconds"
+    )
 
 
 def _extract(video: Path, roi: tuple[int, int, int, int] | None, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     if out.suffix != ".npz":
         raise UserError(f"{out}: the output reference must end in .npz")
-    if args.max_seconds is not None and args.max_seconds <= 0:
-        raise UserError(f"--max-seconds must be positive, got {args.max_seconds}")
+    check_outputs([out], [video])
     reference, summary = extract_keypoints(
         video,
         roi,
@@ -131,6 +133,7 @@ def run_extract_dir(args: argparse.Namespace) -> int:
 def run_preview(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".mp4":
         raise UserError(f"{args.out}: the preview must be an .mp4 file")
+    check_outputs([args.out], [args.video, args.ref])
     reference = load_reference(args.ref)
     start_s = float(reference.source.get("summary", {}).get("start_s", 0.0))
     roi = reference.source.get("roi")

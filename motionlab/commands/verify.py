@@ -7,8 +7,9 @@ from pathlib import Path
 
 from motionlab.commands import Command
 from motionlab.errors import UserError
-from motionlab.reference import load_reference
+from motionlab.reference import MAX_SECONDS, load_reference
 from motionlab.render import verify_frames
+from motionlab.validation import bounded_int, finite_float
 from motionlab.video.writer import VideoWriter
 
 
@@ -38,9 +39,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         help="auto: humanoid beside the 2D skeleton when qpos exists, else skeletons; "
         "humanoid: qpos only; skeleton: 2D keypoints (+ 3D world keypoints turned 90 deg)",
     )  # fmt: skip
-    p.add_argument("--width", type=int, default=1280, help="output width in pixels (even)")
-    p.add_argument("--height", type=int, default=480, help="output height in pixels (even)")
-    p.add_argument("--max-seconds", type=float, default=None, help="render only the first seconds")
+    p.add_argument("--width", type=bounded_int(64, 4096), default=1280, help="output width in pixels (even)")
+    p.add_argument("--height", type=bounded_int(64, 4096), default=480, help="output height in pixels (even)")
+    p.add_argument(
+        "--max-seconds", type=finite_float(0.0, MAX_SECONDS, lo_open=True, unit="s"), default=None,
+        help="render only the first seconds",
+    )  # fmt: skip
 
 
 COMMANDS = (Command("verify", "render a reference .npz as a skeleton or the MuJoCo humanoid (MP4)", _add_arguments, _verify),)

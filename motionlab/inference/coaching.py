@@ -8,7 +8,8 @@ reliable, else the Closest run; a column whose cadence is implausible (its timin
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # metric -> (meaningful step, cue(you, ideal) -> text)
 STEPS: dict[str, tuple[float, Callable[[float, float], str]]] = {

@@ -105,7 +105,7 @@ def compose_frame(
         panel = fit(np.ascontiguousarray(images[name]), w, h).copy()
         draw_text_box(panel, [TITLES[name], *infos[name]], (8, 8 + (top if y == 0 else 0)), scale=scale, title=True)
         frame[y : y + h, x : x + w] = panel
-    for name, (x, y, w, h) in boxes.items():  # panel borders
+    for x, y, w, h in boxes.values():  # panel borders
         if x > 0:
             cv2.line(frame, (x, y), (x, y + h - 1), (0, 0, 0), 2)
         if y > 0:
@@ -232,6 +232,7 @@ def compose_video(
     shadows: bool = True,
     reflections: bool = True,
     antialias: bool = True,
+    closest_notes: Sequence[str] = (),
     verdict: tuple[str, str] | None = None,
     detected: np.ndarray | None = None,
     input_camera: Camera | None = None,
@@ -247,7 +248,8 @@ def compose_video(
     ``original_fps`` (else of the control rate) for ``seconds`` (default: the longer rollout); a runner
     that stopped holds its last pose. ``detected`` (input frames with a pose) labels the moments without
     one; ``input_camera`` and ``you_qpos`` (the lifted motion) choose the side the runners are filmed
-    from; ``cut_note`` says the input was cut; ``portrait`` (default: from the first input frame)."""
+    from; ``cut_note`` says the input was cut; ``portrait`` (default: from the first input frame);
+    ``closest_notes`` are extra lines under the Closest panel's title (e.g. that it was refined)."""
     if original is not None and not original_fps:
         raise ValueError("original_fps is required with the original video")
     in_fps = float(original_fps) if original is not None else 1.0 / closest.dt
@@ -281,7 +283,7 @@ def compose_video(
                     (first if k == 0 else next(video)) if video is not None else None,
                     img_c,
                     img_i,
-                    closest_info=live_lines(closest, t, live["closest"]) + gap,
+                    closest_info=[*closest_notes, *live_lines(closest, t, live["closest"]), *gap],
                     ideal_info=live_lines(ideal, t, live["ideal"]),
                     original_info=input_lines,
                     size=size,

@@ -1,7 +1,8 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
 Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (ideal policy in ``Ideal-v0``, same body, the user's speed)
+(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
+walk policy when the user walks and one is installed)
 -> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
 """
 
@@ -22,12 +23,20 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
-from motionlab.lift import LiftError, estimate_camera, lift_reference
+from motionlab.footage import FootageOptions, lift_footage, speed_known
+from motionlab.footage import messages as footage_messages
+from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
+from motionlab.io_utils import check_outputs, output_set
+from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
+DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
+# Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
+# Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
+WALK_BELOW_MPS = 2.0
 
 
 @dataclass
@@ -39,15 +48,19 @@ class InferenceConfig:
     ref: Path | None = None  # a keypoint reference (the project's .npz schema) instead of a video
     ckpt_track: Path = DEFAULT_TRACK_CKPT
     ckpt_ideal: Path = DEFAULT_IDEAL_CKPT
+    ckpt_ideal_walk: Path | None = DEFAULT_IDEAL_WALK_CKPT  # the Ideal for a user who walks (skipped if absent)
     seconds: float = 10.0
     body: BodyParams = field(default_factory=BodyParams)
     body_search: int = 0
     body_search_seconds: float = 2.0
     roi: tuple[int, int, int, int] | None = None
     camera_speed: float | None = None
+    time_scale: float | None = None  # the video plays this many times slower than real life; None: detected
+    treadmill_speed: float | None = None
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
+    refine: str = "fast"  # MPC refinement of the Closest run: off, fast, best (motionlab.inference.refine)
 
 
 class StageTimer:
@@ -67,41 +80,69 @@ class StageTimer:
 
 
 def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[str, Any]:
-    """Run the whole job; returns the report dict (also written beside ``cfg.out``)."""
-    from motionlab.inference.analysis import analyse
-    from motionlab.inference.compose import compose_video
-    from motionlab.inference.report import write_report
-    from motionlab.policy_io import load_policy
-
+    """Run the whole job; returns the report dict. The video, its JSON report and PNG summary (same
+    name as ``cfg.out``) are checked before the work starts and appear together at the end."""
     console = console or Console(stderr=True)
     out = Path(cfg.out)
     if out.suffix.lower() != ".mp4":
         raise InferenceError(f"--out must be an .mp4 path, got {out}")
-    stages = StageTimer(8, console)
+    if cfg.video is not None and cfg.ref is not None:
+        raise InferenceError("give either --video or --ref, not both")
+    outputs = [out, out.with_suffix(".json"), out.with_suffix(".png")]
+    ckpt_files = [f for d in (cfg.ckpt_track, cfg.ckpt_ideal) if Path(d).is_dir() for f in Path(d).iterdir()]
+    check_outputs(outputs, [cfg.video, cfg.ref, *ckpt_files])  # before any work: a directory, an input, read-only
+    from motionlab.inference.report import COLUMNS
+
+    with output_set(outputs) as (tmp_mp4, tmp_json, tmp_png):
+        result = _run(cfg, console, tmp_mp4, tmp_json, tmp_png)
+    print_summary(console, {c: result[c] for c in COLUMNS if c in result}, result["verdict"], result["cues"])
+    console.print(f"wrote {', '.join(map(str, outputs))} in {sum(result['extra']['stage_seconds'].values()):.1f} s")
+    return result
+
+
+def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png_path: Path) -> dict[str, Any]:
+    """The stages of :func:`run_inference`, writing the video, report and summary to the given paths."""
+    from motionlab.inference.analysis import analyse
+    from motionlab.inference.compose import compose_video
+    from motionlab.inference.metrics import gait_metrics
+    from motionlab.inference.report import write_report
+    from motionlab.policy_io import load_policy
+
+    refine_settings = settings_for(cfg.refine)
+    stages = StageTimer(8 + (refine_settings is not None), console)
 
     with stages("load policies"):
         track_policy, ideal_policy = load_policy(cfg.ckpt_track), load_policy(cfg.ckpt_ideal)
-    if cfg.video is not None and cfg.ref is not None:
-        raise InferenceError("give either --video or --ref, not both")
+        walk_path = cfg.ckpt_ideal_walk
+        use_walk = walk_path is not None and (walk_path != DEFAULT_IDEAL_WALK_CKPT or walk_path.is_dir())
+        walk = (walk_path, load_policy(walk_path)) if use_walk else None
     with stages("keypoints"):
         ref2d, original, video_seconds = _keypoints(cfg)
     with stages("lift to 3D"):
         body = _search_body(ref2d, cfg) if cfg.body_search > 0 else cfg.body.resolved()
         try:
-            camera = estimate_camera(ref2d, body, speed=cfg.camera_speed) if cfg.camera_speed is not None else None
-            lifted, lift_report = lift_reference(ref2d, body, camera)
+            options = FootageOptions(cfg.camera_speed, cfg.time_scale, cfg.treadmill_speed)
+            lifted, lift_report = lift_footage(ref2d, body, cfg.video, options)
         except LiftError as exc:
             raise InferenceError(f"could not lift the keypoints to 3D: {exc}") from exc
+    for line in footage_messages(lift_report):
+        console.print(f"[yellow]note:[/] {line}")
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
-    speed_range = _trained_speed_range(ideal_policy)
-    target_speed = float(np.clip(user_speed, *speed_range))
+    closest_env = dict(reference=lifted, body=body, reference_state_init=False)
     with stages("closest (tracking policy)"):
-        closest = _simulate(
-            track_policy, "MotionLab/Track-v0", seconds, cfg.seed, reference=lifted, body=body, reference_state_init=False
-        )
+        closest = _simulate(track_policy, "MotionLab/Track-v0", seconds, cfg.seed, **closest_env)
+    refinement: dict[str, Any] = {"used": False, "preset": "off"}
+    if refine_settings is not None:
+        with stages(f"closest, refined ({cfg.refine})"):
+            env = _make_env(track_policy, "MotionLab/Track-v0", seconds, **closest_env)
+            refined, refine_stats = run_refined(env, track_policy, seconds, refine_settings, seed=cfg.seed)
+        refinement = refinement_summary(cfg.refine, closest, refined, refine_stats)
+        closest = refined
     with stages("ideal (ideal policy)"):
-        ideal = _simulate(ideal_policy, "MotionLab/Ideal-v0", seconds, cfg.seed, body=body, target_speed=target_speed)
+        closest_metrics = gait_metrics(closest)
+        choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
+        ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
     with stages("gait metrics"):
         result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
     with stages("render and encode"):
@@ -110,12 +151,13 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             closest,
             ideal,
             original=original,
-            original_fps=ref2d.fps,
+            original_fps=lifted.fps,  # real time: a slow-motion video is shown sped up
             size=cfg.size,
             seconds=seconds,
             shadows=cfg.high_quality,
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
+            closest_notes=[video_note(refinement)] if refinement["used"] else (),
             verdict=(result.verdict["level"], result.verdict["headline"]),
             detected=result.detected,
             input_camera=lift_report.camera,
@@ -131,23 +173,25 @@ def run_inference(cfg: InferenceConfig, console: Console | None = None) -> dict[
             "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
-            "user_speed_mps": user_speed,
-            "ideal_target_speed_mps": target_speed,
-            "ideal_speed_range_mps": list(speed_range),
-            "lift": {k: v for k, v in lift_report.to_dict().items() if k != "frame_errors_px"},
+            "user_speed_mps": user_speed if speed_known(lift_report) else None,  # a treadmill without its speed
+            "ideal_gait": choice.gait,
+            "ideal_gait_note": choice.note,
+            "ideal_target_speed_mps": choice.target_speed,
+            "ideal_speed_range_mps": list(choice.speed_range),
+            "lift": {
+                k: v
+                for k, v in lift_report.to_dict().items()
+                if k not in ("frame_errors_px", "camera_track", "camera_yaw_deg")
+            },
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
+            "refinement": refinement,
             "ideal": _run_summary(ideal),
-            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(cfg.ckpt_ideal)},
+            "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
-        json_path, png_path = write_report(
-            out.with_suffix(".json"), out.with_suffix(".png"), result.columns, result.verdict, result.cues,
-            result.events, extra, tracking,
-        )
-    print_summary(console, result.columns, result.verdict, result.cues)
-    console.print(f"wrote {out}, {json_path}, {png_path} in {sum(stages.times.values()):.1f} s")
+        write_report(json_path, png_path, result.columns, result.verdict, result.cues, result.events, extra, tracking)
     return {**result.columns, "verdict": result.verdict, "cues": result.cues, "events": result.events, "extra": extra}
 
 
@@ -176,8 +220,48 @@ def _trained_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
+@dataclass(frozen=True)
+class IdealChoice:
+    """Which Ideal policy runs for the user (``gait``: walk or run), at what speed, and why (``note``)."""
+
+    policy: Any
+    checkpoint: Path
+    gait: str
+    target_speed: float
+    speed_range: tuple[float, float]
+    note: str
+
+
+def choose_ideal(
+    user_speed: float, duty_factor: float | None, run: tuple[Path, Any], walk: tuple[Path, Any] | None
+) -> IdealChoice:
+    """The Ideal for the user: the walk policy when the user walks (no flight phase: duty factor above
+    0.5, or, where the Closest run gives none, a speed below :data:`WALK_BELOW_MPS`) and one is
+    installed, else the running policy; the user's speed is clipped into the chosen policy's speeds.
+    ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
+    walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
+    (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
+    speed_range = _trained_speed_range(policy)
+    target = float(np.clip(user_speed, *speed_range))
+    note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
+    if walking and walk is None:
+        note += " (no Ideal walk policy is installed, so the Ideal runs)"
+    elif target != user_speed:
+        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+
+
 # env settings a policy was trained with that change what its actions mean
-_ACTION_SETTINGS = ("action_scale", "residual_force", "residual_force_scale")
+_ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_force_scale")
+
+
+def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
+    """``env_id`` with the action settings ``policy`` was trained with, checked against its layout."""
+    trained = policy.env_kwargs or {}
+    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
+    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
+    policy.check_compatible(env.observation_space, env.action_space)
+    return env
 
 
 def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs: Any) -> Any:
@@ -185,11 +269,9 @@ def _simulate(policy: Any, env_id: str, seconds: float, seed: int, **env_kwargs:
     env's observation and action layout is the one the policy was trained on."""
     from motionlab.inference.rollout import run_policy
 
-    trained = policy.env_kwargs or {}
-    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
-    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
-    policy.check_compatible(env.observation_space, env.action_space)
-    return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
+    env = _make_env(policy, env_id, seconds, **env_kwargs)
+    with one_torch_thread():
+        return run_policy(env, policy, seconds, seed=seed, restart_on_fall=True)
 
 
 def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], float | None]:

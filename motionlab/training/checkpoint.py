@@ -159,17 +159,21 @@ def warm_start(model: PPO, directory: str | os.PathLike, env_id: str) -> None:
     ``VecNormalize``). The optimiser, sample counter, PPO and env settings stay the new run's own: a
     fine-tuning stage, e.g. a lower learning rate or a stronger residual-force penalty.
 
-    A source trained on the same env before observations were appended to it is widened: the appended
-    observations get zero input weights (and unit statistics), so the new run starts out acting exactly
-    as the source did."""
+    A source trained on the same env (or an earlier version of it, e.g. Ideal-v0 for Ideal-v1) before
+    observations or actions were appended to it is widened: the appended observations get zero input
+    weights (and unit statistics) and the appended actions zero-mean outputs, so the new run starts out
+    acting exactly as the source did (with the new actions at 0)."""
     source = load_policy(directory)  # checks the files and that the weights fit their own policy config
     n_old, (n_new,) = source.obs_dim, model.observation_space.shape
-    if source.env_id == env_id and n_new > n_old:
-        source.check_compatible(spaces.Box(-np.inf, np.inf, (n_old,)), model.action_space)
+    a_old, (a_new,) = source.action_dim, model.action_space.shape
+    if _env_family(source.env_id) == _env_family(env_id) and (n_new, a_new) != (n_old, a_old):
+        low, high = model.action_space.low[:a_old], model.action_space.high[:a_old]
+        source.check_compatible(spaces.Box(-np.inf, np.inf, (n_old,)), spaces.Box(low, high, dtype=np.float32))
     else:
         source.check_compatible(model.observation_space, model.action_space)
     try:
-        model.policy.load_state_dict(widen_inputs(source.policy.state_dict(), model.policy.state_dict(), n_old))
+        widened = widen_inputs(source.policy.state_dict(), model.policy.state_dict(), n_old, a_old)
+        model.policy.load_state_dict(widened)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{directory}: its policy does not fit this run's policy config: {exc}") from exc
     vecnorm = model.get_vec_normalize_env()
@@ -178,18 +182,46 @@ def warm_start(model: PPO, directory: str | os.PathLike, env_id: str) -> None:
     vecnorm.obs_rms.count = float(source.meta["num_timesteps"])  # as settled as the source's statistics
 
 
-def widen_inputs(source: Mapping[str, th.Tensor], target: Mapping[str, th.Tensor], n_obs: int) -> dict[str, th.Tensor]:
+def _env_family(env_id: str) -> str:
+    """``MotionLab/Ideal-v1`` -> ``MotionLab/Ideal``: the versions of one env."""
+    return env_id.rsplit("-v", 1)[0]
+
+
+def widen_inputs(
+    source: Mapping[str, th.Tensor], target: Mapping[str, th.Tensor], n_obs: int, n_actions: int | None = None
+) -> dict[str, th.Tensor]:
     """``source``'s weights in ``target``'s layout, where ``target`` takes observations appended after the
-    first ``n_obs``: the input layers' weights for them are zero; every other tensor must match."""
+    first ``n_obs`` (their input weights are zero) and, for a mixture-of-Gaussians or Gaussian head,
+    emits actions appended after the first ``n_actions`` (zero weights and bias: mean 0, and the mixture
+    head's initial log-std); every other tensor must match."""
     out = {}
     for key, value in source.items():
         shape = target[key].shape
         if value.shape != shape:
-            if not (value.ndim == 2 and value.shape == (shape[0], n_obs) and shape[1] > n_obs):
+            if value.ndim == 2 and value.shape == (shape[0], n_obs) and shape[1] > n_obs:
+                value = th.cat([value, value.new_zeros(shape[0], shape[1] - n_obs)], dim=1)
+            elif n_actions is not None and key.startswith(("action_net.", "log_std")) and shape[1:] == value.shape[1:]:
+                value = _widen_action_rows(value, shape[0], n_actions, key)
+            else:
                 raise ValueError(f"{key}: {tuple(value.shape)} does not fit {tuple(shape)}")
-            value = th.cat([value, value.new_zeros(shape[0], shape[1] - n_obs)], dim=1)
         out[key] = value
     return out
+
+
+def _widen_action_rows(value: th.Tensor, rows: int, n_actions: int, key: str) -> th.Tensor:
+    """An action head's output tensor with zero rows for actions appended after the first ``n_actions``.
+
+    The mixture head's rows are ``K`` logits, then per component ``[means (A), log-stds (A)]``; SB3's
+    Gaussian head has one mean row per action and a ``log_std`` vector (new entries: its mean)."""
+    if key.startswith("action_net.linear."):
+        k = value.shape[0] // (1 + 2 * n_actions)
+        pad = value.new_zeros((rows // k - 1) // 2 - n_actions, *value.shape[1:])
+        blocks = [value[:k]]
+        for block in value[k:].split(n_actions):
+            blocks += [block, pad]
+        return th.cat(blocks)
+    fill = float(value.mean()) if key == "log_std" else 0.0
+    return th.cat([value, value.new_full((rows - value.shape[0], *value.shape[1:]), fill)])
 
 
 def read_resume_meta(directory: str | os.PathLike) -> dict[str, Any]:

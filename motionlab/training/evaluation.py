@@ -25,7 +25,7 @@ def evaluate(
       control), and ``imitation_return``, the normalised return of the imitation terms alone (without the
       residual force's penalty: DeepMimic's reward, comparable with its published normalised returns);
     * Ideal-v0: ``speed_mps`` (mean pelvis speed along the running direction +x) and ``distance_m``
-      (pelvis travel along x).
+      (pelvis travel along x); Ideal-v1 also ``cadence_spm``, the mean cadence of its gait clock.
     """
     if episodes < 1:
         raise ValueError(f"episodes={episodes}; evaluate at least one episode")
@@ -39,6 +39,7 @@ def evaluate(
         residual_force: list[float] = []
         imitation: list[float] = []
         speed: list[float] = []
+        cadence: list[float] = []
         failed = False
         done = False
         while not done:
@@ -50,6 +51,8 @@ def evaluate(
                 imitation.append(float(reward) + info["reward_terms"]["residual_force_cost"])
             if "speed" in info:
                 speed.append(info["speed"])
+            if "cadence_spm" in info:
+                cadence.append(info["cadence_spm"])
             failed = failed or bool(terminated or info.get("fall") or "diverged" in info)
             done = terminated or truncated
         row = {
@@ -65,6 +68,8 @@ def evaluate(
         if speed:
             row["speed_mps"] = float(np.mean(speed))
             row["distance_m"] = float(env.unwrapped.data.qpos[0]) - x0
+        if cadence:
+            row["cadence_spm"] = float(np.mean(cadence))
         rows.append(row)
     keys = dict.fromkeys(k for r in rows for k in r)
     return {key: float(np.mean([r[key] for r in rows if key in r])) for key in keys}

@@ -27,7 +27,7 @@ from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from motionlab.errors import CheckpointError, UserError
-from motionlab.io_utils import atomic_write, remove_partials, write_json
+from motionlab.io_utils import atomic_write, exclusive_lock, remove_partials, write_json
 from motionlab.policy_io import export_policy, policy_spec
 
 from .callbacks import CheckpointCallback, EvalCallback
@@ -37,8 +37,11 @@ from .envs import EnvSpec, env_spec, make_env, make_training_env
 log = logging.getLogger(__name__)
 EVAL_SEED = 10_000  # evaluation episodes use reset seeds EVAL_SEED, EVAL_SEED + 1, ...
 RUN_CONFIG = "run_config.json"
+RUN_LOCK = ".train.lock"  # held by the trainer writing into a run directory
 RUN_OUTPUTS = ("best", "export", "tb", "metrics.jsonl")  # what a run leaves besides latest/ and its config
-FREE_FORM_CONFIG = ("task", "body.params")  # sections whose keys differ between valid configs (task: per group choice)
+# Sections whose keys differ between valid configs (each task config has its own); what is required in
+# them is checked where they are read (task.env_id, env kwargs by the env, policy by policy_spec).
+FREE_FORM_CONFIG = ("task", "body.params")
 
 
 def _validate(cfg: dict[str, Any]) -> None:
@@ -161,6 +164,8 @@ def _continued_config(saved: Any, cfg: DictConfig, source: Path) -> dict[str, An
     """The saved config of a run being continued (checked against this version's config layout), with
     ``total_timesteps`` from the command line if given (the one setting a resume may change)."""
     missing = _missing_keys(OmegaConf.to_container(cfg, resolve=False), saved)
+    if isinstance(saved, dict) and isinstance(saved.get("task"), dict):
+        missing += [f"task.{k}" for k in ("env_id", "env_kwargs") if k not in saved["task"]]
     if missing:
         raise CheckpointError(
             f"{source} lacks the config keys {', '.join(missing)}; it was written by another motionlab version or "
@@ -223,6 +228,12 @@ def train(cfg: DictConfig) -> Path:
     explicitly: its default is Hydra's output directory.
     """
     run_dir = Path(str(cfg.run_dir)).expanduser().resolve()
+    with exclusive_lock(run_dir / RUN_LOCK, f"run_dir {run_dir}"):
+        return _train(cfg, run_dir)
+
+
+def _train(cfg: DictConfig, run_dir: Path) -> Path:
+    """:func:`train` while holding the run directory's lock (no other trainer writes into it)."""
     if run_dir.is_dir():
         for path in remove_partials(run_dir):
             log.info("removed %s, left by a killed run", path.name)

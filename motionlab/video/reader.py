@@ -21,6 +21,10 @@ import numpy as np
 
 from motionlab.errors import UserError, VideoReadError
 
+MAX_PIXELS = 7680 * 4320  # 8K UHD: larger frames are refused before the first one is decoded
+MAX_SECONDS = 3 * 3600.0  # the container's declared duration
+TRUNCATION_TOLERANCE = 0.05  # decoded frames may fall this far short of the container's count (estimates)
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -90,6 +94,18 @@ class VideoReader:
             frame_count=max(int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0),
             rotation_deg=int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360,
         )
+        info = self.info
+        if info.width * info.height > MAX_PIXELS:
+            self.close()
+            raise VideoReadError(
+                f"{self.path}: {info.width}x{info.height} frames are larger than 8K; scale the video down"
+            )
+        if info.nominal_fps > 0 and info.frame_count / info.nominal_fps > MAX_SECONDS:
+            self.close()
+            raise VideoReadError(
+                f"{self.path}: the video lasts {info.frame_count / info.nominal_fps / 3600:.1f} h; at most "
+                f"{MAX_SECONDS / 3600:g} h are supported (cut out the part to analyse)"
+            )
 
     @property
     def expected_frames(self) -> int | None:
@@ -110,6 +126,7 @@ class VideoReader:
         decoded = yielded = 0
         while self.max_frames is None or yielded < self.max_frames:
             if not self._cap.grab():
+                self._check_not_truncated(decoded, prev_t)
                 break
             decoded += 1
             t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
@@ -133,6 +150,20 @@ class VideoReader:
                 + (f" to {self.end_s:g} s" if self.end_s is not None else "")
                 + f" ({decoded} frames decoded before it ended)"
             )
+
+    def _check_not_truncated(self, decoded: int, last_time_s: float) -> None:
+        """Decoding stopped: raise when the container declares clearly more frames than could be decoded
+        (a truncated or damaged file, e.g. a copy cut short with its index at the front), instead of
+        silently analysing only the part that decodes."""
+        declared, fps = self.info.frame_count, self.info.nominal_fps
+        if declared <= 0 or decoded == 0 or decoded >= declared * (1 - TRUNCATION_TOLERANCE) - 1:
+            return
+        seconds = f" ({declared / fps:.1f} s)" if fps > 0 else ""
+        raise VideoReadError(
+            f"{self.path}: the file is truncated or damaged: its container declares {declared} frames{seconds} "
+            f"but decoding stopped after {decoded} (at {max(last_time_s, 0.0):.2f} s); copy or export the video "
+            f"again, or cut it to the part that plays (e.g. ffmpeg -i in.mp4 -t {max(last_time_s, 0.0):.1f} -c copy out.mp4)"
+        )
 
     def close(self) -> None:
         self._cap.release()
@@ -159,3 +190,28 @@ def is_variable_rate(times_s: np.ndarray, tolerance: float = 0.1) -> bool:
         return False
     median = float(np.median(dt))
     return bool(np.any(np.abs(dt - median) > tolerance * median))
+
+
+_CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
+
+
+def capture_fps(path: str | os.PathLike) -> float | None:
+    """The capture frame rate a phone wrote into the container for a slow-motion video (Android's
+    ``com.android.capture.fps``), read with imageio-ffmpeg's ``ffmpeg``; None when absent."""
+    import re
+    import subprocess
+
+    import imageio_ffmpeg
+
+    try:
+        probe = subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for tag in _CAPTURE_FPS_TAGS:
+        match = re.search(rf"{re.escape(tag)}\s*:\s*([0-9.]+)", probe.stderr)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1))
+    return None

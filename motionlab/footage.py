@@ -1,0 +1,306 @@
+"""Real footage -> a lifted reference: the camera's motion, the time base and the treadmill case found
+from the video itself, each decision written into the lift report's notes (and said on the console).
+
+1. **Camera.** ``camera_speed`` given: a camera travelling at that speed (the old behaviour). Else the
+   ground's image motion at the runner's feet (:mod:`motionlab.camera_motion`) becomes a per-frame
+   camera track: the camera moves by the ground's pixel motion times the person's metres per pixel.
+   When that cannot be estimated the camera is taken as static and the notes say so.
+2. **Lift** (:func:`motionlab.lift.lift_reference`).
+3. **Time base.** ``time_scale`` given: the video plays that many times slower than real life. Else a
+   capture rate in the container's metadata, else the cadence (:mod:`motionlab.gait`): a running pose
+   at an implausibly low cadence is slow motion by the usual factor; when no usual factor explains it
+   the job stops and asks for ``--time-scale``.
+4. **Facing.** A body that travels (faster than :data:`MIN_TRAVEL_SPEED_MPS`) facing more than
+   :data:`BACKWARDS_DEG` away from its direction of travel was read from the wrong side: MediaPipe
+   took the front for the back (left and right labels swapped, depth mirrored), which happens when
+   the face is not seen, e.g. running towards the camera. The labels are swapped and the lift redone.
+5. **Treadmill.** A static camera and a runner who keeps stepping but does not travel: the speed over
+   ground is unknown unless ``treadmill_speed`` is given, which then moves the runner along its
+   facing direction at that speed (as a camera travelling with the belt would see it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from motionlab.body import BodyParams
+from motionlab.camera import Camera
+from motionlab.camera_motion import CameraMotion, estimate_camera_motion
+from motionlab.errors import FootageError, UserError
+from motionlab.gait import analyse_gait
+from motionlab.keypoints import MIRROR_PERMUTATION
+from motionlab.lift import (
+    MIN_VALID_FRACTION,
+    MIN_VALID_FRAMES,
+    MIN_VISIBLE_BODY_LANDMARKS,
+    VISIBLE,
+    LiftReport,
+    detected_frames,
+    estimate_camera,
+    lift_reference,
+)
+from motionlab.motion import quat_wxyz_to_rotation
+from motionlab.reference import Reference
+from motionlab.video.reader import capture_fps
+
+TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
+MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
+MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
+RUNNING_HIP_HEIGHT = 0.93  # of the leg length: the hips' mean height when running (knees bent in stance)
+MIN_PITCH_DEG = 4.0
+MAX_PITCH_DEG = 35.0
+MIN_TRAVEL_SPEED_MPS = 1.0  # video time
+BACKWARDS_DEG = 120.0
+
+
+@dataclass(frozen=True)
+class FootageOptions:
+    """What the user knows (each None: found from the video)."""
+
+    camera_speed: float | None = None  # m/s of a camera travelling with the runner
+    time_scale: float | None = None  # the video plays this many times slower than real life (4: 4x slow motion)
+    treadmill_speed: float | None = None  # belt speed (m/s) when filmed on a treadmill
+
+    def __post_init__(self) -> None:
+        if self.time_scale is not None and not 0.05 <= self.time_scale <= 100:
+            raise UserError(f"--time-scale {self.time_scale}: give the slow-motion factor, between 0.05 and 100")
+        if self.treadmill_speed is not None and not 0 <= self.treadmill_speed <= 12:
+            raise UserError(f"--treadmill-speed {self.treadmill_speed}: give the belt speed in m/s, 0-12")
+
+
+def lift_footage(
+    ref: Reference, body: BodyParams, video: str | os.PathLike | None = None, options: FootageOptions = FootageOptions()
+) -> tuple[Reference, LiftReport]:
+    """Lift ``ref`` (keypoints of ``video``) onto ``body`` with the camera, time base and treadmill
+    handling of the module docstring. Returns the lifted reference (``fps`` in real time) and the
+    report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
+    _check_detections(ref)
+    notes: dict[str, Any] = {}
+    camera, track, yaw = _camera(ref, body, video, options, notes)
+    lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw)
+    facing = facing_offset_deg(lifted)
+    notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
+    if facing is not None and abs(facing) > BACKWARDS_DEG:
+        lifted, report = lift_reference(
+            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw
+        )
+        after = facing_offset_deg(lifted)
+        notes["facing"] = {
+            "offset_from_travel_deg": None if after is None else round(after, 1), "relabelled": True, "warn": True,
+            "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
+            "the wrong side (front for back); left and right swapped and lifted again",
+        }  # fmt: skip
+    gait = analyse_gait(lifted)
+    notes["gait"] = gait.to_dict()
+    scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
+    if scale != 1.0:
+        lifted = dataclasses.replace(lifted, fps=lifted.fps * scale)
+    treadmill = _treadmill(lifted, gait.cadence_spm is not None, notes.get("camera_motion", {}), options)
+    notes["treadmill"] = treadmill
+    if treadmill.get("detected") and options.treadmill_speed:
+        lifted = _on_belt(lifted, options.treadmill_speed)
+    report = dataclasses.replace(report, notes=notes)
+    lifted.source = {**lifted.source, "lift": report.to_dict()}
+    return lifted, report
+
+
+def speed_known(report: LiftReport) -> bool:
+    """False for a treadmill filmed without its belt speed: the speed over ground is then unknown."""
+    treadmill = report.notes.get("treadmill") or {}
+    return not treadmill.get("detected") or bool(treadmill.get("speed_over_ground_known"))
+
+
+def _check_detections(ref: Reference) -> None:
+    """Too few frames with a usable pose: stop, saying what to do, with the box that was tried."""
+    detected = detected_frames(ref)
+    needed = max(MIN_VALID_FRAMES, int(np.ceil(MIN_VALID_FRACTION * ref.num_frames)))
+    if detected.sum() >= needed:
+        return
+    seen = ref.keypoints2d[..., 2].mean(axis=1) * ref.keypoints2d_valid
+    best = int(np.argmax(seen))
+    tried = ""
+    if ref.keypoints2d_valid[best]:
+        px = ref.keypoints_px()[best]
+        lo, hi = px.min(axis=0), px.max(axis=0)
+        x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
+        x1, y1 = np.minimum(hi + 0.5 * (hi - lo), ref.image_size).astype(int)
+        tried = (
+            f" MediaPipe's best pose was at frame {best} (mean visibility {seen[best]:.2f}) in the box "
+            f"{x0},{y0},{x1 - x0},{y1 - y0}: if that is not the runner, or the runner is small,"
+        )
+    raise FootageError(
+        f"only {int(detected.sum())} of {ref.num_frames} frames show the runner clearly enough to lift "
+        f"(>= {MIN_VISIBLE_BODY_LANDMARKS} body landmarks with visibility >= {VISIBLE}; {needed} needed).{tried} "
+        "give --roi x,y,w,h around the runner (a box about twice their size), or crop/zoom the video"
+    )
+
+
+def messages(report: LiftReport) -> list[str]:
+    """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
+    out = []
+    for key in ("camera_motion", "facing", "time_base", "treadmill"):
+        note = report.notes.get(key) or {}
+        if note.get("warn"):
+            out.append(note["message"])
+    return out
+
+
+def facing_offset_deg(lifted: Reference) -> float | None:
+    """Mean pelvis heading minus the direction of travel (deg, in (-180, 180]); None when the body
+    travels slower than :data:`MIN_TRAVEL_SPEED_MPS` (no direction to compare with)."""
+    travel = lifted.qpos[-1, :2] - lifted.qpos[0, :2]
+    if np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS:
+        return None
+    forward = quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    offset = np.arctan2(forward[1], forward[0]) - np.arctan2(travel[1], travel[0])
+    return float(np.rad2deg(np.angle(np.exp(1j * offset))))
+
+
+def seen_from_the_other_side(ref: Reference) -> Reference:
+    """``ref`` with left and right landmarks swapped and the world landmarks' depth mirrored: the same
+    image read as the person seen from the front instead of the back (or the reverse)."""
+    swap = np.asarray(MIRROR_PERMUTATION)
+    world = None
+    if ref.world_keypoints is not None:
+        world = ref.world_keypoints[:, swap].copy()
+        world[..., 2] *= -1.0
+    return dataclasses.replace(ref, keypoints2d=ref.keypoints2d[:, swap], world_keypoints=world)
+
+
+def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T, 3) positions of ``camera`` (looking along +y, as estimated) that explain the ground's image
+    motion at the runner's depth ``d``: sideways, that motion times the runner's metres per pixel
+    (``d / f``); along the line of sight, the ground's vertical motion there times ``d / (y - y_h)``
+    (a camera backing away lifts the ground below the horizon ``y_h``).
+
+    The ground's motion grows linearly with the image row below the horizon. With the horizon known
+    (:attr:`CameraMotion.horizon_row`), it is read at the row of the ground at the runner's depth,
+    ``f * hip_height / d`` below the runner's hips' row (the hips' height is known from the body,
+    unlike where the soles are, which MediaPipe places a few cm off); else at the feet."""
+    distance = abs(camera.position[1])
+    flow = motion.ground_flow_px.copy()
+    ground_row = motion.feet_px[:, 1]
+    horizon = motion.horizon_row if np.isfinite(motion.horizon_row) else camera.height / 2
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        ground_row = motion.hips_row + camera.focal_px * hip_height_m / distance
+        flow[:, 0] = motion.flow_slope * (ground_row - motion.horizon_row)
+        flow[0] = 0.0
+    sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
+    below = ground_row - horizon
+    usable = below > MIN_BELOW_HORIZON * camera.height
+    forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
+    return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
+
+
+def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
+    """(T,) turn (deg, left positive) of a panning camera: the ground moving right turns it left. The
+    motion is read near the image centre (the runner's column), where a turn by ``a`` moves everything
+    by ``f * a`` pixels, so the turns add up."""
+    return np.rad2deg(np.cumsum(motion.ground_flow_px[:, 0]) / camera.focal_px)
+
+
+def _camera(
+    ref: Reference, body: BodyParams, video: str | os.PathLike | None, options: FootageOptions, notes: dict
+) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
+    """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
+    if options.camera_speed is not None:
+        notes["camera_motion"] = {
+            "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
+        }  # fmt: skip
+        return estimate_camera(ref, body, speed=options.camera_speed), None, None
+    if video is None or "camera" in ref.source:
+        return None, None, None  # the reference's own camera (or the lift's static estimate)
+    motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid)
+    notes["camera_motion"] = {
+        **motion.to_dict(),
+        "warn": motion.kind == "unknown",
+        "fallback_static": motion.kind == "unknown",
+        "known": motion.kind != "unknown",  # read by the report (inference/analysis.py)
+    }
+    pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], estimate_camera(ref, body).focal_px)
+    camera = estimate_camera(ref, body, pitch_deg=pitch)
+    notes["camera_motion"]["pitch_deg"] = round(pitch, 2)
+    if motion.kind in ("static", "unknown"):
+        return camera, None, None
+    if motion.kind == "panning":
+        return camera, None, camera_yaw_from_motion(camera, motion)
+    return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
+
+
+def pitch_from_horizon(horizon_row: float, image_height: int, focal_px: float) -> float:
+    """Camera pitch (deg, > 0 looks up) from the horizon's row; 0 (level) when unknown, implausible or
+    under :data:`MIN_PITCH_DEG` (a degree off puts a runner 5 m away 9 cm off the floor: a level
+    camera, as phones are mostly held, is the better guess for small tilts)."""
+    if not np.isfinite(horizon_row):
+        return 0.0
+    pitch = float(np.rad2deg(np.arctan((horizon_row - image_height / 2) / focal_px)))
+    return pitch if MIN_PITCH_DEG <= abs(pitch) <= MAX_PITCH_DEG else 0.0
+
+
+def _time_scale(
+    video: str | os.PathLike | None, nominal: float | None, gait: Any, options: FootageOptions, notes: dict
+) -> float:
+    """How many times slower than real life the video plays (1: real time); ``nominal``: its frame rate."""
+    if options.time_scale is not None:
+        notes["time_base"] = {
+            "scale": options.time_scale,
+            "source": "--time-scale",
+            "message": f"time scale {options.time_scale:g} given",
+        }
+        return float(options.time_scale)
+    capture = capture_fps(video) if video is not None else None
+    if capture is not None and nominal and capture / nominal > MIN_SLOW_MOTION:
+        scale = capture / nominal
+        notes["time_base"] = {
+            "scale": scale, "source": "metadata", "warn": True,
+            "message": f"slow motion: captured at {capture:g} fps, played at {nominal:g} fps; time corrected "
+            f"x{scale:g}",
+        }  # fmt: skip
+        return scale
+    if gait.slow_motion is None:
+        raise FootageError(
+            f"the {gait.gait} pose steps at {gait.cadence_spm:.0f} steps/min of video time, too slow for "
+            f"{gait.gait} and not explained by a usual slow-motion factor (2, 4, 8); if the video is in "
+            "slow motion give --time-scale N (N times slower than real life), else --time-scale 1"
+        )
+    if gait.slow_motion > 1:
+        cadence = gait.cadence_spm
+        notes["time_base"] = {
+            "scale": gait.slow_motion, "source": "cadence", "warn": True,
+            "message": f"slow motion detected: a {gait.gait} pose at {cadence:.0f} steps/min of video time; time "
+            f"corrected x{gait.slow_motion:g} ({cadence * gait.slow_motion:.0f} steps/min). Give --time-scale 1 "
+            "if the video is in real time",
+        }  # fmt: skip
+        return float(gait.slow_motion)
+    notes["time_base"] = {"scale": 1.0, "source": "cadence", "message": "real time (plausible cadence)"}
+    return 1.0
+
+
+def _treadmill(lifted: Reference, stepping: bool, motion: dict, options: FootageOptions) -> dict[str, Any]:
+    speed = float(np.hypot(*(lifted.qpos[-1, :2] - lifted.qpos[0, :2])) / max(lifted.duration, 1e-6))
+    static = motion.get("kind") in ("static", "unknown", None)
+    detected = bool(stepping and static and speed < TREADMILL_MAX_SPEED_MPS and options.camera_speed is None)
+    if not detected:
+        return {"detected": False}
+    if options.treadmill_speed:
+        msg = f"treadmill: running on the spot; belt speed {options.treadmill_speed:g} m/s given"
+        return {"detected": True, "speed_over_ground_known": True, "message": msg}
+    msg = (
+        f"treadmill (or running on the spot): the runner steps but travels {speed:.2f} m/s in a static shot; "
+        "speed over ground is unknown, give --treadmill-speed (m/s)"
+    )
+    return {"detected": True, "speed_over_ground_known": False, "warn": True, "message": msg}
+
+
+def _on_belt(lifted: Reference, belt_speed: float) -> Reference:
+    """The runner moved along its mean facing direction at ``belt_speed``."""
+    forward = quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    forward /= max(np.linalg.norm(forward), 1e-9)
+    qpos = lifted.qpos.copy()
+    qpos[:, :2] += np.arange(len(qpos))[:, None] / lifted.fps * belt_speed * forward
+    return dataclasses.replace(lifted, qpos=qpos)

@@ -1,0 +1,151 @@
+"""Camera motion, slow motion and treadmills found from rendered videos through the real MediaPipe."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from motionlab.body import BodyParams
+from motionlab.footage import (
+    FootageError,
+    FootageOptions,
+    _time_scale,
+    lift_footage,
+    messages,
+    seen_from_the_other_side,
+    speed_known,
+)
+from motionlab.gait import Gait, _slow_motion_factor
+from motionlab.lift import lift_reference
+from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
+from motionlab.video.pose import extract_keypoints
+from motionlab.video.reader import VideoReader, capture_fps
+from motionlab.video.writer import VideoWriter
+
+BODY = BodyParams(height=1.75, mass=70.0).resolved()
+
+
+def rendered(tmp_path_factory, name: str, seconds: float):
+    path = tmp_path_factory.mktemp(name) / f"{name}.mp4"
+    truth = render_test_video(dataclasses.replace(SETUPS[name], seconds=seconds), path, BODY)
+    keypoints, _ = extract_keypoints(path)
+    return path, truth, keypoints
+
+
+@pytest.fixture(scope="module")
+def follow(tmp_path_factory):
+    return rendered(tmp_path_factory, "follow", 1.0)
+
+
+def test_following_camera_speed_is_measured_from_the_background(follow):
+    path, truth, keypoints = follow
+    lifted, report = lift_footage(keypoints, BODY, path)
+    scores = score_lift(truth, lifted)
+    assert report.notes["camera_motion"]["kind"] == "following" and report.notes["camera_motion"]["known"]
+    # the ground stops moving at the horizon: the image centre for this level camera
+    assert report.notes["camera_motion"]["horizon_row_px"] == pytest.approx(240, abs=15)
+    assert report.notes["camera_motion"]["pitch_deg"] == 0.0  # within a few degrees of level: taken as level
+    assert scores["speed_error_rel"] < 0.05 and scores["travel_direction_error_deg"] < 5, scores
+    assert messages(report) == []  # nothing to warn about
+    # the defect it fixes: the old static-camera assumption puts the runner on the spot
+    static, _ = lift_reference(keypoints, BODY)
+    assert score_lift(truth, static)["speed_mps"] < 0.5
+
+
+def test_untrackable_background_falls_back_to_a_static_camera_and_says_so(follow, tmp_path):
+    path, _, keypoints = follow
+    plain = tmp_path / "plain.mp4"
+    box = np.c_[keypoints.keypoints_px().min(axis=1) - 40, keypoints.keypoints_px().max(axis=1) + 40].astype(int)
+    with VideoReader(path) as video, VideoWriter(plain, 30) as out:
+        for frame in video:  # everything but the runner painted flat grey
+            x0, y0, x1, y1 = np.clip(box[frame.index], 0, [639, 479, 639, 479])
+            flat = np.full_like(frame.rgb, 128)
+            flat[y0:y1, x0:x1] = frame.rgb[y0:y1, x0:x1]
+            out.write(flat)
+    _, report = lift_footage(keypoints, BODY, plain)
+    note = report.notes["camera_motion"]
+    assert note["kind"] == "unknown" and note["fallback_static"] and not note["known"]
+    assert any("could not be estimated" in m and "static" in m for m in messages(report))
+    assert report.to_dict()["camera_motion"]["fallback_static"] is True  # reaches the job's report
+
+
+def test_treadmill_is_detected_and_its_speed_asked_for(tmp_path_factory):
+    path, truth, keypoints = rendered(tmp_path_factory, "treadmill", 1.5)
+    lifted, report = lift_footage(keypoints, BODY, path)
+    assert report.notes["treadmill"]["detected"] and not report.notes["treadmill"]["speed_over_ground_known"]
+    assert any("--treadmill-speed" in m for m in messages(report)) and not speed_known(report)
+    belt = truth.source["synthetic"]["treadmill_speed_mps"]
+    on_belt, report = lift_footage(keypoints, BODY, path, FootageOptions(treadmill_speed=belt))
+    speed = np.hypot(*(on_belt.qpos[-1, :2] - on_belt.qpos[0, :2])) / on_belt.duration
+    assert speed == pytest.approx(belt, rel=0.1) and speed_known(report)
+
+
+def test_slow_motion_is_detected_and_the_time_base_corrected(tmp_path_factory):
+    path, truth, keypoints = rendered(tmp_path_factory, "slow_motion_2x", 2.0)
+    lifted, report = lift_footage(keypoints, BODY, path)
+    assert report.notes["time_base"]["scale"] == 2.0 and report.notes["time_base"]["source"] == "cadence"
+    assert lifted.fps == pytest.approx(60.0, rel=1e-3)
+    assert score_lift(truth, lifted)["speed_error_rel"] < 0.1
+    assert any("slow motion detected" in m for m in messages(report))
+    kept, _ = lift_footage(keypoints, BODY, path, FootageOptions(time_scale=1.0))  # the user overrides
+    assert kept.fps == pytest.approx(30.0, rel=1e-3)
+
+
+def test_slow_motion_factor_from_cadence_and_a_clear_stop_when_none_fits():
+    assert _slow_motion_factor(170.0, "running") == 1.0
+    assert _slow_motion_factor(85.0, "running") == 2.0
+    assert _slow_motion_factor(21.0, "running") == 8.0  # the issue's ~8x clip at 19-21 steps/min
+    assert _slow_motion_factor(12.0, "running") is None
+    with pytest.raises(FootageError, match="--time-scale"):
+        _time_scale(None, 30.0, Gait(12.0, "running", 100.0, None, 0.8), FootageOptions(), {})
+
+
+def test_capture_rate_metadata_is_read(follow, tmp_path):
+    tagged = tmp_path / "tagged.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(follow[0]), "-c", "copy",
+         "-movflags", "use_metadata_tags", "-metadata", "com.android.capture.fps=120.000000", str(tagged)],
+        check=True,
+    )  # fmt: skip
+    assert capture_fps(tagged) == 120.0 and capture_fps(follow[0]) is None
+    notes: dict = {}
+    gait = Gait(150.0, "running", 100.0, 1.0, 0.8)
+    assert (
+        _time_scale(tagged, 30.0, gait, FootageOptions(), notes) == 4.0 and notes["time_base"]["source"] == "metadata"
+    )
+
+
+def test_a_body_read_from_the_wrong_side_is_turned_to_face_where_it_runs():
+    """Running towards the camera, MediaPipe can take the front for the back (the rendered figure has
+    no face): the lift then runs the body backwards. The labels are swapped and the lift redone."""
+    truth = ground_truth(dataclasses.replace(SETUPS["toward"], seconds=1.0), BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})
+    mirrored = seen_from_the_other_side(keypoints)
+    plain, _ = lift_reference(mirrored, BODY)
+    assert score_lift(truth, plain)["facing_error_deg"] > 120  # the defect: running backwards
+    lifted, report = lift_footage(mirrored, BODY)
+    assert report.notes["facing"]["relabelled"] and any("wrong side" in m for m in messages(report))
+    assert score_lift(truth, lifted)["facing_error_deg"] < 20
+
+
+def test_too_few_usable_frames_name_roi_and_the_box_tried():
+    truth = ground_truth(dataclasses.replace(SETUPS["follow"], seconds=1.0), BODY)
+    faint = truth.keypoints2d.copy()
+    faint[3:, :, 2] = 0.2  # a low-visibility skeleton after frame 2, as on a runner too small to see
+    keypoints = dataclasses.replace(truth, keypoints2d=faint, qpos=None, body=None, source={})
+    with pytest.raises(FootageError, match=r"--roi x,y,w,h") as error:
+        lift_footage(keypoints, BODY)
+    assert "only 3 of 31 frames" in str(error.value) and "at frame 0" in str(error.value)
+
+
+@pytest.mark.parametrize("argv", [["--time-scale", "0"], ["--time-scale", "nan"], ["--treadmill-speed", "-3"]])
+def test_time_scale_and_treadmill_flags_reject_bad_numbers_by_name(argv, capsys):
+    from motionlab.commands.infer import main as infer_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        infer_main(argv)
+    assert exit_info.value.code == 2 and f"argument {argv[0]}:" in capsys.readouterr().err

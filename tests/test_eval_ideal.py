@@ -1,0 +1,33 @@
+"""benchmarks/eval_ideal.py: one short run of the shipped Ideal policy measured as the benchmark does."""
+
+import importlib.util
+
+import pytest
+from conftest import REPO_ROOT
+
+from motionlab.body import BodyParams
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
+from motionlab.policy_io import load_policy
+
+spec = importlib.util.spec_from_file_location("eval_ideal", REPO_ROOT / "benchmarks" / "eval_ideal.py")
+eval_ideal = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(eval_ideal)
+
+
+def test_the_human_relation_goes_through_the_published_cadences():
+    for speed, cadence, _ in eval_ideal.HUMAN_RUNNING_CADENCE:
+        assert eval_ideal.human_cadence(speed) == pytest.approx(cadence, rel=0.05)
+    assert 150 < eval_ideal.human_cadence(2.5) < 165 and eval_ideal.human_cadence(5.5) > 180
+
+
+def test_a_run_is_measured_over_physics_steps_before_any_fall():
+    """The shipped Ideal-v0 policy in Ideal-v1 (zero clock action) at 3.5 m/s for 4 s on the default body."""
+    row = eval_ideal.run_one(load_policy(DEFAULT_IDEAL_CKPT), BodyParams(), 3.5, 4.0, seed=0)
+    assert not row["fell"] and row["seconds_before_fall"] == pytest.approx(4.0, abs=0.05)
+    assert 3.0 < row["speed"] < 4.0 and 120 < row["cadence"] < 200 and 2.0 < row["stride_length"] < 3.5
+    assert 0.0 < row["duty_factor"] < 0.5 and row["flight_time"] > 0  # running: both feet off the ground
+    assert 2.0 < row["vertical_oscillation_cm"] < 20.0
+    # physics-step peaks and energy are at least what control-step samples see
+    assert row["peak_vgrf_bw"] >= row["peak_vgrf_bw_control_steps"]
+    assert row["mechanical_cot"] > row["mechanical_cot_control_steps"]
+    assert row["metabolic_cot"] > 4 * row["mechanical_cot"] > 0  # 25 % efficiency of positive work, plus heat

@@ -1,0 +1,39 @@
+"""The main job picks the Ideal's gait (walk or run) and speed from how the user moves."""
+
+from pathlib import Path
+
+import pytest
+
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, choose_ideal
+from motionlab.policy_io import load_policy
+
+
+@pytest.fixture(scope="module")
+def policies():
+    run = load_policy(DEFAULT_IDEAL_CKPT)  # the shipped running policy, trained for 2.8-4.4 m/s
+    walk = load_policy(DEFAULT_IDEAL_CKPT)
+    walk.env_kwargs["target_speed_range"] = [0.8, 2.0]  # stands in for a walk policy
+    return (Path("run"), run), (Path("walk"), walk)
+
+
+def test_a_runner_gets_the_running_ideal_at_their_speed(policies):
+    run, walk = policies
+    choice = choose_ideal(3.3, 0.35, run, walk)
+    assert (choice.gait, choice.checkpoint, choice.target_speed) == ("run", Path("run"), 3.3)
+
+
+def test_a_walker_gets_the_walk_policy_when_one_is_installed(policies):
+    run, walk = policies
+    choice = choose_ideal(1.3, 0.62, run, walk)
+    assert (choice.gait, choice.checkpoint, choice.target_speed) == ("walk", Path("walk"), 1.3)
+    # no flight phase decides, not speed: a fast walker (2.2 m/s, duty factor 0.55) still walks
+    assert choose_ideal(2.2, 0.55, run, walk).gait == "walk"
+    # without a duty factor (no complete step in the Closest run) the speed decides
+    assert choose_ideal(1.5, None, run, walk).gait == "walk" and choose_ideal(2.5, None, run, walk).gait == "run"
+
+
+def test_without_a_walk_policy_the_ideal_runs_and_says_so(policies):
+    run, _ = policies
+    choice = choose_ideal(1.3, 0.62, run, None)
+    assert (choice.gait, choice.target_speed) == ("run", 2.8)
+    assert "no Ideal walk policy" in choice.note and "walks at 1.30 m/s" in choice.note

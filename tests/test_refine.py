@@ -1,0 +1,149 @@
+"""MPC refinement of the Closest run: exact candidate rollouts, better than the policy alone on a hard
+reference, the ``--refine`` switch and what the report says (real MuJoCo, the shipped tracking policy)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import motionlab  # noqa: F401
+from motionlab.assets import CHECKPOINT_DIR, RUN_CLIP
+from motionlab.body import BodyParams
+from motionlab.commands.infer import INFER, main
+from motionlab.errors import UserError
+from motionlab.inference.refine import (
+    _STATE,
+    PRESETS,
+    Refiner,
+    RefineSettings,
+    get_state,
+    one_torch_thread,
+    refinement_summary,
+    run_refined,
+    settings_for,
+)
+from motionlab.inference.rollout import run_policy
+from motionlab.mocap import mocap_reference
+from motionlab.policy_io import load_policy
+
+NO_EXTRA_PENALTIES = RefineSettings(samples=4, horizon=6, residual_force_penalty=0.0, effort_penalty=0.0)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy(CHECKPOINT_DIR / "track")
+
+
+def _env(policy, **kwargs) -> gym.Env:
+    kw = {k: policy.env_kwargs[k] for k in ("action_scale", "residual_force", "residual_force_scale")}
+    return gym.make("MotionLab/Track-v0", reference_state_init=False, **kw, **kwargs)
+
+
+class SinePolicy:
+    """A deterministic stand-in for a checkpoint without residual force: actions depend on the state."""
+
+    env_kwargs = {"action_scale": 0.2, "residual_force": False, "residual_force_scale": 0.3}
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        return 0.8 * np.sin(3.0 * obs[1:29]).astype(np.float32)
+
+
+@pytest.mark.parametrize("which", ["shipped tracker (residual force)", "no residual force"])
+def test_open_loop_candidate_equal_to_the_policy_reproduces_the_env_steps(policy, which):
+    """The policy's closed-loop plan, rolled out open loop through mujoco.rollout (set-points leading the
+    reference, residual force in xfrc_applied), gives the env's states bit for bit and its rewards, and
+    planning leaves the env exactly where it was."""
+    policy = policy if which.startswith("shipped") else SinePolicy()
+    env = _env(policy)
+    base = env.unwrapped
+    assert base.residual_force == which.startswith("shipped")
+    obs, _ = env.reset(seed=0, options={"start_frame": 7})
+    for _ in range(5):
+        obs, *_ = env.step(policy.predict(obs))
+    refiner = Refiner(policy, env, NO_EXTRA_PENALTIES)
+    refiner._bind_model()
+    plan = refiner._policy_plan(obs)
+    states, controls = refiner.simulate(plan[None])
+    start_t, fs = base.t, base.frame_skip
+    for j in range(len(plan)):
+        action = policy.predict(obs)
+        np.testing.assert_array_equal(action, plan[j])  # planning restored the env's state exactly
+        obs, reward, *_ = env.step(action)
+        np.testing.assert_array_equal(states[0, (j + 1) * fs], get_state(base.model, base.data, _STATE))
+        end = (j + 1) * fs - 1  # the objective: Track-v0's reward, from the state before the step's last physics step
+        predicted, ended = refiner.step_reward(states[0, end], controls[0, end], start_t + 1 + j, plan[j])
+        assert predicted == pytest.approx(reward, abs=1e-9) and not ended
+    refiner.close()
+
+
+@pytest.fixture(scope="module")
+def hard_reference():
+    """The run clip at 1.8x its speed: the policy alone falls after ~1.5 s."""
+    body = BodyParams(height=1.68, mass=61)
+    return mocap_reference(RUN_CLIP, body, cycles=8, speed_scale=1.8), body
+
+
+def test_refined_run_beats_the_policy_alone_on_a_hard_reference(policy, hard_reference):
+    ref, body = hard_reference
+    seconds = 2.0
+    with one_torch_thread():
+        alone = run_policy(_env(policy, reference=ref, body=body), policy, seconds, restart_on_fall=True)
+    refined, stats = run_refined(_env(policy, reference=ref, body=body), policy, seconds, PRESETS["fast"])
+    assert len(alone.restart_times) >= 1  # the reference is hard for the policy
+    assert len(refined.restart_times) < len(alone.restart_times)
+    assert stats.steps == refined.num_steps and 0 < stats.overridden <= stats.steps
+
+    summary = refinement_summary("fast", alone, refined, stats)
+    assert summary["restarts_avoided"] == len(alone.restart_times) - len(refined.restart_times) > 0
+    assert summary["residual_force_pct_bw_refined"] == pytest.approx(100 * refined.residual_force_bw.mean(), abs=0.01)
+    assert summary["mpjpe_mm_policy_alone"] == pytest.approx(1000 * alone.mpjpe.mean(), abs=0.01)
+
+
+def test_refinement_is_deterministic_for_a_seed(policy, hard_reference):
+    ref, body = hard_reference
+    settings = RefineSettings(samples=6, horizon=4, seed=3)
+    runs = [run_refined(_env(policy, reference=ref, body=body), policy, 0.3, settings)[0] for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].qpos, runs[1].qpos)
+    other, _ = run_refined(_env(policy, reference=ref, body=body), policy, 0.3, replace(settings, seed=4))
+    assert not np.array_equal(other.qpos, runs[0].qpos)  # the seed drives the sampling
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    INFER.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_refine_flag_round_trip_and_unknown_preset(capsys):
+    assert _parse([]).refine == "fast"
+    assert {_parse(["--refine", p]).refine for p in ("off", "fast", "best")} == {"off", "fast", "best"}
+    assert settings_for("off") is None and settings_for("best") == PRESETS["best"]
+    with pytest.raises(SystemExit):
+        _parse(["--refine", "slow"])
+    assert "invalid choice: 'slow'" in capsys.readouterr().err
+    with pytest.raises(UserError, match="choose one of off, fast, best"):
+        settings_for("slow")
+
+
+def test_refine_needs_a_tracking_env(policy):
+    with pytest.raises(TypeError, match="Track-v0"):
+        Refiner(policy, gym.make("MotionLab/Ideal-v0"), PRESETS["fast"])
+
+
+def test_main_job_reports_the_refinement(tmp_path):
+    out = tmp_path / "r.mp4"
+    assert main(["--out", str(out), "--seconds", "1", "--refine", "fast"]) == 0
+    extra = json.loads(out.with_suffix(".json").read_text())["extra"]
+    refinement = extra["refinement"]
+    assert refinement["preset"] == "fast" and refinement["used"]
+    assert refinement["restarts_refined"] == extra["closest"]["restarts"]
+    assert refinement["restarts_avoided"] == refinement["restarts_policy_alone"] - refinement["restarts_refined"]
+    for key in ("residual_force_pct_bw", "mpjpe_mm"):
+        assert refinement[f"{key}_policy_alone"] > 0 and refinement[f"{key}_refined"] > 0
+    assert refinement["settings"]["samples"] == PRESETS["fast"].samples
+    assert refinement["cpu_s_per_video_s"] > 0 and "closest, refined (fast)" in extra["stage_seconds"]
