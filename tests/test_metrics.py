@@ -296,6 +296,9 @@ def test_coaching_cues_use_reliable_differences_only() -> None:
     assert cues[0]["metric"] == "cadence" and cues[0]["text"] == "cadence 150 → 171 steps/min: shorter, quicker steps"
     low = {k: {**m, "confidence": {"level": "low"}} for k, m in you.items()}
     assert coaching_cues({"you": low, "closest": low, "ideal": ideal}) == []
+    fast = measured(synthetic_run(step_s=0.15, contact_s=0.05, dt=0.005))  # 400 steps/min: timing is off
+    assert fast["cadence"]["status"] == "implausible"
+    assert coaching_cues({"you": fast, "closest": fast, "ideal": ideal}) == []
 
 
 def test_restarted_run_is_measured_on_strides_between_restarts() -> None:

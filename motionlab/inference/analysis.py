@@ -105,7 +105,9 @@ def analyse(
             for name, run in (("closest", closest), ("ideal", ideal))
         },
     }
-    return Analysis(columns, verdict(base), coaching_cues(columns), events, detected, known)
+    judged = verdict(base)
+    cues = coaching_cues(columns) if judged["level"] != "unreliable" else []  # no advice from a doubtful result
+    return Analysis(columns, judged, cues, events, detected, known)
 
 
 def _kinds(run: Rollout) -> list[str]:

@@ -3,7 +3,7 @@
 A difference counts when both figures are measured, physiologically plausible and not of low confidence,
 and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
 change) apart; cues are ranked by the difference in steps. Your own motion (You) is compared when it is
-reliable, else the Closest run.
+reliable, else the Closest run; a column whose cadence is implausible (its timing is off) gives no cue.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3)
             continue
         for who in ("you", "closest"):
             mine = columns.get(who, {}).get(name)
+            if columns.get(who, {}).get("cadence", {}).get("status") == "implausible":
+                continue  # its timing is off (slow or fast motion?): none of its figures can coach
             if _usable(mine):
                 diff = abs(mine["value"] - ideal["value"]) / step
                 if diff >= 1.0:

@@ -10,6 +10,7 @@ a timeline. Both files are written atomically; matplotlib's object API with the 
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,17 @@ def summary_figure(
     runs = [c for c in COLUMNS if c in columns]
     names = list(columns[runs[0]])
     findings = [f for f in verdict.get("findings", [])][:5]
-    heights = {"verdict": 0.5 + 0.28 * len(findings), "table": 0.42 * (len(names) + 1), "cues": 0.35 + 0.28 * max(len(cues), 1), "timeline": 2.2}
+    heights = {"verdict": 0.5 + 0.28 * len(findings), "table": 0.42 * (len(names) + 1), "cues": 0.35 + 0.28 * max(len(cues), 1), "timeline": 3.0}
     fig = Figure(figsize=(13, sum(heights.values()) + 0.3))
     total, top = sum(heights.values()) + 0.3, 1.0
     axes = {}
     for key, h in heights.items():
         frac = h / total
         left = 0.1 if key == "timeline" else 0.03
-        axes[key] = fig.add_axes((left, top - frac, 0.97 - left - (0.03 if key == "timeline" else 0), frac * (0.7 if key == "timeline" else 1.0)))
+        if key == "timeline":  # room below for the time axis and the legend
+            axes[key] = fig.add_axes((left, top - 0.6 * frac, 0.94 - left, 0.5 * frac))
+        else:
+            axes[key] = fig.add_axes((left, top - frac, 0.97 - left, frac))
         top -= frac
     _verdict_panel(axes["verdict"], verdict, findings)
     _table_panel(axes["table"], columns, runs, names)
@@ -130,6 +134,7 @@ def _verdict_panel(ax, verdict: dict[str, Any], findings: list[dict[str, str]]) 
             fontweight="bold", color=colour)  # fmt: skip
     for k, f in enumerate(findings, start=1):
         text = f"[{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f.get("cause") else "") + (f" → {f['action']}" if f.get("action") else "")
+        text = textwrap.shorten(text, 190, placeholder=" …")
         ax.text(0.015, 1 - (k + 0.5) / n, text, transform=ax.transAxes, va="center", fontsize=8.5)
 
 
@@ -165,7 +170,7 @@ def _cues_panel(ax, cues: list[dict[str, Any]]) -> None:
     n = max(len(cues), 1) + 1
     ax.text(0.0, 1 - 0.5 / n, "What to work on (largest reliable differences to Ideal)", transform=ax.transAxes,
             va="center", fontsize=10, fontweight="bold")  # fmt: skip
-    lines = [f"• {c['text']}" for c in cues] or ["• no reliable difference large enough to coach on"]
+    lines = [f"• {c['text']}" for c in cues] or ["• none: no reliable difference large enough to coach on (see the verdict)"]
     for k, line in enumerate(lines, start=1):
         ax.text(0.01, 1 - (k + 0.5) / n, line, transform=ax.transAxes, va="center", fontsize=9)
 
