@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_tracking.py                                   # the shipped tracker
     python benchmarks/bench_tracking.py --ckpt ~/runs/track_cmu/best --label new
     python benchmarks/bench_tracking.py --clips 16_35,16_45,16_55,39_13   # 4 of the 7 clips
+    python benchmarks/bench_tracking.py --compare benchmarks/results/tracking_shipped.json benchmarks/results/tracking_new.json
 
 Clips: :data:`motionlab.mocap_split.HELDOUT_CLIPS` (CMU subject 16's runs and jogs and subject 39's
 walk; never in the teacher set), each looped for 10 s, each on one of three bodies (small, default,
@@ -29,6 +30,7 @@ contact, the slower of its heel and toe; cm/s). Prints a table and writes
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,27 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def markdown_table(paths: list[Path]) -> str:
+    """The groups of saved results (one row per group and result file) as a Markdown table."""
+    lines = [
+        "| group | policy (samples) | rollouts | falls | restarts / 10 s | share <= 1 / 10 s | MPJPE mm | RF % BW "
+        "| penetration mm | skate cm/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    records = [json.loads(Path(p).read_text()) for p in paths]
+    for group in records[0]["groups"]:
+        for rec in records:
+            g = rec["groups"].get(group)
+            if g is None:
+                continue
+            lines.append(
+                f"| {group} | {rec['label']} ({rec['samples'] / 1e6:.2f} M) | {g['rollouts']} | {g['falls']} "
+                f"| {g['restarts_per_10s']:.1f} | {g['share_le_1_restart_per_10s']:.2f} | {g['mpjpe_mm']:.0f} "
+                f"| {g['residual_force_pct_bw']:.1f} | {g['ground_penetration_mm']:.1f} | {g['foot_skate_cm_s']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ckpt", type=Path, default=SHIPPED)
@@ -129,7 +152,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clips", help="comma-separated trial names, e.g. 16_35,39_13 (default: all held-out clips)")
     parser.add_argument("--all-bodies", action="store_true", help="every clip on every body (3x the rollouts)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", type=Path, nargs="+", help="print saved results as a Markdown table and exit")
     args = parser.parse_args(argv)
+    if args.compare:
+        print(markdown_table(args.compare))
+        return {}
     policy = load_policy(args.ckpt)
     clips = HELDOUT_CLIPS
     if args.clips:

@@ -36,6 +36,10 @@ class LiftError(MotionLabError, ValueError):
     """A reference that cannot be lifted (too few detections, a camera that does not fit it, ...)."""
 
 
+class FootageError(LiftError):
+    """Footage whose time base or camera cannot be settled without the user; the message says which flag."""
+
+
 class VideoReadError(MotionLabError, ValueError):
     """A video file that is missing, empty, not a video, truncated, too large, or has no decodable frames."""
 
