@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--videos-dir", type=Path, default=None, help="keep rendered videos and keypoints here")
     parser.add_argument("--setups", default=None, help="comma-separated setups (default: all)")
     parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips")
+    parser.add_argument(
+        "--baseline", action="store_true",
+        help="videos: lift as before issue #11 (static estimated camera, video time, no relabelling); "
+        "writes results/lift_videos_baseline.json",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     record: dict[str, Any] = {}
     if args.part in ("roundtrip", "all"):
@@ -172,6 +177,7 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     import tempfile
 
     from motionlab.footage import lift_footage
+    from motionlab.lift import lift_reference
     from motionlab.reference import load_reference, save_reference
     from motionlab.synthetic import SETUPS, render_test_video, score_lift
     from motionlab.video.pose import extract_keypoints
@@ -190,7 +196,10 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             if not keypoints_path.is_file():
                 save_reference(extract_keypoints(video)[0], keypoints_path)
             truth, keypoints = load_reference(truth_path), load_reference(keypoints_path)
-            rows[name] = _video_row(truth, keypoints, video, body, lift_footage, score_lift)
+            if args.baseline:
+                rows[name] = _video_row(truth, keypoints, video, body, lambda k, b, v: lift_reference(k, b), score_lift)
+            else:
+                rows[name] = _video_row(truth, keypoints, video, body, lift_footage, score_lift)
             print(f"{name}: {rows[name]}", flush=True)
     _print_video_table(rows)
     summary = _video_summary(rows)
@@ -202,8 +211,10 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count()},
     }
-    write_json(args.videos_out, record)
-    print(f"saved -> {args.videos_out}")
+    out = args.videos_out.with_name(args.videos_out.stem + "_baseline.json") if args.baseline else args.videos_out
+    record["config"]["baseline"] = args.baseline
+    write_json(out, record)
+    print(f"saved -> {out}")
     return record
 
 
@@ -218,12 +229,12 @@ def _video_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPa
     return {
         **{k: round(float(v), 4) for k, v in scores.items()},
         "pa_mpjpe_2d_only_mm": round(float(score(truth, flat)["pa_mpjpe_mm"]), 1),
-        "camera_motion": notes.get("camera_motion", {}).get("kind"),
+        "camera_motion": notes.get("camera_motion", {}).get("kind", "static (assumed)"),
         "slow_motion_true": 1.0 / syn["time_scale"],
-        "slow_motion_found": notes["time_base"]["scale"],
+        "slow_motion_found": notes.get("time_base", {}).get("scale", 1.0),
         "treadmill_true": syn["treadmill_speed_mps"] is not None,
-        "treadmill_found": bool(notes["treadmill"].get("detected")),
-        "cadence_video_spm": notes["gait"]["cadence_video_spm"],
+        "treadmill_found": bool(notes.get("treadmill", {}).get("detected")),
+        "cadence_video_spm": notes.get("gait", {}).get("cadence_video_spm"),
         "lift_s": round(seconds, 2),
     }
 
@@ -250,7 +261,12 @@ def _video_summary(rows: dict[str, Any]) -> dict[str, Any]:
     def every(key: str, limit: float, absolute: bool = False) -> dict[str, Any]:
         values = [abs(r[key]) if absolute else r[key] for r in rows.values() if np.isfinite(r[key])]
         failing = [n for n, r in rows.items() if np.isfinite(r[key]) and (abs(r[key]) if absolute else r[key]) > limit]
-        return {"max": round(max(values), 4) if values else None, "met_on": len(values) - len(failing), "of": len(values), "failing": failing}
+        return {
+            "max": round(max(values), 4) if values else None,
+            "met_on": len(values) - len(failing),
+            "of": len(values),
+            "failing": failing,
+        }
 
     slow = [r for r in rows.values() if r["slow_motion_true"] > 1]
     return {
@@ -258,7 +274,9 @@ def _video_summary(rows: dict[str, Any]) -> dict[str, Any]:
         "facing_error_deg": every("facing_error_deg", VIDEO_TARGETS["facing_error_deg"]),
         "floor_height_error_m": every("floor_height_error_m", VIDEO_TARGETS["floor_height_error_m"], absolute=True),
         "slow_motion_detected": f"{sum(r['slow_motion_found'] == r['slow_motion_true'] for r in slow)} of {len(slow)}",
-        "slow_motion_false_alarms": sum(r["slow_motion_found"] != 1 for r in rows.values() if r["slow_motion_true"] == 1),
+        "slow_motion_false_alarms": sum(
+            r["slow_motion_found"] != 1 for r in rows.values() if r["slow_motion_true"] == 1
+        ),
         "treadmill_detected": f"{sum(r['treadmill_found'] for r in rows.values() if r['treadmill_true'])} of "
         f"{sum(r['treadmill_true'] for r in rows.values())}",
         "treadmill_false_alarms": sum(r["treadmill_found"] and not r["treadmill_true"] for r in rows.values()),

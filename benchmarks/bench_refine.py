@@ -18,9 +18,11 @@ does), alone and refined by :mod:`motionlab.inference.refine`. Per run:
 * wall and CPU seconds per second of video, with the load average (the machine is shared: CPU time is
   what the planning costs an idle machine; wall time depends on everyone else).
 
-References: the DeepMimic run clip (the tracker's training clip, so not held out) at its own speed and
-time-scaled (faster, or slowed to jogging speed: a slowed run, not a real jog). Prints a table and
-writes ``benchmarks/results/refine.json`` atomically.
+References (``--cases``, default the CMU ones): CMU motion capture from ``shared/data/mocap/cmu`` (a
+run, a jog and a walk, each through a side and a 45 deg camera; read by :mod:`motionlab.cmu`, looped at
+its steadiest stride) -- held out, since the shipped tracker trained on the DeepMimic run clip only --
+and that run clip itself time-scaled (not held out; slowed to jogging speed it is a slowed run, not a
+jog). Prints a table and writes ``benchmarks/results/refine.json`` atomically.
 """
 
 from __future__ import annotations
@@ -52,15 +54,19 @@ from motionlab.policy_io import load_policy
 from motionlab.reference import Reference
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "refine.json"
+CMU_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu"
 NOISE_PX = 3.0
-# name -> (speed scale of the run clip, camera azimuth towards the front in degrees, note)
-CLIP_CASES = {
-    "run 1.0x, side": (1.0, 0.0, "training clip"),
-    "run 1.0x, 45 deg": (1.0, 45.0, "training clip"),
-    "run 1.3x (faster), 45 deg": (1.3, 45.0, "training clip, time-scaled"),
-    "run 1.5x (faster), 45 deg": (1.5, 45.0, "training clip, time-scaled"),
-    "run 0.6x (jog speed), side": (0.6, 0.0, "training clip slowed: a slowed run, not a real jog"),
-    "run 0.6x (jog speed), 45 deg": (0.6, 45.0, "training clip slowed: a slowed run, not a real jog"),
+HELD_OUT = "held out: the shipped tracker trained on the DeepMimic run clip only"
+# name -> (mocap file, speed scale, camera azimuth towards the front in degrees, note)
+CASES = {
+    "CMU 09_11 run, side": (CMU_DIR / "09" / "09_11.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 09_11 run, 45 deg": (CMU_DIR / "09" / "09_11.amc", 1.0, 45.0, HELD_OUT),
+    "CMU 16_36 jog, side": (CMU_DIR / "16" / "16_36.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 16_36 jog, 45 deg": (CMU_DIR / "16" / "16_36.amc", 1.0, 45.0, HELD_OUT),
+    "CMU 07_01 walk, side": (CMU_DIR / "07" / "07_01.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 07_01 walk, 45 deg": (CMU_DIR / "07" / "07_01.amc", 1.0, 45.0, HELD_OUT),
+    "clip run 1.5x (faster), 45 deg": (RUN_CLIP, 1.5, 45.0, "the tracker's training clip, time-scaled: not held out"),
+    "clip run 0.6x (jog speed), side": (RUN_CLIP, 0.6, 0.0, "the training clip slowed: a slowed run, not a jog"),
 }
 
 
@@ -74,14 +80,13 @@ def _noisy_lift(truth: Reference, body: BodyParams, rng: np.random.Generator) ->
     return lifted, round(float(mpjpe.mean()) * 1000, 1)
 
 
-def clip_references(body: BodyParams, seconds: float, seed: int) -> dict[str, tuple[Reference, str]]:
-    """The run-clip cases: mocap ``truth`` (with its qpos) for each name, and its note."""
-    out = {}
-    for name, (scale, azimuth, note) in CLIP_CASES.items():
-        cycles = int(np.ceil(seconds * scale / 0.8)) + 1  # the clip's stride cycle is ~0.8 s at 1.0x
-        camera = Camera.side_on(azimuth_deg=azimuth)
-        out[name] = (mocap_reference(RUN_CLIP, body, cycles=cycles, speed_scale=scale, camera=camera), note)
-    return out
+def mocap_truth(file: Path, scale: float, azimuth: float, body: BodyParams, seconds: float) -> Reference:
+    """``seconds`` (and a cycle more) of the mocap clip looped at its steadiest stride, on ``body``, with
+    its 2D keypoints through a camera following the runner at ``azimuth`` deg towards the front."""
+    camera = Camera.side_on(azimuth_deg=azimuth)
+    period = mocap_reference(file, body, cycles=1, speed_scale=scale, camera=camera).source["stride_period_s"]
+    cycles = int(np.ceil(seconds / period)) + 1
+    return mocap_reference(file, body, cycles=cycles, speed_scale=scale, camera=camera)
 
 
 def _measure(run: Rollout, truth: Reference, body: BodyParams, wall_s: float, cpu_s: float) -> dict[str, Any]:
@@ -153,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--height", type=float, default=1.68)
     parser.add_argument("--mass", type=float, default=61.0)
     parser.add_argument("--ckpt", type=Path, default=CHECKPOINT_DIR / "track")
-    parser.add_argument("--cases", default="", help="comma-separated substrings: only references whose name has one")
+    parser.add_argument("--cases", default="CMU", help="semicolon-separated substrings of the reference names to run")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override refinement settings")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
@@ -163,13 +168,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = {p: _with(settings_for(p), overrides) for p in presets}
     body = BodyParams(height=args.height, mass=args.mass).resolved()
     policy = load_policy(args.ckpt)
-    rng = np.random.default_rng(args.seed)
-    references = clip_references(body, args.seconds, args.seed)
-    wanted = [c for c in args.cases.split(",") if c]
-    references = {k: v for k, v in references.items() if not wanted or any(w in k for w in wanted)}
+    wanted = [c for c in args.cases.split(";") if c]
+    cases = {k: v for k, v in CASES.items() if any(w in k for w in wanted)}
+    if not cases:
+        parser.error(f"--cases {args.cases!r} matches none of: {', '.join(CASES)}")
 
     rows: dict[str, dict[str, Any]] = {}
-    for name, (truth, note) in references.items():
+    for name, (file, scale, azimuth, note) in cases.items():
+        truth = mocap_truth(file, scale, azimuth, body, args.seconds)
+        rng = np.random.default_rng([args.seed, list(CASES).index(name)])  # the same noise in any subset of cases
         lifted, lift_mm = _noisy_lift(truth, body, rng)
         seconds = min(args.seconds, lifted.duration - 0.2)
         row = {

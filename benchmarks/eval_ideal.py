@@ -5,9 +5,10 @@
 
 Every run is simulated in ``Ideal-v1`` (an Ideal-v0 policy gets a zero gait-clock action, with which
 Ideal-v1 is Ideal-v0 step for step), so energy and forces are measured over every 5 ms physics step:
-per body and speed, falls (and when), and over the run before any fall: speed, cadence, stride length,
-contact and flight time, duty factor, vertical oscillation of the pelvis, peak vertical ground reaction
-force and loading rate per stance, and cost of transport: mechanical (positive joint work per kg and
+per body and speed, falls (and when), and over the run before any fall: the report's gait metrics
+(:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride length, contact and flight time,
+duty factor, vertical oscillation, medians over strides), peak vertical ground reaction force and loading
+rate per stance over physics steps, and cost of transport: mechanical (positive joint work per kg and
 metre, over physics steps, and as the report samples it at control steps) and the model's metabolic
 estimate (:func:`motionlab.envs.ideal.metabolic_power`: muscle efficiencies 25 % positive / 120 %
 negative work plus activation heat; no elastic storage, so above people's ~4 J/(kg m)). Speeds below
@@ -19,6 +20,7 @@ stride length against speed over the published human data (``eval_ideal_<label>.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import numpy as np
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.body import BodyParams
-from motionlab.inference.metrics import gait_events, gait_metrics
+from motionlab.inference.metrics import METRICS, gait_events, gait_metrics
 from motionlab.inference.rollout import run_policy
 from motionlab.io_utils import atomic_write, record_json_run
 from motionlab.policy_io import LoadedPolicy, load_policy
@@ -107,24 +109,22 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     )
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
     rollout = run_policy(env, actor, seconds, seed=seed)
-    gait = {k: v["value"] for k, v in gait_metrics(rollout).items()}
     keep = rollout.times < rollout.fall_time if rollout.fall_time is not None else np.ones(rollout.num_steps, bool)
     n = int(keep.sum())
+    clean = dataclasses.replace(
+        rollout,
+        **{k: getattr(rollout, k)[:n] for k in ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf")},
+        reward_terms={},
+        fall_time=None,
+        restart_times=[],
+    )  # the run before its fall
+    gait = {k: v["value"] for k, v in gait_metrics(clean).items()} if n > 1 else dict.fromkeys(METRICS)
+    contact = [gait[f"contact_time_{side}"] for side in ("left", "right") if gait[f"contact_time_{side}"]]
     metabolic, mechanical = (np.array([r[i] for r in env.rows[:n]]) for i in (0, 1))
     peak_grf, loading = (np.array([r[i] for r in env.rows[:n]]) for i in (2, 3))
     weight, dt = body.mass * 9.81, rollout.dt
     distance = float(np.linalg.norm(rollout.qpos[n - 1, :2] - rollout.qpos[0, :2])) if n > 1 else 0.0
-    clean = rollout if n == rollout.num_steps else _head(rollout, n)
-    events = gait_events(clean)
-    stances = [(s, e) for k in range(2) for s, e in events.stances[k] if 0 < s and e < n]
-    per_stance_peak = [
-        peak_grf[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n
-    ]
-    per_stance_rate = [
-        loading[s:e, k].max() / weight for k in range(2) for s, e in events.stances[k] if 0 < s and e < n
-    ]
-    strikes = np.searchsorted(clean.times, events.strike_times)
-    oscillation = [np.ptp(clean.qpos[a:b, 2]) for a, b in zip(strikes[:-1], strikes[1:]) if b > a]
+    stances = [(k, s, e) for k, runs in enumerate(gait_events(clean)) for s, e in runs if 0 < s and e < n] if n else []
     enough = distance > 1.0 and n > 1
     return {
         "height_m": body.height,
@@ -132,25 +132,18 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
         "target_speed_mps": speed,
         "fell": rollout.fall_time is not None,
         "seconds_before_fall": float(rollout.times[n - 1]) if n else 0.0,
-        **{k: gait[k] for k in ("speed", "cadence", "stride_length", "contact_time", "flight_time", "duty_factor")},
-        "vertical_oscillation_cm": float(np.mean(oscillation)) * 100.0 if oscillation else None,
-        "peak_vgrf_bw": float(np.mean(per_stance_peak)) if stances else None,
+        **{k: gait[k] for k in ("speed", "cadence", "stride_length", "flight_time", "duty_factor")},
+        "contact_time": float(np.mean(contact)) if contact else None,
+        "vertical_oscillation_cm": gait["vertical_oscillation"],
+        "peak_vgrf_bw": float(np.mean([peak_grf[s:e, k].max() for k, s, e in stances])) / weight if stances else None,
         "peak_vgrf_bw_control_steps": gait["peak_vgrf"],
-        "loading_rate_bw_s": float(np.mean(per_stance_rate)) if stances else None,
+        "loading_rate_bw_s": float(np.mean([loading[s:e, k].max() for k, s, e in stances])) / weight
+        if stances
+        else None,
         "mechanical_cot": float(mechanical.sum() * dt) / (body.mass * distance) if enough else None,
         "mechanical_cot_control_steps": gait["cost_of_transport"],
         "metabolic_cot": float(metabolic.sum() * dt) / (body.mass * distance) if enough else None,
     }
-
-
-def _head(rollout, n: int):
-    """The first ``n`` samples of a rollout (the run before its fall)."""
-    import dataclasses
-
-    per_step = ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf")
-    return dataclasses.replace(
-        rollout, **{k: getattr(rollout, k)[:n] for k in per_step}, reward_terms={}, fall_time=None, restart_times=[]
-    )
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

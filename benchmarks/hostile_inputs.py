@@ -64,7 +64,8 @@ def run_command(name: str, argv: list[str], work: Path, inputs: list[Path], sigt
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=600)
-    message = " ".join(err.split())
+    lines = [line for line in err.splitlines() if line.strip()]
+    message = " ".join(lines[-1].split()) if lines else ""  # the error line (after argparse's usage)
     return {
         "case": name,
         "exit_code": proc.returncode,
@@ -73,7 +74,7 @@ def run_command(name: str, argv: list[str], work: Path, inputs: list[Path], sigt
         "clean_refusal": proc.returncode in (2, 130) and "Traceback" not in err,
         "temp_files_left": _leftovers(work),
         "input_overwritten": any(_digest(p) != d for p, d in before.items()),
-        "message": message[-300:],
+        "message": message[:300],
     }
 
 
@@ -114,7 +115,9 @@ def library_cases() -> list[dict]:
     return [
         run_library("Track-v0 NaN action", lambda: _nan_action("MotionLab/Track-v0")),
         run_library("Ideal-v0 NaN action", lambda: _nan_action("MotionLab/Ideal-v0")),
-        run_library("Track-v0 extra action dims", lambda: _expect_error(lambda: _step("MotionLab/Track-v0", np.zeros(40)))),
+        run_library(
+            "Track-v0 extra action dims", lambda: _expect_error(lambda: _step("MotionLab/Track-v0", np.zeros(40)))
+        ),
         run_library("Ideal-v0 action None", lambda: _expect_error(lambda: _step("MotionLab/Ideal-v0", None))),
         run_library("Ideal-v0 scalar action", lambda: _expect_error(lambda: _step("MotionLab/Ideal-v0", 0.5))),
         run_library("frame_skip=0", lambda: _expect_error(lambda: gym.make("MotionLab/Track-v0", frame_skip=0))),
@@ -162,16 +165,36 @@ def command_cases(work: Path) -> list[dict]:
         ("infer --camera-speed nan", [*INFER, "--camera-speed", "nan", "--out", out], []),
         ("infer --body-search -1", [*INFER, "--body-search=-1", "--out", out], []),
         ("infer with NaN observation statistics", [*INFER, "--ckpt-track", str(nan_ckpt), "--out", out], []),
-        ("lift --focal-px 0", [*MOTIONLAB, "lift", "--ref", str(ref), "--out", str(work / "l.npz"), "--focal-px", "0"], [ref]),
+        (
+            "lift --focal-px 0",
+            [*MOTIONLAB, "lift", "--ref", str(ref), "--out", str(work / "l.npz"), "--focal-px", "0"],
+            [ref],
+        ),
         ("lift --out the input", [*MOTIONLAB, "lift", "--ref", str(ref), "--out", str(ref)], [ref]),
-        ("import-mocap --cycles 100000", [*MOTIONLAB, "import-mocap", "--out", str(work / "m.npz"), "--cycles", "100000"], []),
-        ("verify on keypoints of 1e30", [*MOTIONLAB, "verify", "--npz", str(huge), "--out", str(work / "v.mp4")], [huge]),
+        (
+            "import-mocap --cycles 100000",
+            [*MOTIONLAB, "import-mocap", "--out", str(work / "m.npz"), "--cycles", "100000"],
+            [],
+        ),
+        (
+            "verify on keypoints of 1e30",
+            [*MOTIONLAB, "verify", "--npz", str(huge), "--out", str(work / "v.mp4")],
+            [huge],
+        ),
         ("verify fps 1e-6", [*MOTIONLAB, "verify", "--npz", str(slow), "--out", str(work / "v.mp4")], [slow]),
         ("verify fps 1e9", [*MOTIONLAB, "verify", "--npz", str(fast), "--out", str(work / "v.mp4")], [fast]),
         ('schema_version "1"', [*MOTIONLAB, "verify", "--npz", str(string_version), "--out", str(work / "v.mp4")], []),
         ("zero quaternions in qpos", [*MOTIONLAB, "verify", "--npz", str(zero_quat), "--out", str(work / "v.mp4")], []),
-        ("extract a truncated video", [*MOTIONLAB, "extract", "--video", str(truncated), "--out", str(work / "t.npz")], [truncated]),
-        ("preview --out the input video", [*MOTIONLAB, "preview", "--video", str(video), "--ref", str(ref), "--out", str(video)], [video, ref]),
+        (
+            "extract a truncated video",
+            [*MOTIONLAB, "extract", "--video", str(truncated), "--out", str(work / "t.npz")],
+            [truncated],
+        ),
+        (
+            "preview --out the input video",
+            [*MOTIONLAB, "preview", "--video", str(video), "--ref", str(ref), "--out", str(video)],
+            [video, ref],
+        ),
     ]
     results = [run_command(name, argv, work, inputs) for name, argv, inputs in cases]
     results.append(
@@ -210,7 +233,8 @@ def main() -> None:
     totals = {
         "cases": len(commands) + len(library),
         "tracebacks": sum(r["traceback"] for r in commands + library),
-        "silent_wrong_outputs": sum(not r["clean_refusal"] for r in commands) + sum(r["silent_wrong_output"] for r in library),
+        "silent_wrong_outputs": sum(not r["clean_refusal"] for r in commands)
+        + sum(r["silent_wrong_output"] for r in library),
         "temp_files_left": sum(len(r["temp_files_left"]) for r in commands),
         "inputs_overwritten": sum(r["input_overwritten"] for r in commands),
     }

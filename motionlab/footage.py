@@ -34,19 +34,28 @@ from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
 from motionlab.keypoints import MIRROR_PERMUTATION
-from motionlab.lift import LiftReport, estimate_camera, lift_reference
+from motionlab.lift import (
+    MIN_VALID_FRACTION,
+    MIN_VALID_FRAMES,
+    MIN_VISIBLE_BODY_LANDMARKS,
+    VISIBLE,
+    LiftReport,
+    detected_frames,
+    estimate_camera,
+    lift_reference,
+)
 from motionlab.motion import quat_wxyz_to_rotation
 from motionlab.reference import Reference
 from motionlab.video.reader import capture_fps
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
-MIN_SLOW_MOTION = 1.2
+MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
 RUNNING_HIP_HEIGHT = 0.93  # of the leg length: the hips' mean height when running (knees bent in stance)
 MIN_PITCH_DEG = 4.0
 MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
-BACKWARDS_DEG = 120.0  # metadata capture rate / playback rate above this counts as slow motion
+BACKWARDS_DEG = 120.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ def lift_footage(
     """Lift ``ref`` (keypoints of ``video``) onto ``body`` with the camera, time base and treadmill
     handling of the module docstring. Returns the lifted reference (``fps`` in real time) and the
     report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
+    _check_detections(ref)
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
     lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw)
@@ -97,6 +107,37 @@ def lift_footage(
     report = dataclasses.replace(report, notes=notes)
     lifted.source = {**lifted.source, "lift": report.to_dict()}
     return lifted, report
+
+
+def speed_known(report: LiftReport) -> bool:
+    """False for a treadmill filmed without its belt speed: the speed over ground is then unknown."""
+    treadmill = report.notes.get("treadmill") or {}
+    return not treadmill.get("detected") or bool(treadmill.get("speed_over_ground_known"))
+
+
+def _check_detections(ref: Reference) -> None:
+    """Too few frames with a usable pose: stop, saying what to do, with the box that was tried."""
+    detected = detected_frames(ref)
+    needed = max(MIN_VALID_FRAMES, int(np.ceil(MIN_VALID_FRACTION * ref.num_frames)))
+    if detected.sum() >= needed:
+        return
+    seen = ref.keypoints2d[..., 2].mean(axis=1) * ref.keypoints2d_valid
+    best = int(np.argmax(seen))
+    tried = ""
+    if ref.keypoints2d_valid[best]:
+        px = ref.keypoints_px()[best]
+        lo, hi = px.min(axis=0), px.max(axis=0)
+        x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
+        x1, y1 = np.minimum(hi + 0.5 * (hi - lo), ref.image_size).astype(int)
+        tried = (
+            f" MediaPipe's best pose was at frame {best} (mean visibility {seen[best]:.2f}) in the box "
+            f"{x0},{y0},{x1 - x0},{y1 - y0}: if that is not the runner, or the runner is small,"
+        )
+    raise FootageError(
+        f"only {int(detected.sum())} of {ref.num_frames} frames show the runner clearly enough to lift "
+        f"(>= {MIN_VISIBLE_BODY_LANDMARKS} body landmarks with visibility >= {VISIBLE}; {needed} needed).{tried} "
+        "give --roi x,y,w,h around the runner (a box about twice their size), or crop/zoom the video"
+    )
 
 
 def messages(report: LiftReport) -> list[str]:
@@ -168,7 +209,9 @@ def _camera(
 ) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
     """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
     if options.camera_speed is not None:
-        notes["camera_motion"] = {"kind": "given", "message": f"camera speed {options.camera_speed:g} m/s given"}
+        notes["camera_motion"] = {
+            "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
+        }  # fmt: skip
         return estimate_camera(ref, body, speed=options.camera_speed), None, None
     if video is None or "camera" in ref.source:
         return None, None, None  # the reference's own camera (or the lift's static estimate)
@@ -177,6 +220,7 @@ def _camera(
         **motion.to_dict(),
         "warn": motion.kind == "unknown",
         "fallback_static": motion.kind == "unknown",
+        "known": motion.kind != "unknown",  # read by the report (inference/analysis.py)
     }
     pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], estimate_camera(ref, body).focal_px)
     camera = estimate_camera(ref, body, pitch_deg=pitch)

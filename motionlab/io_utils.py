@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -196,12 +197,14 @@ def output_set(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
 
 def terminate_like_interrupt() -> None:
     """Make SIGTERM (``kill``, Slurm, container stop) unwind the program like Ctrl-C: ``finally`` blocks
-    run and temporary files are removed. Call once from a command's entry point (main thread)."""
+    run and temporary files are removed. Only in the main thread, and only where nobody else handles
+    SIGTERM yet (e.g. submitit's preemption handler is kept)."""
 
     def _raise(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
-    signal.signal(signal.SIGTERM, _raise)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:

@@ -37,6 +37,7 @@ VISIBLE = 0.5  # a landmark counts as seen at this visibility
 MIN_VISIBLE_BODY_LANDMARKS = 6  # of the 12 body landmarks, for a frame to count as detected
 MAX_CAMERA_SPEED = 15.0  # m/s; faster than any runner (a tracking shot or treadmill belt)
 PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (phone main camera, video)
+MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
 GROUND_CLEARANCE_M = 0.002
 HEADINGS = 8  # candidate headings tried when initialising
@@ -333,13 +334,17 @@ def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: flo
 def _temporal_prior(
     hm: HumanoidModel, qpos: np.ndarray, solved: list[int], t: int, dt: float, weights: IKWeights
 ) -> TemporalPrior:
-    """Constant-velocity prediction from the last two solved frames (or hold the last one)."""
+    """Constant-velocity prediction from the last two solved frames (or hold the last one); the root's
+    speed is capped at :data:`MAX_ROOT_SPEED_MPS` so that one bad frame cannot start a runaway."""
     last = solved[-1]
     if len(solved) < 2:
         return TemporalPrior(qpos[last].copy(), weights.temporal_sigmas(dt, t - last, accelerate=False))
     before = solved[-2]
     velocity = np.zeros(NV)
     mujoco.mj_differentiatePos(hm.model, velocity, last - before, qpos[before], qpos[last])
+    speed = np.linalg.norm(velocity[:3]) / dt  # velocity is per frame
+    if speed > MAX_ROOT_SPEED_MPS:
+        velocity[:3] *= MAX_ROOT_SPEED_MPS / speed
     predicted = qpos[last].copy()
     mujoco.mj_integratePos(hm.model, predicted, velocity, t - last)
     return TemporalPrior(predicted, weights.temporal_sigmas(dt, t - last, accelerate=True))

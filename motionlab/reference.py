@@ -152,11 +152,11 @@ def _problems(a: dict[str, np.ndarray]) -> list[str]:
         return [f"missing required key(s) {missing} (file has {sorted(a)})"]
     version = a["schema_version"]
     if version.shape != () or not np.issubdtype(version.dtype, np.integer) or int(version) != SCHEMA_VERSION:
-        out.append(f"schema_version is {version!r}, this MotionLab reads version {SCHEMA_VERSION} (an integer)")
+        out.append(f"schema_version is {version.tolist()!r}, this MotionLab reads version {SCHEMA_VERSION} (an integer)")
     fps = a["fps"]
     fps_ok = fps.shape == () and np.issubdtype(fps.dtype, np.number) and FPS_RANGE[0] <= float(fps) <= FPS_RANGE[1]
     if not fps_ok:
-        out.append(f"fps must be a positive number in [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}], got {fps!r}")
+        out.append(f"fps must be a positive number in [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}], got {fps.tolist()!r}")
     kp = a["keypoints2d"]
     T = kp.shape[0] if kp.ndim == 3 else -1
     if kp.ndim != 3 or kp.shape[1:] != (NUM_LANDMARKS, 3):

@@ -303,7 +303,9 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     heading shows as error. Speed uses the lift's own time base (its ``fps``): a slow-motion video
     lifted at face value is too slow. Returns speed (m/s and relative), travel direction, facing
     (pelvis heading), root trajectory (displacement from the first frame), first-frame position, floor
-    height (median lowest foot landmark) errors, MPJPE and PA-MPJPE (12 body landmarks)."""
+    height (median lowest foot landmark) errors, MPJPE and PA-MPJPE (12 body landmarks). Facing is the
+    error of the mean pelvis heading over the clip (where the body faces); ``facing_frame_error_deg``
+    averages it frame by frame (it includes the pelvis's twist within each stride)."""
     from motionlab.camera import Camera
     from motionlab.humanoid import build_model
     from motionlab.keypoints import BODY_LANDMARKS, INDEX
@@ -344,7 +346,8 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
         "travel_direction_error_deg": _angle(_yaw(est_travel), _yaw(true_travel))
         if np.hypot(*true_travel) > 0.5
         else float("nan"),
-        "facing_error_deg": float(np.mean(_angle(facing_est, facing_true))),
+        "facing_error_deg": float(_angle(_circular_mean(facing_est), _circular_mean(facing_true))),
+        "facing_frame_error_deg": float(np.mean(_angle(facing_est, facing_true))),
         "root_trajectory_error_m": float(np.linalg.norm(disp_err, axis=1).mean()),
         "start_position_error_m": float(np.linalg.norm(root_est[0] - root_true[0])),
         "floor_height_error_m": float(
@@ -358,6 +361,10 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
 def _yaw(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=float)
     return np.arctan2(v[..., 1], v[..., 0])
+
+
+def _circular_mean(angles: np.ndarray) -> float:
+    return float(np.angle(np.exp(1j * np.asarray(angles)).mean()))
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from motionlab.footage import (
     lift_footage,
     messages,
     seen_from_the_other_side,
+    speed_known,
 )
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.lift import lift_reference
@@ -44,7 +45,7 @@ def test_following_camera_speed_is_measured_from_the_background(follow):
     path, truth, keypoints = follow
     lifted, report = lift_footage(keypoints, BODY, path)
     scores = score_lift(truth, lifted)
-    assert report.notes["camera_motion"]["kind"] == "following"
+    assert report.notes["camera_motion"]["kind"] == "following" and report.notes["camera_motion"]["known"]
     # the ground stops moving at the horizon: the image centre for this level camera
     assert report.notes["camera_motion"]["horizon_row_px"] == pytest.approx(240, abs=15)
     assert report.notes["camera_motion"]["pitch_deg"] == 0.0  # within a few degrees of level: taken as level
@@ -67,7 +68,7 @@ def test_untrackable_background_falls_back_to_a_static_camera_and_says_so(follow
             out.write(flat)
     _, report = lift_footage(keypoints, BODY, plain)
     note = report.notes["camera_motion"]
-    assert note["kind"] == "unknown" and note["fallback_static"]
+    assert note["kind"] == "unknown" and note["fallback_static"] and not note["known"]
     assert any("could not be estimated" in m and "static" in m for m in messages(report))
     assert report.to_dict()["camera_motion"]["fallback_static"] is True  # reaches the job's report
 
@@ -76,11 +77,11 @@ def test_treadmill_is_detected_and_its_speed_asked_for(tmp_path_factory):
     path, truth, keypoints = rendered(tmp_path_factory, "treadmill", 1.5)
     lifted, report = lift_footage(keypoints, BODY, path)
     assert report.notes["treadmill"]["detected"] and not report.notes["treadmill"]["speed_over_ground_known"]
-    assert any("--treadmill-speed" in m for m in messages(report))
+    assert any("--treadmill-speed" in m for m in messages(report)) and not speed_known(report)
     belt = truth.source["synthetic"]["treadmill_speed_mps"]
     on_belt, report = lift_footage(keypoints, BODY, path, FootageOptions(treadmill_speed=belt))
     speed = np.hypot(*(on_belt.qpos[-1, :2] - on_belt.qpos[0, :2])) / on_belt.duration
-    assert speed == pytest.approx(belt, rel=0.1) and report.notes["treadmill"]["speed_over_ground_known"]
+    assert speed == pytest.approx(belt, rel=0.1) and speed_known(report)
 
 
 def test_slow_motion_is_detected_and_the_time_base_corrected(tmp_path_factory):
@@ -129,3 +130,22 @@ def test_a_body_read_from_the_wrong_side_is_turned_to_face_where_it_runs():
     lifted, report = lift_footage(mirrored, BODY)
     assert report.notes["facing"]["relabelled"] and any("wrong side" in m for m in messages(report))
     assert score_lift(truth, lifted)["facing_error_deg"] < 20
+
+
+def test_too_few_usable_frames_name_roi_and_the_box_tried():
+    truth = ground_truth(dataclasses.replace(SETUPS["follow"], seconds=1.0), BODY)
+    faint = truth.keypoints2d.copy()
+    faint[3:, :, 2] = 0.2  # a low-visibility skeleton after frame 2, as on a runner too small to see
+    keypoints = dataclasses.replace(truth, keypoints2d=faint, qpos=None, body=None, source={})
+    with pytest.raises(FootageError, match=r"--roi x,y,w,h") as error:
+        lift_footage(keypoints, BODY)
+    assert "only 3 of 31 frames" in str(error.value) and "at frame 0" in str(error.value)
+
+
+@pytest.mark.parametrize("argv", [["--time-scale", "0"], ["--time-scale", "nan"], ["--treadmill-speed", "-3"]])
+def test_time_scale_and_treadmill_flags_reject_bad_numbers_by_name(argv, capsys):
+    from motionlab.commands.infer import main as infer_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        infer_main(argv)
+    assert exit_info.value.code == 2 and f"argument {argv[0]}:" in capsys.readouterr().err

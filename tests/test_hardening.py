@@ -59,6 +59,16 @@ def test_non_finite_action_ends_the_episode(which, bad, track_env, ideal_env):
     assert reward == 0.0 and np.isfinite(obs).all()
 
 
+def test_ideal_v1_non_finite_action_ends_the_episode():
+    env = gym.make("MotionLab/Ideal-v1").unwrapped
+    env.reset(seed=0)
+    *_, truncated, info = env.step(np.full(env.action_space.shape, np.nan))
+    assert truncated and "action" in info["diverged"]
+    with pytest.raises(ValueError, match="action"):
+        env.step(None)
+    env.close()
+
+
 def test_track_non_finite_residual_force_ends_the_episode():
     env = gym.make("MotionLab/Track-v0", residual_force=True).unwrapped
     env.reset(seed=0)

@@ -180,3 +180,20 @@ def test_real_mediapipe_detection(shared_data):
     body = list(BODY_LANDMARKS)
     hip_relative = (sites - sites[[INDEX["left_hip"], INDEX["right_hip"]]].mean(axis=0)) @ report.camera.rotation().T
     assert np.linalg.norm(hip_relative[body] - world[body], axis=1).mean() < 0.12
+
+
+def test_one_bad_frame_does_not_start_a_runaway_prediction():
+    """A frame solved 1.8 m off (as happened when MediaPipe lost the legs for a few frames) must not be
+    extrapolated at 54 m/s: the constant-velocity prediction caps the root at a sprinter's speed."""
+    from motionlab.humanoid import standing_qpos
+    from motionlab.lift import MAX_ROOT_SPEED_MPS, _temporal_prior
+
+    hm = build_model()
+    qpos = np.repeat(standing_qpos(hm)[None], 3, axis=0)
+    qpos[1, 1] += 1.8  # one frame, 1/30 s later, 1.8 m further away
+    prior = _temporal_prior(hm, qpos, [0, 1], 2, 1 / 30, IKWeights())
+    step = np.linalg.norm(prior.qpos[:3] - qpos[1, :3])
+    assert step == pytest.approx(MAX_ROOT_SPEED_MPS / 30, rel=1e-6)
+    qpos[1, 1] = qpos[0, 1] + 0.1  # 3 m/s: predicted as it is
+    prior = _temporal_prior(hm, qpos, [0, 1], 2, 1 / 30, IKWeights())
+    assert prior.qpos[1] == pytest.approx(qpos[1, 1] + 0.1)

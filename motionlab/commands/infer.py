@@ -57,10 +57,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         help="m/s of a camera travelling with the runner; default: measured from the background",
     )
     p.add_argument(
-        "--time-scale", type=float, default=None, metavar="N",
+        "--time-scale", type=finite_float(0.05, 100.0), default=None, metavar="N",
         help="the video plays N times slower than real life (4 for 4x slow motion, 1 for real time); default: detected",
     )  # fmt: skip
-    p.add_argument("--treadmill-speed", type=float, default=None, help="belt speed (m/s) of a treadmill video")
+    p.add_argument(
+        "--treadmill-speed", type=finite_float(0.0, 12.0, unit="m/s"), default=None,
+        help="belt speed (m/s) of a treadmill video",
+    )  # fmt: skip
     p.add_argument(
         "--high-quality", action="store_true", help="render shadows, reflections and anti-aliasing (several times slower)"
     )

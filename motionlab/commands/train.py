@@ -9,7 +9,7 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from motionlab.commands import EXIT_USER_ERROR, guarded
+from motionlab.commands import EXIT_INTERRUPTED, EXIT_USER_ERROR, guarded
 
 
 @hydra.main(version_base=None, config_path="pkg://motionlab.configs", config_name="train")
@@ -17,8 +17,9 @@ def main(cfg: DictConfig) -> None:
     """Console entry point ``motionlab-train`` (Hydra command line: overrides, ``-m`` sweeps)."""
     from motionlab.training.train import train
 
-    if guarded("motionlab-train", lambda: train(cfg)) == EXIT_USER_ERROR:
-        raise SystemExit(EXIT_USER_ERROR)
+    code = guarded("motionlab-train", lambda: train(cfg))
+    if code in (EXIT_USER_ERROR, EXIT_INTERRUPTED):
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ At every control step the :class:`Refiner` (used as the policy of :func:`~motion
    ``kv/kp * qdot_ref``, clipped to the control range, and the residual root force in ``xfrc_applied``)
    and simulates all of them at once with :func:`mujoco.rollout.Rollout` (C, one thread per core);
 4. scores every candidate with Track-v0's own reward (the env's ``_reward_terms``, evaluated on the rolled-out
-   states) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort;
+   states) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort,
+   plus the policy's critic at the end of the horizon for a candidate still up (what the policy expects
+   to collect from there: consequences beyond the horizon, as TD-MPC-style planners use a value);
 5. keeps the best candidate (predictive sampling; with ``iterations > 1`` the elite mean is re-sampled
    first, as the cross-entropy method does) and applies its first action.
 
@@ -24,6 +26,7 @@ over the horizon.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +67,7 @@ class RefineSettings:
     residual_force_penalty: float = 0.05  # x squared residual force (action units), per step, on top of Track-v0's
     effort_penalty: float = 0.01  # x mean squared actuator force / force limit, per step
     discount: float = 0.97
+    value_weight: float = 1.0  # x the policy's critic at the end of the horizon (its return estimate beyond it)
     score_every: int = 1  # score every this many control steps of a candidate (and its last); 2 halves the cost
     threads: int = 2
     seed: int = 0
@@ -82,13 +86,28 @@ class RefineStats:
 
     steps: int = 0
     overridden: int = 0
-    predicted_gain: float = 0.0  # summed predicted return of the chosen plan minus the policy's plan
     wall_s: float = 0.0
     cpu_s: float = 0.0  # process CPU time (all threads): what the planning costs on an otherwise idle machine
     policy_s: float = 0.0  # of which: the policy's closed-loop plan
     rollout_s: float = 0.0  # candidate rollouts (mujoco.rollout)
     score_s: float = 0.0  # scoring the rolled-out states
     settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _critic_of(policy: Any) -> Any:
+    """``observations (n, obs) -> values (n,)`` from an SB3 actor-critic checkpoint's value head (the
+    return the policy expects from a state on), or None when ``policy`` has none."""
+    net = getattr(policy, "policy", None)
+    if not hasattr(net, "predict_values") or not hasattr(policy, "normalize"):
+        return None
+    import torch
+
+    def values(observations: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            obs = torch.as_tensor(policy.normalize(observations))
+            return net.predict_values(obs).numpy().ravel().astype(np.float64)
+
+    return values
 
 
 class Refiner:
@@ -102,12 +121,13 @@ class Refiner:
             raise TypeError(f"refinement needs a Track-v0 env, got {type(base).__name__}")
         self.base = base
         self.rng = np.random.default_rng(settings.seed)
-        self.stats = RefineStats(settings=settings.__dict__.copy())
+        self.stats = RefineStats(settings=dataclasses.asdict(settings))
         self._pool = mujoco.rollout.Rollout(nthread=settings.threads if settings.threads > 1 else 0)
         self._model_id: int | None = None
         self._plan: np.ndarray | None = None  # chosen plan (H, act)
         self._delta: np.ndarray | None = None  # chosen plan minus the policy's plan
         self._last_t: int | None = None
+        self._critic = _critic_of(policy)
 
     def close(self) -> None:
         self._pool.close()
@@ -146,7 +166,6 @@ class Refiner:
         self._last_t = base.t + 1
         self.stats.steps += 1
         self.stats.overridden += int(best != 0)
-        self.stats.predicted_gain += float(returns[best] - returns[0])
         self.stats.wall_s += time.perf_counter() - tic
         self.stats.cpu_s += time.process_time() - cpu
         return plan[0].astype(np.float32)
@@ -247,6 +266,7 @@ class Refiner:
         scored = sorted({*range(s.score_every - 1, h, s.score_every), h - 1})
         weights = np.diff([-1, *scored]) * s.discount ** np.array(scored)
         returns = np.zeros(n)
+        standing, final_obs = [], []
         for k in range(n):
             for j, w in zip(scored, weights):
                 reward, ended = self.step_reward(before_last[k, j], controls[k, j], base.t + 1 + j, actions[k, j])
@@ -254,8 +274,27 @@ class Refiner:
                 if ended:
                     returns[k] -= s.fall_penalty * s.discount**j
                     break
+            else:  # the scratch data holds the candidate's final state
+                if s.value_weight and self._critic is not None:
+                    with self._on_scratch(base.t + h):
+                        final_obs.append(base._obs())
+                    standing.append(k)
+        if final_obs:
+            returns[standing] += s.value_weight * s.discount**h * self._critic(np.array(final_obs))
         self.stats.score_s += time.perf_counter() - toc
         return returns
+
+    @contextlib.contextmanager
+    def _on_scratch(self, t: int) -> Iterator[None]:
+        """Inside the block the env's own reward, fall and observation code reads the scratch data at
+        reference frame ``t``."""
+        base = self.base
+        data, t_saved = base.data, base.t
+        base.data, base.t = self._scratch, min(t, len(base.ref_qpos) - 1)
+        try:
+            yield
+        finally:
+            base.data, base.t = data, t_saved
 
     def step_reward(
         self, before_last: np.ndarray, control: np.ndarray, t: int, action: np.ndarray
@@ -273,13 +312,9 @@ class Refiner:
         mujoco.mj_step(base.model, scratch)
         if not (np.isfinite(scratch.qpos).all() and np.isfinite(scratch.qvel).all()):
             return 0.0, True
-        data, t_saved = base.data, base.t
-        base.data, base.t = scratch, min(t, len(base.ref_qpos) - 1)
-        try:
+        with self._on_scratch(t):
             terms, _, root_err = base._reward_terms()
             ended = base._fallen() or root_err > base.max_root_error
-        finally:
-            base.data, base.t = data, t_saved
         reward = sum(base.reward_weights[k] * v for k, v in terms.items())
         if base.residual_force:
             rf = action[NUM_JOINTS:]
