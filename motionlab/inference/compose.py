@@ -195,11 +195,12 @@ def _render_worker(body: dict[str, Any], qpos: np.ndarray, width: int, height: i
 
 
 class _ParallelRender:
-    """Frames of a pose sequence rendered ahead in a worker process (forked: nothing to import; the parent
-    holds no GL context, the child makes its own)."""
+    """Frames of a pose sequence rendered ahead in a worker process. The worker is spawned, not forked:
+    a fork of a parent that already ran MediaPipe, torch or a GL context inherits their locks held by
+    threads that do not exist in the child, and Mesa's renderer then waits on one forever."""
 
     def __init__(self, body: BodyParams, qpos: np.ndarray, width: int, height: int, opts: dict[str, Any]):
-        ctx = mp.get_context("fork")
+        ctx = mp.get_context("spawn")
         self.shape = (height, width, 3)
         self.queue = ctx.Queue(maxsize=32)
         self.proc = ctx.Process(target=_render_worker, args=(body.to_dict(), qpos, width, height, opts, self.queue), daemon=True)
