@@ -245,13 +245,8 @@ class IdealEnv(HumanoidEnv):
 
 
 # ---------------------------------------------------------------------------------------------- Ideal-v1
-REWARD_WEIGHTS_V1 = {
-    "speed": 0.35,
-    "upright": 0.15,
-    "heading": 0.1,
-    "angular_momentum": 0.1,
-    "style": 0.2,
-    "alive": 0.1,
+REWARD_WEIGHTS_V1 = {  # v0's task and style terms; its energy and impact penalties replaced
+    **{k: w for k, w in REWARD_WEIGHTS.items() if k not in ("cost_of_transport", "impact")},
     "metabolic": -0.004,
     "peak_force": -0.1,
     "loading_rate": -0.05,
