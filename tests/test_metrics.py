@@ -91,6 +91,10 @@ def test_metrics_of_a_known_gait() -> None:
     strides = m["cadence"]["n_strides"]
     assert strides == 6  # 9 strikes; a stride ends at the same foot's next strike, whose stance ends in the clip
     assert m["cadence"]["window"]["spans_s"][0][0] == pytest.approx(0.05, abs=0.011)
+    # left and right strides overlap in time: the window's length is the time they cover, not their sum
+    (start, end), = m["cadence"]["window"]["spans_s"]
+    assert m["cadence"]["window"]["seconds"] == pytest.approx(end - start, abs=0.011)
+    assert m["cadence"]["window"]["seconds"] <= run.times[-1]
     assert m["cadence"]["confidence"]["level"] == "high"
     assert m["cadence"]["unit"] == "steps/min" and m["cadence"]["range"] == [150.0, 190.0]
 

@@ -384,10 +384,11 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     values: dict[str, list[float]] = {name: [] for name in METRICS}
     if strides:
         values = per_stride(g, strides, contact, _frames(g.qpos, g.body, kin), _standing_foot_angles(g.body))
+    spans = _spans([(g.times[st.start], g.times[st.end]) for st in strides])
     window = {
-        "strides": len(strides),
-        "seconds": round(sum(float(g.times[st.end] - g.times[st.start]) for st in strides), 3),
-        "spans_s": _spans([(g.times[st.start], g.times[st.end]) for st in strides]),
+        "strides": len(strides),  # left and right strides (each foot strike to its next), which overlap in time
+        "seconds": round(sum(b - a for a, b in spans), 3),  # the time they cover
+        "spans_s": spans,
         "usable_seconds": round(usable, 3),
     }
     usable_frames = np.zeros(n, bool)

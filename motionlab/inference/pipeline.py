@@ -350,7 +350,7 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
         console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
     for c in COLUMNS:
         m = columns[c]["cadence"]
-        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides over {m['window']['seconds']:.1f} s")
+        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides (left and right) over {m['window']['seconds']:.1f} s")
     table = Table(show_edge=False, pad_edge=False)
     for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
         table.add_column(title, overflow="fold")
