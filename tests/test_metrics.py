@@ -366,3 +366,15 @@ def test_a_dropped_body_lands_when_free_fall_says(drop_m: float) -> None:
         assert (np.diff(down) == 1).all() and down[-1] == run.num_steps - 1  # then stays down
     assert [run.times[stances[0][0]] for stances in gait_events(run)] == pytest.approx([first_sample_down] * 2)
     assert run.foot_grf[-5:].sum(axis=1) / (body.mass * G) == pytest.approx(1.0, abs=0.01)
+
+
+def test_runner_size_is_judged_only_for_keypoints_a_pose_model_found() -> None:
+    from motionlab.assets import SAMPLE_INPUT
+    from motionlab.inference.analysis import person_height_px
+    from motionlab.lift import detected_frames
+
+    sample = load_reference(SAMPLE_INPUT)  # projected from mocap: exact at any size
+    detected = detected_frames(sample)
+    assert person_height_px(sample, detected) is None
+    as_if_detected = dataclasses.replace(sample, source={**sample.source, "model": {"name": "mediapipe.solutions.pose"}})
+    assert 100 < person_height_px(as_if_detected, detected) < 300  # the sample's runner is ~170 px tall

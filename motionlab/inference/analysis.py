@@ -49,8 +49,9 @@ def camera_motion_known(lifted: Reference, report: LiftReport, camera_speed: flo
 
 def person_height_px(ref: Reference, detected: np.ndarray) -> float | None:
     """Median height (px) of the box around the visible landmarks, over the first ``len(detected)`` frames
-    where ``detected``."""
-    if not detected.any():
+    where ``detected``; None where no pose model found the keypoints (e.g. the embedded sample, projected
+    from motion capture), whose accuracy does not depend on the runner's size in the image."""
+    if not detected.any() or "model" not in ref.source:
         return None
     n = len(detected)
     px, vis = ref.keypoints_px()[:n][detected], ref.keypoints2d[:n][detected, :, 2] >= VISIBLE
