@@ -179,10 +179,14 @@ def _lock(path: Path) -> Iterator[None]:
 def output_set(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     """Temporary paths for all outputs of one run; when the block succeeds they are renamed into place
     together (none appears before every one of them is complete), otherwise removed. The first path's
-    lock makes a second run writing the same set fail at once with :class:`OutputPathError`."""
+    lock makes a second run writing the same set fail at once with :class:`OutputPathError`. Temporary
+    files of these outputs left by a killed earlier run (SIGKILL runs no cleanup) are removed first."""
     finals = [Path(p) for p in paths]
     finals[0].parent.mkdir(parents=True, exist_ok=True)
     with _lock(finals[0]):
+        for final in finals:  # the lock is ours: no live run is writing these
+            for stale in final.parent.glob(f".{final.stem}.*.partial{final.suffix}"):
+                stale.unlink(missing_ok=True)
         temps: list[Path] = []
         try:
             for final in finals:

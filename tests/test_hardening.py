@@ -335,6 +335,18 @@ def test_output_set_renames_all_outputs_together_or_none(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.mp4", "r.png"]
 
 
+def test_temporary_outputs_of_a_killed_run_are_removed_by_the_next(tmp_path):
+    # SIGKILL runs no cleanup: the next run writing the same outputs clears what the killed one left
+    stale = [tmp_path / ".r.k1ll3d.partial.mp4", tmp_path / ".r.k1ll3d.partial.json"]
+    other = tmp_path / ".other.x.partial.mp4"  # another output's temporary file stays
+    for p in (*stale, other):
+        p.write_text("half")
+    with output_set([tmp_path / "r.mp4", tmp_path / "r.json"]) as temps:
+        for tmp in temps:
+            tmp.write_text("done")
+    assert not any(p.exists() for p in stale) and other.exists()
+
+
 def test_a_second_run_to_the_same_outputs_fails_clearly(tmp_path, capsys):
     out = tmp_path / "r.mp4"
     with output_set([out, out.with_suffix(".json")]):
