@@ -145,3 +145,17 @@ def test_missing_checkpoint_is_named(tmp_path, capsys):
     (broken / "policy.pt").unlink()
     assert main(["--out", str(tmp_path / "x.mp4"), "--ckpt-ideal", str(broken)]) == 2
     assert "policy.pt" in capsys.readouterr().err
+
+
+def test_the_env_a_checkpoint_was_trained_on_is_built_without_an_upgrade_warning():
+    import warnings
+
+    from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, _make_env
+    from motionlab.policy_io import load_policy
+
+    policy = load_policy(DEFAULT_IDEAL_CKPT)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env = _make_env(policy, policy.env_id, 1.0, target_speed=3.5)
+    env.close()
+    assert not [w for w in caught if "out of date" in str(w.message)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -259,7 +260,9 @@ def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gy
     """``env_id`` with the action settings ``policy`` was trained with, checked against its layout."""
     trained = policy.env_kwargs or {}
     env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
-    env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
+    with warnings.catch_warnings():  # the env version the checkpoint was trained on is the right one
+        warnings.filterwarnings("ignore", message=".*is out of date.*", category=DeprecationWarning)
+        env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)
     policy.check_compatible(env.observation_space, env.action_space)
     return env
 
