@@ -120,13 +120,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_refine_flag_round_trip_and_unknown_preset(capsys):
-    assert _parse([]).refine == "fast"
-    assert {_parse(["--refine", p]).refine for p in ("off", "fast", "best")} == {"off", "fast", "best"}
+    assert _parse([]).refine == "balanced"
+    assert {_parse(["--refine", p]).refine for p in PRESETS} == {"off", "fast", "balanced", "best"}
     assert settings_for("off") is None and settings_for("best") == PRESETS["best"]
     with pytest.raises(SystemExit):
         _parse(["--refine", "slow"])
     assert "invalid choice: 'slow'" in capsys.readouterr().err
-    with pytest.raises(UserError, match="choose one of off, fast, best"):
+    with pytest.raises(UserError, match="choose one of off, fast, balanced, best"):
         settings_for("slow")
 
 

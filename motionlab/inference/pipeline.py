@@ -61,7 +61,7 @@ class InferenceConfig:
     seed: int = 0
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
-    refine: str = "fast"  # MPC refinement of the Closest run: off, fast, best (motionlab.inference.refine)
+    refine: str = "balanced"  # MPC refinement of the Closest run: off, fast, balanced, best (inference.refine)
 
 
 class StageTimer:
