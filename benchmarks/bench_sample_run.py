@@ -1,4 +1,4 @@
-"""What the main job reports on the embedded sample: falls, gait metrics of both runners.
+"""What the main job reports on the embedded sample: falls, gait metrics of both runners, stage times.
 
     python benchmarks/bench_sample_run.py [--seconds 10]
 
@@ -32,6 +32,9 @@ def main() -> None:
         "seconds": extra["seconds"],
         "user_speed_mps": extra["user_speed_mps"],
         "ideal_target_speed_mps": extra["ideal_target_speed_mps"],
+        "stage_seconds": extra["stage_seconds"],
+        "total_seconds": round(sum(extra["stage_seconds"].values()), 2),
+        "refinement": {k: v for k, v in extra["refinement"].items() if k != "settings"},
         **{run: {"falls": extra[run], **{k: m["value"] for k, m in report[run].items()}} for run in ("closest", "ideal")},
     }
     for run in ("closest", "ideal"):
