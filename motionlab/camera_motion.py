@@ -64,10 +64,6 @@ class CameraMotion:
     def tracked_fraction(self) -> float:
         return float(self.tracked[1:].mean()) if len(self.tracked) > 1 else 1.0
 
-    def cumulative_px(self) -> np.ndarray:
-        """(T, 2) ground displacement at the feet since frame 0 (px)."""
-        return np.cumsum(self.ground_flow_px, axis=0)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
