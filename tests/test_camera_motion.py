@@ -20,6 +20,7 @@ from motionlab.footage import (
     speed_known,
 )
 from motionlab.gait import Gait, _slow_motion_factor
+from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.lift import lift_reference
 from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
@@ -78,10 +79,12 @@ def test_treadmill_is_detected_and_its_speed_asked_for(tmp_path_factory):
     lifted, report = lift_footage(keypoints, BODY, path)
     assert report.notes["treadmill"]["detected"] and not report.notes["treadmill"]["speed_over_ground_known"]
     assert any("--treadmill-speed" in m for m in messages(report)) and not speed_known(report)
+    assert not speed_over_ground_known(lifted, report, None)  # the report's You column shows no speed either
     belt = truth.source["synthetic"]["treadmill_speed_mps"]
     on_belt, report = lift_footage(keypoints, BODY, path, FootageOptions(treadmill_speed=belt))
     speed = np.hypot(*(on_belt.qpos[-1, :2] - on_belt.qpos[0, :2])) / on_belt.duration
     assert speed == pytest.approx(belt, rel=0.1) and speed_known(report)
+    assert speed_over_ground_known(on_belt, report, None)
 
 
 def test_slow_motion_is_detected_and_the_time_base_corrected(tmp_path_factory):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from motionlab.footage import speed_known
 from motionlab.inference.coaching import coaching_cues, strike_pattern
 from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
 from motionlab.inference.reliability import Evidence, out_of_view_spans, run_confidence, verdict, you_confidence
@@ -45,6 +46,12 @@ def camera_motion_known(lifted: Reference, report: LiftReport, camera_speed: flo
         if isinstance(flag, dict) and "known" in flag:
             return bool(flag["known"])
     return False
+
+
+def speed_over_ground_known(lifted: Reference, report: LiftReport, camera_speed: float | None) -> bool:
+    """Whether the lifted positions give the speed over ground: the camera's motion is known and the
+    runner is not on a treadmill whose belt speed nobody gave."""
+    return camera_motion_known(lifted, report, camera_speed) and speed_known(report)
 
 
 def person_height_px(ref: Reference, detected: np.ndarray) -> float | None:
@@ -87,7 +94,10 @@ def analyse(
         camera_motion_known=known, closest=closest, ideal=ideal, you_metrics={}, video_seconds=video_seconds,
     )  # fmt: skip
     conf_you = you_confidence(base)
-    you = GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], lifted.body, detected, speed_known=known, confidence=conf_you)
+    you = GaitInput(
+        np.arange(n) / lifted.fps, lifted.qpos[:n], lifted.body, detected,
+        speed_known=speed_over_ground_known(lifted, lift_report, camera_speed), confidence=conf_you,
+    )  # fmt: skip
     closest_valid = detected[_frame_of(closest.times, lifted.fps, n)]
     columns = {
         "you": gait_metrics(you),

@@ -24,8 +24,9 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, SAMPLE_INPUT
 from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
-from motionlab.footage import FootageOptions, lift_footage, speed_known
+from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
+from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, lift_reference
@@ -174,7 +175,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
-            "user_speed_mps": user_speed if speed_known(lift_report) else None,  # a treadmill without its speed
+            "user_speed_mps": user_speed if speed_over_ground_known(lifted, lift_report, cfg.camera_speed) else None,
             "ideal_gait": choice.gait,
             "ideal_gait_note": choice.note,
             "ideal_target_speed_mps": choice.target_speed,
