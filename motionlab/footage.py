@@ -44,7 +44,7 @@ from motionlab.lift import (
     estimate_camera,
     lift_reference,
 )
-from motionlab.motion import quat_wxyz_to_rotation
+from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
 from motionlab.video.reader import capture_fps
 
@@ -156,7 +156,7 @@ def facing_offset_deg(lifted: Reference) -> float | None:
     travel = lifted.qpos[-1, :2] - lifted.qpos[0, :2]
     if np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS:
         return None
-    forward = quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    forward = pelvis_forward(lifted.qpos)[:, :2].mean(axis=0)
     offset = np.arctan2(forward[1], forward[0]) - np.arctan2(travel[1], travel[0])
     return float(np.rad2deg(np.angle(np.exp(1j * offset))))
 
@@ -299,7 +299,7 @@ def _treadmill(lifted: Reference, stepping: bool, motion: dict, options: Footage
 
 def _on_belt(lifted: Reference, belt_speed: float) -> Reference:
     """The runner moved along its mean facing direction at ``belt_speed``."""
-    forward = quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    forward = pelvis_forward(lifted.qpos)[:, :2].mean(axis=0)
     forward /= max(np.linalg.norm(forward), 1e-9)
     qpos = lifted.qpos.copy()
     qpos[:, :2] += np.arange(len(qpos))[:, None] / lifted.fps * belt_speed * forward

@@ -22,6 +22,11 @@ def quat_wxyz_to_rotation(q: np.ndarray) -> Rotation:
     return Rotation.from_quat(np.asarray(q)[..., [1, 2, 3, 0]])
 
 
+def pelvis_forward(qpos: np.ndarray) -> np.ndarray:
+    """(T, 3) unit vector the pelvis faces (its local +x) in every row of ``qpos``."""
+    return quat_wxyz_to_rotation(qpos[:, 3:7]).apply([1.0, 0.0, 0.0])
+
+
 def rotation_to_quat_wxyz(r: Rotation) -> np.ndarray:
     q = r.as_quat()[..., [3, 0, 1, 2]]
     return q * np.where(q[..., :1] < 0, -1.0, 1.0)  # w >= 0, a unique sign

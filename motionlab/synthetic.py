@@ -34,7 +34,7 @@ from motionlab.camera import focal_from_fov, look_at
 from motionlab.gl import ensure_gl
 from motionlab.humanoid import HumanoidModel, build_spec
 from motionlab.mocap import PeriodicMotion, load_stride
-from motionlab.motion import Kinematics, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
+from motionlab.motion import Kinematics, pelvis_forward, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
 from motionlab.reference import Reference
 from motionlab.video.writer import VideoWriter
 
@@ -327,8 +327,8 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     est_travel = root_est[-1, :2] - root_est[0, :2]
     true_travel = root_true[-1, :2] - root_true[0, :2]
     est_speed = float(np.hypot(*est_travel) / lifted.duration)
-    facing_true = _yaw(quat_wxyz_to_rotation(truth.qpos[:, 3:7]).apply([1.0, 0.0, 0.0]))
-    facing_est = _yaw(quat_wxyz_to_rotation(lifted.qpos[:, 3:7]).apply([1.0, 0.0, 0.0]) @ rot.T)
+    facing_true = _yaw(pelvis_forward(truth.qpos))
+    facing_est = _yaw(pelvis_forward(lifted.qpos) @ rot.T)
     disp_err = (root_est[:, :2] - root_est[0, :2]) - (root_true[:, :2] - root_true[0, :2])
     feet = [INDEX[n] for n in ("left_heel", "right_heel", "left_foot_index", "right_foot_index")]
     feet_true, feet_est = sites_true[:, feet], sites_est[:, feet]

@@ -32,7 +32,7 @@ from motionlab.humanoid import build_model
 from motionlab.inference.metrics import live_gait
 from motionlab.inference.reliability import restart_summary
 from motionlab.inference.rollout import Rollout
-from motionlab.motion import quat_wxyz_to_rotation
+from motionlab.motion import pelvis_forward
 from motionlab.render import HumanoidRenderer
 from motionlab.video.overlay import blank, draw_text_box
 from motionlab.video.writer import VideoWriter
@@ -172,14 +172,14 @@ def output_fps(fps: float) -> float:
 def facing_azimuth(qpos: np.ndarray, faces_right: bool) -> float:
     """MuJoCo free-camera azimuth (deg) that films a runner with trajectory ``qpos`` side-on so that it
     faces the image's right (or left)."""
-    fwd = quat_wxyz_to_rotation(qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2].mean(axis=0)
+    fwd = pelvis_forward(qpos)[:, :2].mean(axis=0)
     heading = math.degrees(math.atan2(fwd[1], fwd[0]))
     return heading + (90.0 if faces_right else -90.0)
 
 
 def faces_right_in(camera: Camera, qpos: np.ndarray) -> bool:
     """Whether the person (lifted ``qpos``) faces the right of ``camera``'s image on average."""
-    fwd = quat_wxyz_to_rotation(qpos[:, 3:7]).apply([1.0, 0.0, 0.0]).mean(axis=0)
+    fwd = pelvis_forward(qpos).mean(axis=0)
     return bool(fwd @ camera.rotation()[0] >= 0)
 
 

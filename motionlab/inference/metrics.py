@@ -26,7 +26,7 @@ from motionlab.body import BodyParams
 from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
-from motionlab.motion import Kinematics, TrajectoryKinematics, quat_wxyz_to_rotation
+from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
 
 G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
@@ -256,7 +256,7 @@ class _Frames:
 def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _Frames:
     ids = build_model(body).keypoint_site_ids
     names = [f"{side}_{part}" for side in _SIDE for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")]
-    fwd = quat_wxyz_to_rotation(qpos[:, 3:7]).apply([1.0, 0.0, 0.0])[:, :2]
+    fwd = pelvis_forward(qpos)[:, :2]
     fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
     return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
 
