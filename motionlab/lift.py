@@ -22,7 +22,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from tqdm import tqdm
 
 from motionlab.body import BodyParams
-from motionlab.camera import Camera
+from motionlab.camera import Camera, focal_from_fov
 from motionlab.errors import LiftError
 from motionlab.humanoid import NQ, NV, HumanoidModel, build_model, standing_qpos
 from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, TemporalPrior
@@ -149,7 +149,7 @@ def estimate_camera(
     for name, value in (("focal_px", focal_px), ("distance", distance)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise LiftError(f"camera {name} must be a positive number, got {value}")
-    f = focal_px if focal_px is not None else max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
+    f = focal_px if focal_px is not None else focal_from_fov(max(W, H), PHONE_FOV_DEG)
     # the least foreshortened frames show the segments at about their true length
     d = distance if distance is not None else f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
     tilt = np.deg2rad(pitch_deg)
