@@ -230,6 +230,8 @@ def _video_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPa
         **{k: round(float(v), 4) for k, v in scores.items()},
         "pa_mpjpe_2d_only_mm": round(float(score(truth, flat)["pa_mpjpe_mm"]), 1),
         "camera_motion": notes.get("camera_motion", {}).get("kind", "static (assumed)"),
+        "fov_deg": notes.get("field_of_view", {}).get("fov_deg"),
+        "fov_source": notes.get("field_of_view", {}).get("source"),
         "slow_motion_true": 1.0 / syn["time_scale"],
         "slow_motion_found": notes.get("time_base", {}).get("scale", 1.0),
         "treadmill_true": syn["treadmill_speed_mps"] is not None,
@@ -243,7 +245,8 @@ def _print_video_table(rows: dict[str, Any]) -> None:
     cols = [
         ("speed err %", lambda r: 100 * r["speed_error_rel"]), ("travel deg", lambda r: r["travel_direction_error_deg"]),
         ("facing deg", lambda r: r["facing_error_deg"]), ("root m", lambda r: r["root_trajectory_error_m"]),
-        ("floor cm", lambda r: 100 * r["floor_height_error_m"]), ("MPJPE", lambda r: r["mpjpe_mm"]),
+        ("floor cm", lambda r: 100 * r["floor_height_error_m"]), ("sole cm", lambda r: 100 * r["stance_sole_height_m"]),
+        ("MPJPE", lambda r: r["mpjpe_mm"]),
         ("PA", lambda r: r["pa_mpjpe_mm"]), ("PA 2D", lambda r: r["pa_mpjpe_2d_only_mm"]),
     ]  # fmt: skip
     header = f"{'setup':<26}" + "".join(f"{c:>12}" for c, _ in cols) + f"{'camera':>11}{'slow':>8}{'treadmill':>11}"

@@ -85,13 +85,17 @@ def lift_footage(
     _check_detections(ref)
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
-    lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw)
+    ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
+    lifted, report = lift_reference(
+        ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
+    )
     facing = facing_offset_deg(lifted)
     notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
     if facing is not None and abs(facing) > BACKWARDS_DEG:
         lifted, report = lift_reference(
-            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw
-        )
+            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw,
+            ground=ground,
+        )  # fmt: skip
         after = facing_offset_deg(lifted)
         notes["facing"] = {
             "offset_from_travel_deg": None if after is None else round(after, 1), "relabelled": True, "warn": True,

@@ -27,6 +27,7 @@ from typing import Any
 
 import mujoco
 import numpy as np
+from scipy.ndimage import minimum_filter1d
 from scipy.spatial.transform import Rotation
 
 from motionlab.assets import RUN_CLIP
@@ -318,13 +319,15 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     heading shows as error. Speed uses the lift's own time base (its ``fps``): a slow-motion video
     lifted at face value is too slow. Returns speed (m/s and relative), travel direction, facing
     (pelvis heading), root trajectory (displacement from the first frame), first-frame position, floor
-    height (median lowest foot landmark) errors, MPJPE and PA-MPJPE (12 body landmarks). Facing is the
+    height (median lowest foot landmark) errors, the stance soles' height in the lift's own world (median
+    over the clip of each step's lowest sole: what the simulated body stands on), MPJPE and PA-MPJPE
+    (12 body landmarks). Facing is the
     error of the mean pelvis heading over the clip (where the body faces); ``facing_frame_error_deg``
     averages it frame by frame (it includes the pelvis's twist within each stride)."""
     from motionlab.camera import Camera
     from motionlab.humanoid import build_model
     from motionlab.keypoints import BODY_LANDMARKS, INDEX
-    from motionlab.lift import joint_position_errors
+    from motionlab.lift import STEP_WINDOW_S, joint_position_errors
 
     syn = truth.source["synthetic"]
     cams = CameraPath.from_dict(syn["camera_path"])
@@ -352,6 +355,9 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     rel_true = sites_true[:, body] - sites_true[:, hips].mean(axis=1, keepdims=True)
     rel_est = sites_est[:, body] - sites_est[:, hips].mean(axis=1, keepdims=True)
     _, pa = joint_position_errors(hm, truth.qpos, lifted.qpos)
+    window = max(1, int(round(STEP_WINDOW_S * lifted.fps)))
+    soles = Kinematics(build_model(lifted.body)).sole_heights(lifted.qpos)
+    stance_soles = minimum_filter1d(soles, window, mode="nearest")
     return {
         "speed_true_mps": float(syn["speed_mps"]),
         "speed_mps": est_speed,
@@ -368,6 +374,7 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
         "floor_height_error_m": float(
             np.median(feet_est[..., 2].min(axis=1)) - np.median(feet_true[..., 2].min(axis=1))
         ),
+        "stance_sole_height_m": float(np.median(stance_soles)),
         "mpjpe_mm": float(np.linalg.norm(rel_est - rel_true, axis=-1).mean() * 1000),
         "pa_mpjpe_mm": float(pa.mean() * 1000),
     }

@@ -175,3 +175,16 @@ def test_field_of_view_is_read_from_the_lens_metadata(tmp_path_factory):
         assert note["source"] == source and note["fov_deg"] == pytest.approx(fov, abs=0.3), note
         errors[source] = score_lift(truth, lifted)["speed_error_rel"]
     assert errors["assumed"] > 0.15 and errors["metadata"] < 0.05, errors
+
+
+def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
+    """The camera's height was fitted to the lowest sole of the whole clip only for a lift's own camera;
+    the footage's camera (pitch from the horizon) was not moved at all, and looking down 15 deg the
+    reference's stance feet stood ~11 cm above the floor the simulated body runs on."""
+    path = tmp_path / "down.mp4"
+    truth = render_test_video(dataclasses.replace(SETUPS["pitch_down_15"], seconds=1.0), path, BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})  # exact keypoints
+    lifted, report = lift_footage(keypoints, BODY, path)
+    assert report.notes["camera_motion"]["pitch_deg"] == pytest.approx(-15, abs=1.5)
+    scores = score_lift(truth, lifted)
+    assert abs(scores["stance_sole_height_m"]) < 0.01 and abs(scores["floor_height_error_m"]) < 0.03, scores
