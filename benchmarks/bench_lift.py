@@ -209,7 +209,10 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "targets": {**VIDEO_TARGETS, "pa_mpjpe_mm_world": 35.0, "pa_mpjpe_mm_2d_only": 60.0},
         "summary": summary,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "machine": {
+            "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },  # fmt: skip
     }
     out = args.videos_out.with_name(args.videos_out.stem + "_baseline.json") if args.baseline else args.videos_out
     record["config"]["baseline"] = args.baseline

@@ -159,7 +159,7 @@ def test_field_of_view_is_read_from_the_lens_metadata(tmp_path_factory):
     assumed phone's 65 deg makes the runner ~30 % too slow. The 35 mm-equivalent focal length an iPhone
     writes into the video gives the true field of view; without it the report says it was assumed."""
     tagged = tmp_path_factory.mktemp("lens") / "toward.mp4"
-    truth = render_test_video(dataclasses.replace(SETUPS["toward_lens_metadata"], seconds=1.0), tagged, BODY)
+    truth = render_test_video(dataclasses.replace(SETUPS["toward_lens_metadata"], seconds=0.7), tagged, BODY)
     keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})  # exact keypoints: the lens is the test
     plain = tagged.with_name("plain.mp4")
     subprocess.run(
@@ -182,7 +182,7 @@ def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
     the footage's camera (pitch from the horizon) was not moved at all, and looking down 15 deg the
     reference's stance feet stood ~11 cm above the floor the simulated body runs on."""
     path = tmp_path / "down.mp4"
-    truth = render_test_video(dataclasses.replace(SETUPS["pitch_down_15"], seconds=1.0), path, BODY)
+    truth = render_test_video(dataclasses.replace(SETUPS["pitch_down_15"], seconds=0.7), path, BODY)
     keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})  # exact keypoints
     lifted, report = lift_footage(keypoints, BODY, path)
     assert report.notes["camera_motion"]["pitch_deg"] == pytest.approx(-15, abs=1.5)

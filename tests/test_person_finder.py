@@ -27,7 +27,7 @@ def test_tiles_cover_the_frame_and_the_follow_box_stays_inside():
 def test_a_small_runner_is_found_and_followed(tmp_path):
     """A runner ~47 px tall in a 640x480 frame (16 m from a static camera): the full frame finds nobody."""
     video = tmp_path / "far.mp4"
-    truth = render_test_video(Setup("far", camera="static", distance=16.0, seconds=1.0), video, BodyParams())
+    truth = render_test_video(Setup("far", camera="static", distance=16.0, seconds=0.5), video, BodyParams())
     assert np.ptp(truth.keypoints_px()[0, :, 1]) < 50
     with pytest.raises(NoPoseError, match="--roi"):
         extract_keypoints(video, auto_crop=False)
