@@ -102,6 +102,7 @@ def lift_footage(
             "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
             "the wrong side (front for back); left and right swapped and lifted again",
         }  # fmt: skip
+    _warn_if_the_lens_matters(lifted, notes)
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -150,7 +151,7 @@ def _check_detections(ref: Reference) -> None:
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "facing", "time_base", "treadmill"):
+    for key in ("camera_motion", "facing", "time_base", "treadmill", "field_of_view"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])
@@ -262,6 +263,21 @@ def field_of_view(ref: Reference, video: str | os.PathLike | None, notes: dict) 
         "message": f"field of view {fov:.1f} deg across the long side ({source}): {message}",
     }  # fmt: skip
     return float(focal)
+
+
+def _warn_if_the_lens_matters(lifted: Reference, notes: dict) -> None:
+    """An assumed field of view, for a runner travelling mostly towards or away from the camera (its
+    line of sight is the lift world's y): the speed scales with the unknown focal length, so say so."""
+    note = notes.get("field_of_view")
+    travel = np.abs(lifted.qpos[-1, :2] - lifted.qpos[0, :2])
+    slow = np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS
+    if note is None or note["source"] != "assumed" or slow or travel[1] <= travel[0]:
+        return
+    note["warn"] = True
+    note["message"] = (
+        f"the runner moves mostly towards or away from the camera and the lens is unknown ({note['fov_deg']:g} "
+        "deg assumed): its speed scales with the true focal length (a 50 deg lens: x1.4, a 90 deg one: x0.64)"
+    )
 
 
 def pitch_from_horizon(horizon_row: float, image_height: int, focal_px: float) -> float:

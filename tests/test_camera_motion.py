@@ -174,6 +174,8 @@ def test_field_of_view_is_read_from_the_lens_metadata(tmp_path_factory):
         note = report.to_dict()["field_of_view"]  # reaches the job's JSON report (extra.lift)
         assert note["source"] == source and note["fov_deg"] == pytest.approx(fov, abs=0.3), note
         errors[source] = score_lift(truth, lifted)["speed_error_rel"]
+        warned = any("lens is unknown" in m for m in messages(report))
+        assert warned == (source == "assumed")  # towards the camera the unknown lens matters: said
     assert errors["assumed"] > 0.15 and errors["metadata"] < 0.05, errors
 
 
