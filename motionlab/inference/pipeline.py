@@ -27,6 +27,7 @@ from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
 from motionlab.inference.analysis import speed_over_ground_known
+from motionlab.inference.reliability import Finding
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, lift_reference
@@ -39,6 +40,7 @@ DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
 # Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
 # Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
 WALK_BELOW_MPS = 2.0
+SPEED_MATCH_MPS = 0.1  # an Ideal asked for a speed further than this from the user's is pointed out
 
 
 @dataclass
@@ -145,8 +147,13 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         closest_metrics = gait_metrics(closest)
         choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
         ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
+    speed_known = speed_over_ground_known(lifted, lift_report, cfg.camera_speed)
+    choice_finding = choice.finding(speed_known)
     with stages("gait metrics"):
-        result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
+        result = analyse(
+            ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds,
+            extra_findings=[choice_finding] if choice_finding else [],
+        )  # fmt: skip
     with stages("render and encode"):
         compose_video(
             out,
@@ -175,7 +182,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
-            "user_speed_mps": user_speed if speed_over_ground_known(lifted, lift_report, cfg.camera_speed) else None,
+            "user_speed_mps": user_speed if speed_known else None,
             "ideal_gait": choice.gait,
             "ideal_gait_note": choice.note,
             "ideal_target_speed_mps": choice.target_speed,
@@ -232,6 +239,21 @@ class IdealChoice:
     target_speed: float
     speed_range: tuple[float, float]
     note: str
+    user_speed: float
+    walking: bool
+
+    def finding(self, speed_known: bool) -> Finding | None:
+        """A warning for the verdict when the Ideal is not the user's gait or speed (so its figures compare
+        with another gait or speed); None when it is. ``speed_known``: the user's speed was measured."""
+        if self.walking and self.gait == "run":
+            return Finding("warning", f"the Ideal runs at {self.target_speed:.1f} m/s while you walk",
+                           "no Ideal walk policy is installed", "compare cadence, stride and contact with care")  # fmt: skip
+        if speed_known and abs(self.target_speed - self.user_speed) > SPEED_MATCH_MPS:
+            lo, hi = self.speed_range
+            return Finding("warning", f"the Ideal {self.gait}s at {self.target_speed:.1f} m/s, not your {self.user_speed:.1f} m/s",
+                           f"its policy was trained for {lo:g}-{hi:g} m/s only",
+                           "compare speed-dependent figures (cadence, stride, contact) with care")  # fmt: skip
+        return None
 
 
 def choose_ideal(
@@ -250,7 +272,7 @@ def choose_ideal(
         note += " (no Ideal walk policy is installed, so the Ideal runs)"
     elif target != user_speed:
         note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
-    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note, float(user_speed), walking)
 
 
 # env settings a policy was trained with that change what its actions mean
