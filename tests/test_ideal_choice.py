@@ -56,7 +56,7 @@ def test_the_verdict_says_when_the_ideal_is_not_at_the_users_speed_or_gait(polic
     assert jogger.finding(speed_known=False) is None  # an unmeasured speed is the camera warning's business
     assert choose_ideal(3.3, 0.35, run, walk).finding(speed_known=True) is None
     walker = choose_ideal(1.3, 0.62, run, None).finding(speed_known=True)
-    assert "while you walk" in walker.what and "no Ideal walk policy" in walker.cause
+    assert walker.what.endswith("while you walk at 1.3 m/s") and "no Ideal walk policy" in walker.cause
     assert choose_ideal(1.3, 0.62, run, walk).finding(speed_known=True) is None  # the walk policy covers 1.3
     judged = verdict(_evidence(extra_findings=[warning]))
     assert judged["level"] == "use with care" and judged["findings"][0]["what"] == warning.what

@@ -246,7 +246,8 @@ class IdealChoice:
         """A warning for the verdict when the Ideal is not the user's gait or speed (so its figures compare
         with another gait or speed); None when it is. ``speed_known``: the user's speed was measured."""
         if self.walking and self.gait == "run":
-            return Finding("warning", f"the Ideal runs at {self.target_speed:.1f} m/s while you walk",
+            yours = f" at {self.user_speed:.1f} m/s" if speed_known else ""
+            return Finding("warning", f"the Ideal runs at {self.target_speed:.1f} m/s while you walk{yours}",
                            "no Ideal walk policy is installed", "compare cadence, stride and contact with care")  # fmt: skip
         if speed_known and abs(self.target_speed - self.user_speed) > SPEED_MATCH_MPS:
             lo, hi = self.speed_range
