@@ -61,3 +61,6 @@ def test_the_verdict_says_when_the_ideal_is_not_at_the_users_speed_or_gait(polic
     judged = verdict(_evidence(extra_findings=[warning]))
     assert judged["level"] == "use with care" and judged["findings"][0]["what"] == warning.what
     assert dataclasses.replace(jogger, target_speed=jogger.user_speed).finding(speed_known=True) is None
+    assert jogger.panel_note(speed_known=True) == f"asked {lo:.1f} m/s, not your {lo - 0.8:.1f}"
+    assert choose_ideal(1.3, 0.62, run, None).panel_note(speed_known=True) == "runs: no walk policy installed"
+    assert choose_ideal(3.3, 0.35, run, walk).panel_note(speed_known=True) is None

@@ -167,6 +167,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
             closest_notes=[video_note(refinement)] if refinement["used"] else (),
+            ideal_notes=[note] if (note := choice.panel_note(speed_known)) else (),
             verdict=(result.verdict["level"], result.verdict["headline"]),
             detected=result.detected,
             input_camera=lift_report.camera,
@@ -241,6 +242,14 @@ class IdealChoice:
     note: str
     user_speed: float
     walking: bool
+
+    def panel_note(self, speed_known: bool) -> str | None:
+        """A short line for the Ideal's video panel when :meth:`finding` has a warning, else None."""
+        if self.finding(speed_known) is None:
+            return None
+        if self.walking and self.gait == "run":
+            return "runs: no walk policy installed"
+        return f"asked {self.target_speed:.1f} m/s, not your {self.user_speed:.1f}"
 
     def finding(self, speed_known: bool) -> Finding | None:
         """A warning for the verdict when the Ideal is not the user's gait or speed (so its figures compare
