@@ -52,7 +52,7 @@ def test_the_verdict_says_when_the_ideal_is_not_at_the_users_speed_or_gait(polic
     jogger = choose_ideal(lo - 0.8, 0.38, run, walk)
     warning = jogger.finding(speed_known=True)
     assert warning.severity == "warning" and f"not your {lo - 0.8:.1f} m/s" in warning.what
-    assert f"trained for {lo:g}-{hi:g} m/s" in warning.cause
+    assert f" {lo:g}-{hi:g} m/s only" in warning.cause
     assert jogger.finding(speed_known=False) is None  # an unmeasured speed is the camera warning's business
     assert choose_ideal(3.3, 0.35, run, walk).finding(speed_known=True) is None
     walker = choose_ideal(1.3, 0.62, run, None).finding(speed_known=True)
@@ -64,3 +64,19 @@ def test_the_verdict_says_when_the_ideal_is_not_at_the_users_speed_or_gait(polic
     assert jogger.panel_note(speed_known=True) == f"asked {lo:.1f} m/s, not your {lo - 0.8:.1f}"
     assert choose_ideal(1.3, 0.62, run, None).panel_note(speed_known=True) == "runs: no walk policy installed"
     assert choose_ideal(3.3, 0.35, run, walk).panel_note(speed_known=True) is None
+
+
+def test_a_measured_speed_range_replaces_the_trained_one(policies):
+    """A policy whose meta.json holds the speeds it ran without a fall (eval_ideal.py --record-range) is
+    asked only for those, and the report says the range was measured."""
+    import copy
+
+    from motionlab.inference.pipeline import ideal_speed_range
+
+    (_, run), _ = policies
+    held = copy.copy(run)
+    held.meta = {**run.meta, "held_speed_range_mps": [2.2, 4.0]}
+    assert ideal_speed_range(held) == (2.2, 4.0)
+    choice = choose_ideal(4.8, 0.3, (Path("run"), held), None)
+    assert choice.target_speed == 4.0 and "measured to run without a fall at 2.2-4 m/s" in choice.note
+    assert "measured to run without a fall at 2.2-4 m/s only" in choice.finding(speed_known=True).cause

@@ -16,7 +16,14 @@ import numpy as np
 from motionlab.footage import speed_known
 from motionlab.inference.coaching import coaching_cues, strike_pattern
 from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
-from motionlab.inference.reliability import Evidence, Finding, out_of_view_spans, run_confidence, verdict, you_confidence
+from motionlab.inference.reliability import (
+    Evidence,
+    Finding,
+    out_of_view_spans,
+    run_confidence,
+    verdict,
+    you_confidence,
+)
 from motionlab.inference.rollout import FALL, Rollout
 from motionlab.keypoints import BODY_LANDMARKS
 from motionlab.lift import VISIBLE, LiftReport, detected_frames

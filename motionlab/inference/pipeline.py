@@ -27,8 +27,8 @@ from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
 from motionlab.inference.analysis import speed_over_ground_known
-from motionlab.inference.reliability import Finding
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
+from motionlab.inference.reliability import Finding
 from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
@@ -220,14 +220,25 @@ def _run_summary(run: Any) -> dict[str, Any]:
     }
 
 
-def _trained_speed_range(policy: Any) -> tuple[float, float]:
-    """The target speeds the ideal policy was trained for; the user's speed is clipped into them."""
+def ideal_speed_range(policy: Any) -> tuple[float, float]:
+    """The target speeds of the ideal policy, which the user's speed is clipped into: those it was measured
+    to run without a fall (``held_speed_range_mps`` in its meta.json, written by ``benchmarks/eval_ideal.py
+    --record-range``) when known, else those it was trained for."""
+    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+    if held:
+        return float(held[0]), float(held[1])
     kw = policy.env_kwargs or {}
     if kw.get("target_speed_range"):
         lo, hi = kw["target_speed_range"]
         return float(lo), float(hi)
     speed = float(kw.get("target_speed", 3.5))
     return speed, speed
+
+
+def _range_words(policy: Any) -> str:
+    """How the policy's speed range is known, for the report."""
+    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+    return "was measured to run without a fall at" if held else "was trained for"
 
 
 @dataclass(frozen=True)
@@ -261,7 +272,7 @@ class IdealChoice:
         if speed_known and abs(self.target_speed - self.user_speed) > SPEED_MATCH_MPS:
             lo, hi = self.speed_range
             return Finding("warning", f"the Ideal {self.gait}s at {self.target_speed:.1f} m/s, not your {self.user_speed:.1f} m/s",
-                           f"its policy was trained for {lo:g}-{hi:g} m/s only",
+                           f"its policy {_range_words(self.policy)} {lo:g}-{hi:g} m/s only",
                            "compare speed-dependent figures (cadence, stride, contact) with care")  # fmt: skip
         return None
 
@@ -275,13 +286,13 @@ def choose_ideal(
     ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
     walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
     (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
-    speed_range = _trained_speed_range(policy)
+    speed_range = ideal_speed_range(policy)
     target = float(np.clip(user_speed, *speed_range))
     note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
     if walking and walk is None:
         note += " (no Ideal walk policy is installed, so the Ideal runs)"
     elif target != user_speed:
-        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+        note += f" (its policy {_range_words(policy)} {speed_range[0]:g}-{speed_range[1]:g} m/s)"
     return IdealChoice(policy, checkpoint, gait, target, speed_range, note, float(user_speed), walking)
 
 
