@@ -22,9 +22,11 @@ an ROI around that person.
 
 Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable
 body (a runner too small for the full-frame detector, or a false low-visibility skeleton found instead),
-the video is analysed again in follow mode: the best-seen person is searched for on tiles of the frame
-(:func:`motionlab.video.person_finder.find_person`, every :data:`SEARCH_EVERY_S` while nobody is
-tracked), then each frame is analysed in a square crop around them that moves with them
+the video is analysed again in follow mode: people are searched for on tiles of the frame
+(:func:`motionlab.video.person_finder.find_people`, every :data:`SEARCH_EVERY_S` while nobody is
+tracked); of several, the best seen of those who move (hips travelling or limbs cycling, judged against
+the frame :data:`MOTION_LAG_S` earlier, where they must be seen too) is chosen, so a runner wins over
+people standing and static false skeletons (the first :data:`MOTION_LAG_S` are then gaps); then each frame is analysed in a square crop around them that moves with them
 (:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more
 usable frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
 
@@ -35,6 +37,7 @@ summary lists them (``left_right_swaps_fixed``).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import time
 from dataclasses import asdict, dataclass
@@ -47,9 +50,16 @@ import numpy as np
 from tqdm import tqdm
 
 from motionlab.errors import NoPoseError, PoseModelError, UserError
-from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
+from motionlab.keypoints import BODY_LANDMARKS, NUM_LANDMARKS
 from motionlab.reference import Reference
-from motionlab.video.person_finder import body_visibility, find_person, follow_box
+from motionlab.video.person_finder import (
+    MOVING_TORSOS_PER_S,
+    body_visibility,
+    find_people,
+    follow_box,
+    hip_and_torso,
+    motion_torsos_per_s,
+)
 from motionlab.video.reader import VideoInfo, VideoReader, VideoReadError, effective_fps, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.swaps import fix_left_right_swaps
@@ -62,8 +72,7 @@ REDETECT_WINDOW_TORSOS = 6.0
 NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or crop/zoom the video"
 AUTO_CROP_BELOW = 0.5  # of the frames with a usable body: below this, an automatic crop is tried
 SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobody is tracked
-
-
+MOTION_LAG_S = 0.3  # follow mode: who moves is judged against the frame this much earlier
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,7 @@ class Detection:
 
     def hip_and_torso_px(self, image_size: tuple[int, int]) -> tuple[np.ndarray, float]:
         """Hip-midpoint pixel position and shoulder-to-hip length in pixels."""
-        px = self.keypoints[:, :2] * np.asarray(image_size, dtype=np.float64)
-        hip = (px[INDEX["left_hip"]] + px[INDEX["right_hip"]]) / 2
-        shoulder = (px[INDEX["left_shoulder"]] + px[INDEX["right_shoulder"]]) / 2
-        return hip, max(float(np.linalg.norm(shoulder - hip)), 1.0)
+        return hip_and_torso(self.keypoints, image_size)
 
 
 def parse_roi(text: str) -> Box:
@@ -119,9 +125,7 @@ def clip_box(box: Box, image_size: tuple[int, int]) -> Box:
     x0, y0 = max(box[0], 0), max(box[1], 0)
     x1, y1 = min(box[0] + box[2], W), min(box[1] + box[3], H)
     if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
-        raise UserError(
-            f"ROI {','.join(map(str, box))} leaves less than {MIN_ROI_SIDE} px inside the {W}x{H} frame"
-        )
+        raise UserError(f"ROI {','.join(map(str, box))} leaves less than {MIN_ROI_SIDE} px inside the {W}x{H} frame")
     return x0, y0, x1 - x0, y1 - y0
 
 
@@ -186,7 +190,9 @@ class PoseTracker:
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.follow = follow  # analyse a crop that moves with the person (see the module docstring)
         self.start_box: Box | None = None  # follow mode: the tile the person was first found in
+        self.start_choice: dict[str, Any] | None = None  # follow mode: who was seen then, who was chosen
         self._next_search_s = -np.inf
+        self._recent: collections.deque[tuple[float, np.ndarray]] = collections.deque()  # (time, rgb)
         self.region = clip_box(roi, self.image_size) if roi is not None else (0, 0, *self.image_size)
         self.settings = settings
         self.rejected = 0  # detections inconsistent with the track
@@ -217,11 +223,14 @@ class PoseTracker:
     def _follow(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         """Follow mode: search the tiles while nobody is tracked, else the crop around the track."""
         image_pose = self._single_image_pose()
+        self._recent.append((time_s, rgb))
+        while len(self._recent) > 1 and self._recent[1][0] <= time_s - MOTION_LAG_S:
+            self._recent.popleft()
         if self._track is None:
             if time_s < self._next_search_s:
                 return None
             self._next_search_s = time_s + SEARCH_EVERY_S
-            found = find_person(lambda box: _detect(image_pose, rgb, box), self.image_size)
+            found = self._search(rgb, time_s)
             if found is None:
                 return None
             detection, box = found
@@ -237,16 +246,49 @@ class PoseTracker:
             self._track = _Track(hip, torso, time_s)
         return detection
 
+    def _search(self, rgb: np.ndarray, time_s: float) -> tuple[Detection, Box] | None:
+        """The person to follow on the tiles of ``rgb``: when several are seen, one who moves (see
+        :func:`motion_torsos_per_s`) and was seen :data:`MOTION_LAG_S` earlier too, the best seen among
+        them; with nobody moving, the best seen. Several people and no earlier frame yet: wait for one."""
+        image_pose = self._single_image_pose()
+        people = find_people(lambda box: _detect(image_pose, rgb, box), self.image_size)
+        if len(people) < 2:
+            return people[0] if people else None
+        past_time, past_rgb = self._recent[0]
+        if time_s - past_time < 0.99 * MOTION_LAG_S:
+            self._next_search_s = past_time + MOTION_LAG_S
+            return None
+        speeds = [self._speed(detection, time_s, past_rgb, past_time) for detection, _ in people]
+        chosen = int(np.argmax(np.asarray(speeds) >= MOVING_TORSOS_PER_S))  # people are best seen first
+        if self.start_choice is None:
+            self.start_choice = {
+                "time_s": round(time_s, 3), "people_seen": len(people), "chosen": chosen,
+                "moving_torsos_per_s": [round(v, 2) for v in speeds],
+            }  # fmt: skip
+        return people[chosen]
+
+    def _speed(self, detection: Detection, time_s: float, past_rgb: np.ndarray, past_time: float) -> float:
+        """How fast the person of ``detection`` moves (torso lengths/s) since the earlier frame
+        ``past_rgb``; 0 when they are not seen there, consistently with where they are now."""
+        hip, torso = detection.hip_and_torso_px(self.image_size)
+        before = _detect(self._single_image_pose(), past_rgb, follow_box(hip, torso, self.image_size))
+        if before is None or body_visibility(before.keypoints) == 0:
+            return 0.0
+        if not self._consistent(detection, time_s, _Track(*before.hip_and_torso_px(self.image_size), past_time)):
+            return 0.0
+        return motion_torsos_per_s(before.keypoints, detection.keypoints, time_s - past_time, self.image_size)
+
     def _single_image_pose(self) -> Any:
         if self._image_pose is None:
             self._image_pose = _make_pose(True, self.settings)
         return self._image_pose
 
-    def _consistent(self, detection: Detection, time_s: float) -> bool:
-        if self._track is None:
+    def _consistent(self, detection: Detection, time_s: float, track: _Track | None = None) -> bool:
+        track = track or self._track
+        if track is None:
             return True
         hip, torso = detection.hip_and_torso_px(self.image_size)
-        s, track = self.settings, self._track
+        s = self.settings
         allowed = track.torso * (s.max_jump_torsos + s.max_speed_torsos * abs(time_s - track.time_s))
         return bool(np.linalg.norm(hip - track.hip) <= allowed and 0.5 <= torso / track.torso <= 2.0)
 
@@ -289,6 +331,7 @@ class _Pass:
     rejected: int
     redetected: int
     start_box: Box | None
+    start_choice: dict[str, Any] | None
 
     @property
     def usable(self) -> int:
@@ -334,6 +377,7 @@ def _pose_pass(
     return _Pass(
         np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid), video.info,
         tracker.image_size, tracker.region, tracker.rejected, tracker.redetected, tracker.start_box,
+        tracker.start_choice,
     )  # fmt: skip
 
 
@@ -366,6 +410,7 @@ def extract_keypoints(
             "tried": True, "used": used, "usable_frames_full_frame": run.usable,
             "usable_frames_cropped": followed.usable,
             "first_found_in": list(followed.start_box) if followed.start_box else None,
+            "who": followed.start_choice,
         }  # fmt: skip
         run = followed if used else run
     times_a, kp, wk, valid_a = run.times, run.keypoints.copy(), run.world.copy(), run.valid
