@@ -44,14 +44,17 @@ def test_a_small_runner_is_found_and_followed(tmp_path):
 
 def test_a_pedestrian_too_small_for_the_full_frame_is_followed_in_vtest(shared_data: Path):
     """vtest.avi (real pedestrians ~70 px tall in 768x576): nobody found in the full frame; the automatic
-    crop follows one walking person, frame after frame, without jumping to another."""
-    reference, summary = extract_keypoints(shared_data / "media" / "vtest.avi", max_frames=14, smoothing=None)
+    crop follows one walking person, frame after frame, without jumping to another: at frame 17 a walker
+    passing close by is refused (the hips are far from where constant velocity puts the one followed, who
+    is behind a sign then)."""
+    reference, summary = extract_keypoints(shared_data / "media" / "vtest.avi", max_frames=20, smoothing=None)
     assert summary["auto_crop"]["used"] and summary["auto_crop"]["usable_frames_full_frame"] == 0
     seen = reference.keypoints2d_valid
-    assert seen[round(MOTION_LAG_S * 10) :].all()  # 10 fps; several people: the first frames judge who moves
+    assert seen[round(MOTION_LAG_S * 10) : 13].all()  # 10 fps; several people: the first frames judge who moves
     px = reference.keypoints_px()[seen]
     hips = px[:, HIPS].mean(axis=1)
-    assert np.linalg.norm(np.diff(hips, axis=0), axis=1).max() < 15  # px per frame: a walker at 10 fps
+    step = np.linalg.norm(np.diff(hips, axis=0), axis=1) / np.diff(np.flatnonzero(seen))
+    assert step.max() < 10  # px per frame: one walker at 10 fps, across gaps too
     heights = np.ptp(px[..., 1], axis=1)
     assert 50 < heights.min() and heights.max() < 1.2 * heights.min()  # one person, not a jump in size
     assert reference.keypoints2d[seen][:, HIPS, 2].mean() > 0.8

@@ -13,7 +13,11 @@ Person selection. Legacy Pose reports one person, the most prominent one when it
 switch to someone else when its tracking is lost. :class:`PoseTracker` keeps a track of the person
 followed so far (hip centre and torso length in pixels) and rejects a detection whose hip centre moved
 further than ``max_jump_torsos + max_speed_torsos * dt`` torso lengths since the last accepted frame, or
-whose torso length changed more than twofold. When a detection is rejected, or video-mode Pose lost
+whose torso length changed more than twofold. Once the hips' velocity is known (a line fitted to their
+positions over the last :data:`VELOCITY_WINDOW_S`, at least 3 frames), the gate is tighter: the hips must
+be within ``max_jump_torsos + max_speed_change_torsos * dt`` torso lengths of where constant velocity
+puts them, so that in a crowd a walker passing close by is not taken for the person followed (a torso
+length here is the larger of the track's and the detection's). When a detection is rejected, or video-mode Pose lost
 the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in
 single-image mode on a window around the track's last position (6 torso lengths wide) and keeps that
 pose only if it is consistent with the track; otherwise the frame is a gap. A track not seen for
@@ -72,6 +76,7 @@ REDETECT_WINDOW_TORSOS = 6.0
 NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or crop/zoom the video"
 AUTO_CROP_BELOW = 0.5  # of the frames with a usable body: below this, an automatic crop is tried
 SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobody is tracked
+VELOCITY_WINDOW_S = 0.5  # the track's velocity is fitted over the hips' positions this long
 MOTION_LAG_S = 0.3  # follow mode: who moves is judged against the frame this much earlier
 
 
@@ -83,7 +88,8 @@ class PoseSettings:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     max_jump_torsos: float = 1.0
-    max_speed_torsos: float = 15.0  # torso lengths per second (a sprinter moves ~12)
+    max_speed_torsos: float = 15.0  # torso lengths per second (a sprinter moves ~12), velocity unknown
+    max_speed_change_torsos: float = 2.0  # torso lengths per second off the constant-velocity prediction
     track_timeout_s: float = 1.0
 
     def __post_init__(self) -> None:
@@ -168,9 +174,17 @@ def _detect(pose: Any, rgb: np.ndarray, box: Box) -> Detection | None:
 
 @dataclass
 class _Track:
+    """The person followed: last hip centre (px), torso length (px), time (s) and, once known, the hips'
+    velocity (px/s) fitted over the last :data:`VELOCITY_WINDOW_S`."""
+
     hip: np.ndarray
     torso: float
     time_s: float
+    velocity: np.ndarray | None = None
+
+    def predicted_hip(self, time_s: float) -> np.ndarray:
+        """Where the hips are expected at ``time_s`` (moving on at constant velocity when it is known)."""
+        return self.hip if self.velocity is None else self.hip + self.velocity * (time_s - self.time_s)
 
 
 class PoseTracker:
@@ -200,12 +214,14 @@ class PoseTracker:
         self._video_pose = _make_pose(False, settings)
         self._image_pose: Any = None
         self._track: _Track | None = None
+        self._history: collections.deque[tuple[float, np.ndarray]] = collections.deque()  # accepted (time, hip)
 
     def __call__(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         if rgb.shape[1::-1] != self.image_size:
             raise VideoReadError(f"frame size {rgb.shape[1]}x{rgb.shape[0]} differs from {self.image_size}")
         if self._track is not None and abs(time_s - self._track.time_s) > self.settings.track_timeout_s:
             self._track = None
+            self._history.clear()
         if self.follow:
             return self._follow(rgb, time_s)
         detection = _detect(self._video_pose, rgb, self.region)
@@ -216,8 +232,7 @@ class PoseTracker:
             detection = self._redetect(rgb, time_s)
             self.redetected += detection is not None
         if detection is not None:
-            hip, torso = detection.hip_and_torso_px(self.image_size)
-            self._track = _Track(hip, torso, time_s)
+            self._accept(detection, time_s)
         return detection
 
     def _follow(self, rgb: np.ndarray, time_s: float) -> Detection | None:
@@ -236,14 +251,13 @@ class PoseTracker:
             detection, box = found
             self.start_box = self.start_box or box
         else:
-            box = follow_box(self._track.hip, self._track.torso, self.image_size)
+            box = follow_box(self._track.predicted_hip(time_s), self._track.torso, self.image_size)
             detection = _detect(image_pose, rgb, box)
             if detection is not None and not self._consistent(detection, time_s):
                 self.rejected += 1
                 detection = None
         if detection is not None:
-            hip, torso = detection.hip_and_torso_px(self.image_size)
-            self._track = _Track(hip, torso, time_s)
+            self._accept(detection, time_s)
         return detection
 
     def _search(self, rgb: np.ndarray, time_s: float) -> tuple[Detection, Box] | None:
@@ -278,6 +292,18 @@ class PoseTracker:
             return 0.0
         return motion_torsos_per_s(before.keypoints, detection.keypoints, time_s - past_time, self.image_size)
 
+    def _accept(self, detection: Detection, time_s: float) -> None:
+        """Move the track to ``detection``; fit the hips' velocity over the last :data:`VELOCITY_WINDOW_S`."""
+        hip, torso = detection.hip_and_torso_px(self.image_size)
+        self._history.append((time_s, hip))
+        while self._history[0][0] < time_s - VELOCITY_WINDOW_S:
+            self._history.popleft()
+        times = np.array([t for t, _ in self._history])
+        velocity = None
+        if len(times) >= 3 and np.ptp(times) >= VELOCITY_WINDOW_S / 2:
+            velocity = np.polyfit(times - time_s, np.array([h for _, h in self._history]), 1)[0]
+        self._track = _Track(hip, torso, time_s, velocity)
+
     def _single_image_pose(self) -> Any:
         if self._image_pose is None:
             self._image_pose = _make_pose(True, self.settings)
@@ -289,14 +315,16 @@ class PoseTracker:
             return True
         hip, torso = detection.hip_and_torso_px(self.image_size)
         s = self.settings
-        allowed = track.torso * (s.max_jump_torsos + s.max_speed_torsos * abs(time_s - track.time_s))
-        return bool(np.linalg.norm(hip - track.hip) <= allowed and 0.5 <= torso / track.torso <= 2.0)
+        rate = s.max_speed_torsos if track.velocity is None else s.max_speed_change_torsos
+        allowed = max(track.torso, torso) * (s.max_jump_torsos + rate * abs(time_s - track.time_s))
+        moved = np.linalg.norm(hip - track.predicted_hip(time_s))
+        return bool(moved <= allowed and 0.5 <= torso / track.torso <= 2.0)
 
     def _redetect(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         """Single-image Pose on a window around the track's last hip position."""
         assert self._track is not None
         half = max(REDETECT_WINDOW_TORSOS * self._track.torso, MIN_CROP_SIDE / 4) / 2
-        cx, cy = self._track.hip
+        cx, cy = self._track.predicted_hip(time_s)
         rx, ry, rw, rh = self.region
         x0, y0 = max(int(cx - half), rx), max(int(cy - half), ry)
         x1, y1 = min(int(cx + half), rx + rw), min(int(cy + half), ry + rh)
