@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from motionlab.keypoints import INDEX
 from motionlab.reference import Reference
 from motionlab.synthetic import VIDEO_FPS, Setup, render_test_video
 from motionlab.video.person_finder import follow_box, tiles
-from motionlab.video.pose import MOTION_LAG_S, NoPoseError, extract_keypoints
+from motionlab.video.pose import MAX_FAILED_SEARCHES, MOTION_LAG_S, NoPoseError, extract_keypoints
 from motionlab.video.reader import VideoReader
 from motionlab.video.writer import VideoWriter
 
@@ -90,3 +91,25 @@ def test_the_moving_person_is_followed_not_the_best_seen_still_one(tmp_path):
     hips = np.linalg.norm(reference.keypoints_px()[seen][:, HIPS] - truth.keypoints_px()[seen][:, HIPS], axis=-1)
     assert np.median(hips) < 4.0  # pixels: on the runner, every frame
     assert hips.max() < 10.0
+
+
+def test_a_video_with_nobody_gives_up_the_search_and_says_what_to_do(tmp_path):
+    """8 s of an empty scene: the tile search of the automatic crop is not repeated every
+    SEARCH_EVERY_S to the end (16 searches) but gives up after MAX_FAILED_SEARCHES, searched less and less
+    often, and the error names the frames searched, the tiles tried and --roi."""
+    texture = np.zeros((144, 144, 3), np.uint8)
+    texture[..., 1] = np.linspace(60, 200, 144, dtype=np.uint8)  # a green field, lit from one side
+    texture[90:, :, 0] = 150  # and a brown track
+    texture[20:40, 30:70] = (200, 200, 210)  # a sign
+    with VideoWriter(tmp_path / "empty.mp4", 5.0) as writer:
+        for _ in range(40):
+            writer.write(texture)
+    with pytest.raises(NoPoseError) as error:
+        extract_keypoints(tmp_path / "empty.mp4", smoothing=None)
+    message = str(error.value)
+    searched = re.search(r"tiles \(squares of (\d+) and (\d+) px\) searched at frames ([\d, ]+) found nobody", message)
+    assert searched, message
+    assert searched.group(1, 2) == ("72", "48")  # halves and thirds of the frame
+    frames = [int(f) for f in searched.group(3).split(", ")]
+    assert len(frames) == MAX_FAILED_SEARCHES and frames[0] == 0 and np.all(np.diff(np.diff(frames)) > 0)
+    assert "--roi x,y,w,h" in message

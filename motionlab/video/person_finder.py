@@ -32,12 +32,16 @@ LIMBS = [INDEX[f"{side}_{part}"] for side in ("left", "right") for part in ("kne
 MOVING_TORSOS_PER_S = 1.0  # slower than this (hips and limbs) is standing: a walker moves ~3, a runner more
 
 
+def tile_sides(image_size: tuple[int, int]) -> list[int]:
+    """The sides of the square tiles in pixels, one per :data:`TILE_FRACTIONS`."""
+    return [int(min(image_size) * fraction) for fraction in TILE_FRACTIONS]
+
+
 def tiles(image_size: tuple[int, int]) -> list[Box]:
     """Overlapping square tiles (half a tile apart) covering the frame, at each of :data:`TILE_FRACTIONS`."""
     width, height = image_size
     out = []
-    for fraction in TILE_FRACTIONS:
-        side = int(min(width, height) * fraction)
+    for side in tile_sides(image_size):
         xs = np.unique(np.r_[np.arange(0, width - side, side // 2), width - side])
         ys = np.unique(np.r_[np.arange(0, height - side, side // 2), height - side])
         out += [(int(x), int(y), side, side) for y in ys for x in xs]

@@ -63,6 +63,7 @@ from motionlab.video.person_finder import (
     follow_box,
     hip_and_torso,
     motion_torsos_per_s,
+    tile_sides,
 )
 from motionlab.video.reader import VideoInfo, VideoReader, VideoReadError, effective_fps, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
@@ -77,6 +78,7 @@ NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or cro
 AUTO_CROP_BELOW = 0.5  # of the frames with a usable body: below this, an automatic crop is tried
 SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobody is tracked
 VELOCITY_WINDOW_S = 0.5  # the track's velocity is fitted over the hips' positions this long
+MAX_FAILED_SEARCHES = 6  # follow mode: tile searches in a row that find nobody before it gives up
 MOTION_LAG_S = 0.3  # follow mode: who moves is judged against the frame this much earlier
 
 
@@ -206,6 +208,9 @@ class PoseTracker:
         self.start_box: Box | None = None  # follow mode: the tile the person was first found in
         self.start_choice: dict[str, Any] | None = None  # follow mode: who was seen then, who was chosen
         self._next_search_s = -np.inf
+        self.searched_s: list[float] = []  # follow mode: times of the tile searches
+        self._failed_searches = 0  # follow mode: consecutive searches that found nobody
+        self.gave_up = False  # follow mode: MAX_FAILED_SEARCHES in a row found nobody; no more searches
         self._recent: collections.deque[tuple[float, np.ndarray]] = collections.deque()  # (time, rgb)
         self.region = clip_box(roi, self.image_size) if roi is not None else (0, 0, *self.image_size)
         self.settings = settings
@@ -242,10 +247,14 @@ class PoseTracker:
         while len(self._recent) > 1 and self._recent[1][0] <= time_s - MOTION_LAG_S:
             self._recent.popleft()
         if self._track is None:
-            if time_s < self._next_search_s:
+            if self.gave_up or time_s < self._next_search_s:
                 return None
-            self._next_search_s = time_s + SEARCH_EVERY_S
-            found = self._search(rgb, time_s)
+            self.searched_s.append(time_s)
+            people = find_people(lambda box: _detect(image_pose, rgb, box), self.image_size)
+            self._failed_searches = 0 if people else self._failed_searches + 1
+            self.gave_up = self._failed_searches >= MAX_FAILED_SEARCHES
+            self._next_search_s = time_s + SEARCH_EVERY_S * max(self._failed_searches, 1)  # less and less often
+            found = self._choose(people, time_s)
             if found is None:
                 return None
             detection, box = found
@@ -260,12 +269,10 @@ class PoseTracker:
             self._accept(detection, time_s)
         return detection
 
-    def _search(self, rgb: np.ndarray, time_s: float) -> tuple[Detection, Box] | None:
-        """The person to follow on the tiles of ``rgb``: when several are seen, one who moves (see
+    def _choose(self, people: list[tuple[Detection, Box]], time_s: float) -> tuple[Detection, Box] | None:
+        """The person to follow of ``people`` (best seen first): when several are seen, one who moves (see
         :func:`motion_torsos_per_s`) and was seen :data:`MOTION_LAG_S` earlier too, the best seen among
         them; with nobody moving, the best seen. Several people and no earlier frame yet: wait for one."""
-        image_pose = self._single_image_pose()
-        people = find_people(lambda box: _detect(image_pose, rgb, box), self.image_size)
         if len(people) < 2:
             return people[0] if people else None
         past_time, past_rgb = self._recent[0]
@@ -360,6 +367,8 @@ class _Pass:
     redetected: int
     start_box: Box | None
     start_choice: dict[str, Any] | None
+    searched_frames: list[int]
+    gave_up: bool
 
     @property
     def usable(self) -> int:
@@ -401,11 +410,13 @@ def _pose_pass(
             keypoints.append(detection.keypoints if detection else np.zeros((NUM_LANDMARKS, 3)))
             world.append(detection.world if detection else np.zeros((NUM_LANDMARKS, 3)))
             bar.update()
+            if tracker.gave_up and tracker.start_box is None:
+                break  # nobody found on the tiles: the rest of the video is not worth decoding
         assert tracker is not None  # VideoReader raises when it yields no frame
     return _Pass(
         np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid), video.info,
         tracker.image_size, tracker.region, tracker.rejected, tracker.redetected, tracker.start_box,
-        tracker.start_choice,
+        tracker.start_choice, [int(np.searchsorted(times, t)) for t in tracker.searched_s], tracker.gave_up,
     )  # fmt: skip
 
 
@@ -439,6 +450,8 @@ def extract_keypoints(
             "usable_frames_cropped": followed.usable,
             "first_found_in": list(followed.start_box) if followed.start_box else None,
             "who": followed.start_choice,
+            "searched_frames": followed.searched_frames,
+            "gave_up": followed.gave_up,
         }  # fmt: skip
         run = followed if used else run
     times_a, kp, wk, valid_a = run.times, run.keypoints.copy(), run.world.copy(), run.valid
@@ -447,7 +460,11 @@ def extract_keypoints(
     where = f" inside the ROI {','.join(map(str, region))}" if roi is not None else ""
     if n_pose == 0:
         advice = "is the ROI around the person and a bit larger than them?" if roi is not None else NO_POSE_ADVICE
-        tried = " (automatic crops around small people were tried too)" if auto["tried"] else ""
+        tried = ""
+        if auto["tried"]:
+            sides = " and ".join(str(side) for side in tile_sides(image_size))
+            frames = ", ".join(map(str, auto["searched_frames"]))
+            tried = f" (automatic crop: tiles (squares of {sides} px) searched at frames {frames} found nobody)"
         raise NoPoseError(f"{video_path}: no person found in any of the {n} frames{where}; {advice}{tried}")
     if n < 2:
         raise VideoReadError(f"{video_path}: only {n} frame decoded; a reference needs at least 2")
