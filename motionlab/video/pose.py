@@ -15,24 +15,26 @@ followed so far (hip centre and torso length in pixels) and rejects a detection 
 further than ``max_jump_torsos + max_speed_torsos * dt`` torso lengths since the last accepted frame, or
 whose torso length changed more than twofold. Once the hips' velocity is known (a line fitted to their
 positions over the last :data:`VELOCITY_WINDOW_S`, at least 3 frames), the gate is tighter: the hips must
-be within ``max_jump_torsos + max_speed_change_torsos * dt`` torso lengths of where constant velocity
-puts them, so that in a crowd a walker passing close by is not taken for the person followed (a torso
-length here is the larger of the track's and the detection's). When a detection is rejected, or video-mode Pose lost
-the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in
-single-image mode on a window around the track's last position (6 torso lengths wide) and keeps that
-pose only if it is consistent with the track; otherwise the frame is a gap. A track not seen for
-``track_timeout_s`` is dropped and the next detection starts a new one. To choose who is followed, give
-an ROI around that person.
+be within ``max_jump_torsos + max_speed_change_torsos * dt`` torso lengths of where constant velocity puts
+them, so that in a crowd a walker passing close by is not taken for the person followed (a torso length
+here is the larger of the track's and the detection's). When a detection is rejected, or video-mode Pose
+lost the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in single-
+image mode on a window around where the track is expected (6 torso lengths wide) and keeps that pose only if
+it is consistent with the track; otherwise the frame is a gap. A track not seen for ``track_timeout_s`` is
+dropped and the next detection starts a new one. To choose who is followed, give an ROI around that
+person.
 
-Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable
-body (a runner too small for the full-frame detector, or a false low-visibility skeleton found instead),
-the video is analysed again in follow mode: people are searched for on tiles of the frame
-(:func:`motionlab.video.person_finder.find_people`, every :data:`SEARCH_EVERY_S` while nobody is
-tracked); of several, the best seen of those who move (hips travelling or limbs cycling, judged against
-the frame :data:`MOTION_LAG_S` earlier, where they must be seen too) is chosen, so a runner wins over
-people standing and static false skeletons (the first :data:`MOTION_LAG_S` are then gaps); then each frame is analysed in a square crop around them that moves with them
-(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more
-usable frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
+Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable body
+(a runner too small for the full-frame detector, or a false low-visibility skeleton found instead), the
+video is analysed again in follow mode: people are searched for on tiles of the frame
+(:func:`motionlab.video.person_finder.find_people`) while nobody is tracked: after :data:`SEARCH_EVERY_S`,
+then less and less often (each failed search adds :data:`SEARCH_EVERY_S` to the wait), giving up after
+:data:`MAX_FAILED_SEARCHES` in a row find nobody (then, if nobody was ever found, the pass stops). Of several, the best seen of those who move (hips travelling or limbs cycling, judged against the frame
+:data:`MOTION_LAG_S` earlier, where they must be seen too) is chosen, so a runner wins over people
+standing and static false skeletons (the first :data:`MOTION_LAG_S` are then gaps); then each frame is
+analysed in a square crop around them that moves with them
+(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more usable
+frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
 
 Left/right swaps. Seen from the side, MediaPipe sometimes labels the far leg as the near one for a few
 frames; :func:`motionlab.video.swaps.fix_left_right_swaps` relabels such frames before smoothing and the
