@@ -134,6 +134,9 @@ class TrackEnv(HumanoidEnv):
       lead by the reference's joint velocity, damping-capped servos, optional residual force control.
       The reward weights became an argument (``reward_weights``) with unchanged defaults. A NaN/Inf
       action ends the episode as diverged (MuJoCo used to zero the controls silently).
+      Every step's info adds ``info["physics"]`` (observation and reward unchanged): actuator work per
+      joint and each foot's peak vertical force, impulse and loading rate over the control step's
+      physics steps (:class:`~motionlab.step_physics.StepPhysics`).
     """
 
     def __init__(

@@ -27,6 +27,7 @@ from motionlab.inference.reliability import Evidence, verdict
 from motionlab.inference.report import REPORT_SCHEMA, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
 from motionlab.reference import load_reference
+from motionlab.step_physics import StepPhysics
 
 G = 9.81
 
@@ -36,7 +37,8 @@ def synthetic_run(
     power_w: float = 367.5, peak_bw: float = 2.5, mass: float = 70.0,
 ) -> Rollout:  # fmt: skip
     """A run with a known gait: alternating feet every ``step_s``, each down ``contact_s`` with a half-sine
-    vertical force peaking at ``peak_bw``; constant speed; ``power_w`` of positive actuator power."""
+    vertical force peaking at ``peak_bw``; constant speed; ``power_w`` of positive actuator power (its
+    physics, as if every control step were one physics step)."""
     n = int(round(seconds / dt))
     times = dt * np.arange(1, n + 1)
     contact = np.zeros((n, 2), dtype=bool)
@@ -57,10 +59,15 @@ def synthetic_run(
     force = np.zeros((n, 28))
     force[:, 0] = power_w
     force[:, 1] = -200.0  # negative work (braking) does not count
+    power = force * qvel[:, 6:]
+    physics = StepPhysics(
+        positive_work=np.clip(power, 0, None) * dt, negative_work=np.clip(-power, 0, None) * dt, peak_grf=grf,
+        grf_impulse=grf * dt, peak_loading_rate=np.diff(grf, axis=0, prepend=0.0) / dt, seconds=np.full(n, dt),
+    )  # fmt: skip
     return Rollout(
         times=times, qpos=qpos, qvel=qvel, actuator_force=force, foot_contact=contact, foot_grf=grf,
         reward_terms={}, mpjpe=np.full(n, 0.03), residual_force_bw=np.full(n, 0.02), fell=False, fall_time=None, restart_times=[], diverged=None,
-        body=BodyParams(mass=mass), dt=dt, end_reason="time limit",
+        body=BodyParams(mass=mass), dt=dt, end_reason="time limit", physics=physics,
     )  # fmt: skip
 
 
@@ -325,9 +332,10 @@ def test_restarted_run_is_measured_on_strides_between_restarts() -> None:
         pieces["times"][-1] = part.times + offset
         offset, x0 = offset + part.times[-1], qpos[-1, 0]
         restarts.append(offset)
+    physics = StepPhysics(*(np.concatenate([getattr(p.physics, f.name) for p in parts]) for f in dataclasses.fields(StepPhysics)))
     run = dataclasses.replace(
         parts[0], **{k: np.concatenate(v) for k, v in pieces.items()}, fell=True, fall_time=restarts[0],
-        restart_times=restarts[:-1],
+        restart_times=restarts[:-1], physics=physics,
     )  # fmt: skip
     m = measured(run)
     _, step, contact, speed = stretches[1]

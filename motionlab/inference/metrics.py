@@ -27,6 +27,7 @@ from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
+from motionlab.step_physics import StepPhysics
 
 G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
@@ -102,6 +103,10 @@ METRICS: dict[str, MetricSpec] = {
     "cost_of_transport": MetricSpec("Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True),
     # Active peak 2.0-3.0 body weights at 3-5 m/s (Cavanagh & Lafortune 1980, J Biomech 13:397).
     "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0), (0.5, 8.0), simulation_only=True),
+    # Instantaneous vertical loading rate (largest rise between 5 ms physics steps): ~70-110 BW/s in
+    # rearfoot runners at 3-4 m/s (Milner et al. 2006, MSSE 38:323; Davis et al. 2016, BJSM 50:887); the
+    # lower end, 40, is our allowance for midfoot and forefoot strikes, which have no impact transient.
+    "loading_rate": MetricSpec("Peak vertical loading rate", "BW/s", (40.0, 110.0), (1.0, 2000.0), simulation_only=True),
     # Not a human range: the error band physics-based motion tracking reaches (e.g. Luo et al. 2021, UHC).
     "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0), (0.0, 1e4), simulation_only=True),
     # Not a human range: the non-physical residual root force of residual force control (Yuan & Kitani
@@ -133,8 +138,9 @@ def lowest(*levels: str) -> str:
 class GaitInput:
     """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
     be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
-    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``grf`` (T, 2) vertical
-    forces (N) and ``power`` (T,) positive actuator power (W) of a simulation; ``per_frame`` other
+    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``physics`` (T stacked
+    control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
+    frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
     BW); ``speed_known``: whether positions are in a frame that does not move with the camera."""
 
@@ -144,8 +150,7 @@ class GaitInput:
     valid: np.ndarray
     breaks: tuple[int, ...] = ()
     contact: np.ndarray | None = None
-    grf: np.ndarray | None = None
-    power: np.ndarray | None = None
+    physics: StepPhysics | None = None
     per_frame: dict[str, np.ndarray] = field(default_factory=dict)
     speed_known: bool = True
     confidence: Confidence = Confidence("high")
@@ -158,7 +163,8 @@ def rollout_input(
     frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
     heights as for You, so that the three columns time their events the same way (the force-plate
     threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
-    the force gives the peak vertical GRF. ``measured_contact`` uses the force-plate threshold instead."""
+    energy and forces come from every physics step (``r.physics``), not from the frames.
+    ``measured_contact`` uses the force-plate threshold instead."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
@@ -166,9 +172,8 @@ def rollout_input(
     per_frame["residual_force"] = r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
-        breaks=breaks, contact=r.foot_contact if measured_contact else None, grf=r.foot_grf,
-        power=np.clip(r.actuator_force * r.qvel[:, 6:], 0.0, None).sum(axis=1), per_frame=per_frame,
-        confidence=confidence,
+        breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
+        per_frame=per_frame, confidence=confidence,
     )  # fmt: skip
 
 
@@ -331,11 +336,13 @@ def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Fra
             along, up = _sagittal(f.site[f"{arm}_elbow"][span] - f.site[f"{arm}_shoulder"][span], f.forward[span])
             swings.append(float(np.ptp(np.degrees(np.arctan2(along, -up)))))
         out["arm_swing"].append(float(np.mean(swings)))
-        if g.grf is not None:
-            out["peak_vgrf"].append(float(g.grf[st.start:st.toe_off, st.foot].max() / (g.body.mass * G)))
-        if g.power is not None and length > 0.05:
-            work = float((g.power[st.start:st.end] * np.diff(t[span])).sum())
-            out["cost_of_transport"].append(work / (g.body.mass * length))
+        if g.physics is not None:  # over the physics steps: this foot's stance lies in (t[start - 1], t[end - 1]]
+            weight = g.body.mass * G
+            out["peak_vgrf"].append(float(g.physics.peak_grf[st.start:st.end, st.foot].max() / weight))
+            out["loading_rate"].append(float(g.physics.peak_loading_rate[st.start:st.end, st.foot].max() / weight))
+            if length > 0.05:  # work over (t[start], t[end]]: the control steps ending at start + 1 ... end
+                work = float(g.physics.positive_work[st.start + 1:st.end + 1].sum())
+                out["cost_of_transport"].append(work / (g.body.mass * length))
     return out
 
 
@@ -406,7 +413,7 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
             win = dict(window, spans_s=_spans([(g.times[s], g.times[e - 1]) for s, e in segments(g)]))
             if not v:
                 reason = f"{NOT_ENOUGH}: {usable:.1f} s of usable motion, {MIN_PER_FRAME_S:g} s needed"
-        if spec.simulation_only and g.grf is None:
+        if spec.simulation_only and g.physics is None:
             reason = "simulation only: not measurable from a video"
         elif name == "tracking_error" and name not in g.per_frame:
             reason = "no reference to track (an Ideal run)"
