@@ -37,6 +37,8 @@ CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its lo
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
+MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
+BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
 
@@ -404,6 +406,9 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     conf = g.confidence
     if MIN_STRIDES <= len(strides) < 4 and conf.level == "high":
         conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
+    mismatch = _events_check(g, kin.com[:, 2], values["cadence"]) if strides else None
+    if mismatch:
+        conf = Confidence("low", conf.evidence, (*conf.notes, mismatch))
     out = {}
     for name, spec in METRICS.items():
         v, win = values[name], dict(window, strides=len(values[name]))
@@ -428,6 +433,48 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         value = float(np.median(v)) if reason is None else None
         out[name] = metric(name, value, reason, win, conf)
     return out
+
+
+def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
+    """Steps/min from the periodicity of the centre of mass's height alone (no foot events): the first
+    lag, between 2 x 60/260 and 2 x 60/60 s (one stride at 60-260 steps/min), where its autocorrelation
+    peaks within 80 % of its highest, refined by a parabola. The body bounces once per step and the pelvis
+    is what a pose model sees best, so this survives misplaced feet. None when the signal is not periodic."""
+    if len(times) < 3:
+        return None
+    dt = float(np.median(np.diff(times)))
+    z = com_height - com_height.mean()
+    n = len(z)
+    ac = np.correlate(z, z, "full")[n - 1 :] / np.arange(n, 0, -1)
+    lo, hi = int(np.floor(2 * 60 / 260 / dt)), min(int(np.ceil(2 * 60 / 60 / dt)), n // 2)
+    if hi - lo < 3 or ac[0] <= 0:
+        return None
+    window = ac[lo : hi + 1]
+    peaks = [i for i in range(1, len(window) - 1) if window[i - 1] < window[i] >= window[i + 1]]
+    strong = [i for i in peaks if window[i] >= 0.8 * max(window[j] for j in peaks) and window[i] > 0.3 * ac[0]]
+    if not strong:
+        return None
+    i = strong[0]
+    y0, y1, y2 = window[i - 1], window[i], window[i + 1]
+    lag = lo + i + (0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0)
+    return 120.0 / (lag * dt)
+
+
+def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> str | None:
+    """A note when the foot events' cadence disagrees with the body's bounce over the longest usable stretch
+    (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when they agree or it cannot tell."""
+    stretches = [(s, e) for s, e in segments(g) if g.times[e - 1] - g.times[s] >= MIN_BOUNCE_S]
+    if not cadence or not stretches:
+        return None
+    s, e = max(stretches, key=lambda se: se[1] - se[0])
+    bounce = bounce_cadence(g.times[s:e], com_height[s:e])
+    events = float(np.median(cadence))
+    if bounce is None or abs(events / bounce - 1) <= BOUNCE_MISMATCH:
+        return None
+    return (
+        f"foot events give {events:.0f} steps/min but the body bounces at {bounce:.0f}: "
+        "the feet were probably misplaced (e.g. the pose model confused the legs)"
+    )
 
 
 def _spans(spans: list[tuple[float, float]]) -> list[list[float]]:
