@@ -90,7 +90,11 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
             "closest_error": None if t is None or c is None else round(c - t, 3),
             "you_strides": you_m[metric]["n_strides"],
         }  # fmt: skip
-    return {"closest_restarts": len(run.restart_times), "metrics": rows}
+    confidence = {
+        name: {"level": m["cadence"]["confidence"]["level"], "notes": m["cadence"]["confidence"]["notes"]}
+        for name, m in (("you", you_m), ("closest", closest_m))
+    }  # the columns' confidence (without the main job's evidence: visibility, reprojection, restarts)
+    return {"closest_restarts": len(run.restart_times), "confidence": confidence, "metrics": rows}
 
 
 def print_case(name: str, header: str, rows: dict) -> None:

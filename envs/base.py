@@ -136,7 +136,7 @@ class HumanoidEnv(gym.Env):
         self.data.qvel[:] = qvel
         mujoco.mj_forward(self.model, self.data)
         self._meter.reset(self.data)
-        self.step_physics = self._meter.finish()  # none yet: zero work and impulse
+        self.step_physics = self._meter.finish(self.data)  # none yet: zero work and impulse
         self._warning_counts = [int(self.data.warning[w].number) for w in _INSTABILITY_WARNINGS]
 
     def _servo_target(self, angles: np.ndarray, velocities: np.ndarray) -> np.ndarray:
@@ -156,7 +156,7 @@ class HumanoidEnv(gym.Env):
         for _ in range(self.frame_skip):
             mujoco.mj_step(self.model, self.data)
             self._meter.record(self.data)
-        self.step_physics = self._meter.finish()
+        self.step_physics = self._meter.finish(self.data)
         d = self.data
         for w, before in zip(_INSTABILITY_WARNINGS, self._warning_counts):
             if d.warning[w].number > before:

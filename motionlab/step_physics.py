@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from motionlab.humanoid import foot_force_addresses
+from motionlab.humanoid import sensor_addresses
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,14 @@ _FIELDS = ("positive_work", "negative_work", "peak_grf", "grf_impulse", "peak_lo
 _INFO_KEYS = ("positive_work_j", "negative_work_j", "peak_grf_n", "grf_impulse_ns", "peak_loading_rate_n_s", "seconds")
 
 
+def _contiguous(indices: np.ndarray) -> slice:
+    """``indices`` (consecutive integers) as a slice, so that reading them makes no copy."""
+    start = int(indices[0])
+    if not np.array_equal(indices, np.arange(start, start + len(indices))):
+        raise RuntimeError(f"expected consecutive indices, got {indices}")
+    return slice(start, start + len(indices))
+
+
 class StepPhysicsMeter:
     """Records actuator work and foot forces after each physics step of a control step.
 
@@ -72,9 +80,11 @@ class StepPhysicsMeter:
     makes the simpler products differ: on the Ideal runner at 3.5 m/s ``tau_k qdot_{k+1}`` gives a
     positive-work cost of transport of 7.4, ``tau_k qdot_k`` 5.3, this one 5.4 J/(kg m) (a control-step
     sample 2.2). Foot forces are the feet's touch sensors (the forces of the step just taken).
-    ``torques`` (as reported, without the implicit part) and ``joint_speeds`` (after each step) keep the
-    raw per-step values for energy models (Ideal-v1's metabolic cost). Usage: :meth:`reset` with the state
-    after a reset, then per control step :meth:`begin`, :meth:`record` after each ``mj_step``, :meth:`finish`."""
+    After :meth:`finish`, ``torques`` (as reported, without the implicit part) and ``joint_speeds`` (after
+    each step) hold the raw per-step values for energy models (Ideal-v1's metabolic cost). Everything is
+    read from the model's sensors (:func:`~motionlab.humanoid.sensor_addresses`), one copy per physics
+    step. Usage: :meth:`reset` with the state after a reset, then per control step :meth:`begin`,
+    :meth:`record` after each ``mj_step``, :meth:`finish`."""
 
     def __init__(self, model: mujoco.MjModel, substeps: int):
         self.timestep = float(model.opt.timestep)
@@ -94,53 +104,61 @@ class StepPhysicsMeter:
         limited = model.actuator_forcelimited.astype(bool)
         self._force_lo = np.where(limited, model.actuator_forcerange[:, 0], -np.inf)
         self._force_hi = np.where(limited, model.actuator_forcerange[:, 1], np.inf)
-        self._force_adr = foot_force_addresses(model)
-        self.torques = np.zeros((self.substeps, model.nu))  # (substeps, actuators) N m, as MuJoCo reports them
-        self.joint_speeds = np.zeros((self.substeps, model.nu))  # rad/s after each physics step
-        self.power = np.zeros((self.substeps, model.nu))  # W over each physics step (see above)
-        self.grf = np.zeros((self.substeps + 1, 2))  # the previous step's last forces, then each substep's
-        self._speed_before = np.zeros(model.nu)
+        # the block of sensordata recorded per physics step: foot forces, actuator forces, joint speeds
+        grf, force, speed = sensor_addresses(model)
+        self._lo = int(grf[0])
+        self._grf, self._force, self._speed = (_contiguous(a - self._lo) for a in (grf, force, speed))
+        self._hi = self._lo + self._speed.stop
+        self._rows = np.zeros((self.substeps, self._hi - self._lo))
+        self._after = np.zeros((self.substeps, model.nu))
+        self._dofs = _contiguous(self._dofs)
+        self.grf_before = np.zeros(2)  # the last physics step's foot forces: where the next loading rate starts
         self._k = 0
+        self.torques = np.zeros((0, model.nu))  # (physics steps, actuators) N m, as MuJoCo reports them
+        self.joint_speeds = np.zeros((0, model.nu))  # rad/s after each physics step
 
     def reset(self, data: mujoco.MjData) -> None:
         """Start from ``data`` (after ``mj_forward``): its foot forces are the first 'previous' forces."""
-        for array in (self.torques, self.joint_speeds, self.power):
-            array[:] = 0.0
-        self.grf[:] = data.sensordata[self._force_adr]
-        self._speed_before = data.qvel[self._dofs].copy()
+        self.grf_before = data.sensordata[self._lo : self._hi][self._grf].copy()
         self._k = 0
 
     def begin(self) -> None:
-        """Start a control step: the last recorded forces become the 'previous' ones."""
-        if self._k:
-            self.grf[0] = self.grf[self._k]
+        """Start a control step."""
         self._k = 0
 
     def record(self, data: mujoco.MjData) -> None:
-        """Call after each ``mj_step`` of the control step."""
-        k = self._k
-        force = data.actuator_force
-        speed = data.qvel[self._dofs]
-        free = (force > self._force_lo) & (force < self._force_hi)  # a clamped servo's damping is explicit
-        effective = force * self._gear + np.where(free, self._damping, 0.0) * (speed - self._speed_before)
-        self.power[k] = effective * 0.5 * (speed + self._speed_before)
-        self.torques[k] = force * self._gear
-        self.joint_speeds[k] = speed
-        self.grf[k + 1] = data.sensordata[self._force_adr]
-        self._speed_before = speed.copy()
-        self._k = k + 1
+        """Call after each ``mj_step`` of the control step: one copy of the sensors the step computed (at
+        its start state: foot forces, actuator forces, joint speeds before the step)."""
+        self._rows[self._k] = data.sensordata[self._lo : self._hi]
+        self._k += 1
 
-    def finish(self) -> StepPhysics:
+    def finish(self, data: mujoco.MjData) -> StepPhysics:
         """The control step's :class:`StepPhysics` over the physics steps recorded since :meth:`begin`
-        (after none, e.g. right after a reset: no work, no impulse, the current forces as the peak)."""
+        (``data`` at its end state); after none, e.g. right after a reset: no work, no impulse, the
+        current forces as the peak."""
         k, h = self._k, self.timestep
-        power = self.power[:k]
-        grf = self.grf[: k + 1]
+        if k == 0:
+            nothing = np.zeros(len(self._gear))
+            return StepPhysics(nothing, nothing.copy(), self.grf_before.copy(), np.zeros(2), np.zeros(2), 0.0)
+        rows = self._rows[:k]
+        force, before, grf = rows[:, self._force], rows[:, self._speed], rows[:, self._grf]
+        after = self._after[:k]
+        after[:-1] = before[1:]
+        after[-1] = data.qvel[self._dofs]
+        free = (force > self._force_lo) & (force < self._force_hi)  # a clamped servo's damping is explicit
+        torque = force * self._gear
+        power = (torque + free * self._damping * (after - before)) * (after + before)  # x 2
+        positive = np.maximum(power, 0.0).sum(axis=0) * (0.5 * h)
+        rise = grf[0] - self.grf_before
+        if k > 1:
+            rise = np.maximum(rise, (grf[1:] - grf[:-1]).max(axis=0))
+        self.torques, self.joint_speeds = torque, after.copy()
+        self.grf_before = grf[-1].copy()
         return StepPhysics(
-            positive_work=np.clip(power, 0.0, None).sum(axis=0) * h,
-            negative_work=np.clip(-power, 0.0, None).sum(axis=0) * h,
-            peak_grf=grf[1:].max(axis=0) if k else grf[0].copy(),
-            grf_impulse=grf[1:].sum(axis=0) * h,
-            peak_loading_rate=np.diff(grf, axis=0).max(axis=0) / h if k else np.zeros(2),
+            positive_work=positive,
+            negative_work=positive - power.sum(axis=0) * (0.5 * h),
+            peak_grf=grf.max(axis=0),
+            grf_impulse=grf.sum(axis=0) * h,
+            peak_loading_rate=rise / h,
             seconds=k * h,
         )

@@ -157,7 +157,7 @@ def test_actuator_work_balances_the_energy_of_a_body_in_flight() -> None:
             damping = model.dof_damping[6:] * data.qvel[6:]  # joint damping, implicit: at the new speed
             passive -= float(damping @ (data.qvel[6:] + before) / 2) * model.opt.timestep
             assert data.nefc == 0  # no contact, no joint limit
-        step = meter.finish()
+        step = meter.finish(data)
         net += float(step.positive_work.sum() - step.negative_work.sum())
         gross += float(step.positive_work.sum())
     change = _energy(model, data) - energy
