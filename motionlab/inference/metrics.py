@@ -38,7 +38,8 @@ LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
-BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
+BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted ...
+BOUNCE_DOMINANCE = 2.0  # ... when the bounce's frequency is clear: twice the power of any other peak
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
 
@@ -102,13 +103,17 @@ METRICS: dict[str, MetricSpec] = {
     # Int J Sport Biomech 3:242).
     "arm_swing": MetricSpec("Arm swing (upper arm)", "deg", (40.0, 80.0), (0.0, 180.0)),
     # Positive mechanical work per kg and metre: ~1-2 J/(kg m) (Cavagna & Kaneko 1977, J Physiol 268:467).
-    "cost_of_transport": MetricSpec("Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True),
+    "cost_of_transport": MetricSpec(
+        "Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True
+    ),
     # Active peak 2.0-3.0 body weights at 3-5 m/s (Cavanagh & Lafortune 1980, J Biomech 13:397).
     "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0), (0.5, 8.0), simulation_only=True),
     # Instantaneous vertical loading rate (largest rise between 5 ms physics steps): ~70-110 BW/s in
     # rearfoot runners at 3-4 m/s (Milner et al. 2006, MSSE 38:323; Davis et al. 2016, BJSM 50:887); the
     # lower end, 40, is our allowance for midfoot and forefoot strikes, which have no impact transient.
-    "loading_rate": MetricSpec("Peak vertical loading rate", "BW/s", (40.0, 110.0), (1.0, 2000.0), simulation_only=True),
+    "loading_rate": MetricSpec(
+        "Peak vertical loading rate", "BW/s", (40.0, 110.0), (1.0, 2000.0), simulation_only=True
+    ),
     # Not a human range: the error band physics-based motion tracking reaches (e.g. Luo et al. 2021, UHC).
     "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0), (0.0, 1e4), simulation_only=True),
     # Not a human range: the non-physical residual root force of residual force control (Yuan & Kitani
@@ -159,7 +164,10 @@ class GaitInput:
 
 
 def rollout_input(
-    r: Rollout, valid: np.ndarray | None = None, confidence: Confidence = Confidence("high"), measured_contact: bool = False
+    r: Rollout,
+    valid: np.ndarray | None = None,
+    confidence: Confidence = Confidence("high"),
+    measured_contact: bool = False,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
     frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
@@ -171,7 +179,9 @@ def rollout_input(
     per_frame = {}
     if r.mpjpe is not None:
         per_frame["tracking_error"] = r.mpjpe * 1000.0
-    per_frame["residual_force"] = r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
+    per_frame["residual_force"] = (
+        r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
+    )
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
         breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
@@ -239,7 +249,9 @@ def find_strides(g: GaitInput, contact: np.ndarray) -> list[Stride]:
     gap = int(np.floor(MIN_SWING_S / dt - 1e-9))
     strides = []
     for s, e in segments(g):
-        stances = [[(a + s, b + s) for a, b in contact_runs(contact[s:e, k], gap) if a > 0 and b < e - s] for k in range(2)]
+        stances = [
+            [(a + s, b + s) for a, b in contact_runs(contact[s:e, k], gap) if a > 0 and b < e - s] for k in range(2)
+        ]
         for k in range(2):
             for (a, to), (b, _) in zip(stances[k][:-1], stances[k][1:]):
                 others = [st for st in stances[1 - k] if a < st[0] < b]
@@ -262,7 +274,11 @@ class _Frames:
 
 def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _Frames:
     ids = build_model(body).keypoint_site_ids
-    names = [f"{side}_{part}" for side in _SIDE for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")]
+    names = [
+        f"{side}_{part}"
+        for side in _SIDE
+        for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")
+    ]
     fwd = pelvis_forward(qpos)[:, :2]
     fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
     return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
@@ -298,7 +314,9 @@ def _knee_flexion(f: _Frames, side: str, i: Any) -> np.ndarray:
     return 180.0 - _angle(f.site[f"{side}_hip"][i], f.site[f"{side}_knee"][i], f.site[f"{side}_ankle"][i])
 
 
-def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray) -> dict[str, list[float]]:
+def per_stride(
+    g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray
+) -> dict[str, list[float]]:
     """Each metric's value per stride (a stride may lack a value, e.g. contact time of a foot)."""
     t = g.times
     out: dict[str, list[float]] = {name: [] for name in METRICS}
@@ -307,15 +325,15 @@ def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Fra
         span = slice(st.start, st.end + 1)
         stride_time = t[st.end] - t[st.start]
         disp = f.com[st.end, :2] - f.com[st.start, :2]
-        length = float(abs(disp @ f.forward[st.start:st.end + 1].mean(0)))
+        length = float(abs(disp @ f.forward[st.start : st.end + 1].mean(0)))
         out["cadence"].append(120.0 / stride_time)
         out["speed"].append(length / stride_time)
         out["stride_length"].append(length)
         out["step_length"].append(length / 2)
         contact_s = t[st.toe_off] - t[st.start]
         out[f"contact_time_{side}"].append(1000.0 * contact_s)
-        airborne = ~contact[st.start:st.end].any(axis=1)
-        out["flight_time"].append(1000.0 * float(np.diff(t[st.start:st.end + 1])[airborne].sum()) / 2)
+        airborne = ~contact[st.start : st.end].any(axis=1)
+        out["flight_time"].append(1000.0 * float(np.diff(t[st.start : st.end + 1])[airborne].sum()) / 2)
         out["duty_factor"].append(contact_s / stride_time)
         out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
         ahead = (f.site[f"{side}_ankle"][st.start, :2] - f.com[st.start, :2]) @ f.forward[st.start]
@@ -340,10 +358,10 @@ def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Fra
         out["arm_swing"].append(float(np.mean(swings)))
         if g.physics is not None:  # over the physics steps: this foot's stance lies in (t[start - 1], t[end - 1]]
             weight = g.body.mass * G
-            out["peak_vgrf"].append(float(g.physics.peak_grf[st.start:st.end, st.foot].max() / weight))
-            out["loading_rate"].append(float(g.physics.peak_loading_rate[st.start:st.end, st.foot].max() / weight))
+            out["peak_vgrf"].append(float(g.physics.peak_grf[st.start : st.end, st.foot].max() / weight))
+            out["loading_rate"].append(float(g.physics.peak_loading_rate[st.start : st.end, st.foot].max() / weight))
             if length > 0.05:  # work over (t[start], t[end]]: the control steps ending at start + 1 ... end
-                work = float(g.physics.positive_work[st.start + 1:st.end + 1].sum())
+                work = float(g.physics.positive_work[st.start + 1 : st.end + 1].sum())
                 out["cost_of_transport"].append(work / (g.body.mass * length))
     return out
 
@@ -357,7 +375,9 @@ def _status(spec: MetricSpec, value: float) -> str:
     return "typical" if spec.typical[0] <= value <= spec.typical[1] else "atypical"
 
 
-def metric(name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence) -> dict[str, Any]:
+def metric(
+    name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence
+) -> dict[str, Any]:
     """One figure as the report stores it (see the module docstring)."""
     spec = METRICS[name]
     if value is None:
@@ -427,7 +447,9 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         elif reason is not None or name in g.per_frame:
             pass
         elif len(strides) < MIN_STRIDES:
-            reason = f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
+            reason = (
+                f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
+            )
         elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
@@ -436,28 +458,30 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
 
 
 def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
-    """Steps/min from the periodicity of the centre of mass's height alone (no foot events): the first
-    lag, between 2 x 60/260 and 2 x 60/60 s (one stride at 60-260 steps/min), where its autocorrelation
-    peaks within 80 % of its highest, refined by a parabola. The body bounces once per step and the pelvis
-    is what a pose model sees best, so this survives misplaced feet. None when the signal is not periodic."""
-    if len(times) < 3:
+    """Steps/min from the centre of mass's height alone (no foot events): the body bounces once per step,
+    so its height's strongest frequency between 1 and 4.33 Hz (60-260 steps/min) is the cadence (Hann
+    window, zero-padded spectrum, peak refined by a parabola on the log power). The trunk is what a pose
+    model sees best, so this survives misplaced feet. None unless that frequency has
+    :data:`BOUNCE_DOMINANCE` times the power of any other peak more than 15 % away (e.g. the stride's)."""
+    if len(times) < 8:
         return None
     dt = float(np.median(np.diff(times)))
-    z = com_height - com_height.mean()
-    n = len(z)
-    ac = np.correlate(z, z, "full")[n - 1 :] / np.arange(n, 0, -1)
-    lo, hi = int(np.floor(2 * 60 / 260 / dt)), min(int(np.ceil(2 * 60 / 60 / dt)), n // 2)
-    if hi - lo < 3 or ac[0] <= 0:
+    z = (com_height - com_height.mean()) * np.hanning(len(com_height))
+    n_fft = 1 << int(np.ceil(np.log2(len(z) * 16)))
+    power = np.abs(np.fft.rfft(z, n_fft)) ** 2
+    freqs = np.fft.rfftfreq(n_fft, dt)
+    band = np.flatnonzero((freqs >= 1.0) & (freqs <= 260 / 60))
+    if len(band) < 3 or power[band].max() <= 0:
         return None
-    window = ac[lo : hi + 1]
-    peaks = [i for i in range(1, len(window) - 1) if window[i - 1] < window[i] >= window[i + 1]]
-    strong = [i for i in peaks if window[i] >= 0.8 * max(window[j] for j in peaks) and window[i] > 0.3 * ac[0]]
-    if not strong:
-        return None
-    i = strong[0]
-    y0, y1, y2 = window[i - 1], window[i], window[i + 1]
-    lag = lo + i + (0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0)
-    return 120.0 / (lag * dt)
+    i = band[np.argmax(power[band])]
+    inner = band[1:-1]
+    peaks = inner[(power[inner] >= power[inner - 1]) & (power[inner] >= power[inner + 1])]
+    rivals = peaks[np.abs(freqs[peaks] / freqs[i] - 1) > 0.15]
+    if i in (band[0], band[-1]) or (len(rivals) and power[rivals].max() > power[i] / BOUNCE_DOMINANCE):
+        return None  # at the edge of the band, or another frequency nearly as strong: ambiguous
+    y0, y1, y2 = np.log(power[i - 1 : i + 2] + 1e-300)
+    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0
+    return 60.0 * (freqs[i] + shift * (freqs[1] - freqs[0]))
 
 
 def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> str | None:
