@@ -466,12 +466,13 @@ def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
     if len(times) < 8:
         return None
     dt = float(np.median(np.diff(times)))
-    z = (com_height - com_height.mean()) * np.hanning(len(com_height))
+    trend = np.polyval(np.polyfit(times, com_height, 1), times)  # a drifting floor estimate is no bounce
+    z = (com_height - trend) * np.hanning(len(com_height))
     n_fft = 1 << int(np.ceil(np.log2(len(z) * 16)))
     power = np.abs(np.fft.rfft(z, n_fft)) ** 2
     freqs = np.fft.rfftfreq(n_fft, dt)
     band = np.flatnonzero((freqs >= 1.0) & (freqs <= 260 / 60))
-    if len(band) < 3 or power[band].max() <= 0:
+    if len(band) < 3 or power[band].max() <= 1e-12 * max(float(np.sum(com_height**2)), 1e-300):
         return None
     i = band[np.argmax(power[band])]
     inner = band[1:-1]
