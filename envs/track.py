@@ -126,6 +126,8 @@ class TrackEnv(HumanoidEnv):
     ``render_mode``             ``None``   ``"rgb_array"`` for :meth:`render`
     ``width``, ``height``       640, 480   rendered image size (px)
     ``camera``                  ``"side"`` ``"side"`` or ``"front"``
+    ``record_physics``          ``True``   record actuator work and foot forces over every physics step
+                                           (``info["physics"]``); off: ~20 % less CPU per step
     ==========================  =========  ========================================================
 
     ## Version History

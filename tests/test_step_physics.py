@@ -10,6 +10,7 @@ import pytest
 from conftest import standing_reference
 
 from motionlab.body import BodyParams
+from motionlab.errors import UserError
 from motionlab.humanoid import build_model, standing_qpos, vertical_foot_forces
 from motionlab.inference.metrics import find_strides, gait_metrics, kinematic_contact, rollout_input
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
@@ -171,3 +172,17 @@ def _energy(model: mujoco.MjModel, data: mujoco.MjData) -> float:
     mujoco.mj_energyPos(model, data)
     mujoco.mj_energyVel(model, data)
     return float(data.energy.sum())
+
+
+def test_recording_can_be_switched_off_where_no_reward_needs_it() -> None:
+    """Training Track-v0 or Ideal-v0 may skip the recording (the same physics, no ``info["physics"]``);
+    Ideal-v1's reward needs it."""
+    infos = {}
+    for record in (True, False):
+        env = gym.make("MotionLab/Ideal-v0", record_physics=record)
+        env.reset(seed=0)
+        infos[record] = env.step(np.zeros(env.action_space.shape, np.float32))
+    assert "physics" in infos[True][4] and "physics" not in infos[False][4]
+    assert infos[True][0] == pytest.approx(infos[False][0]) and infos[True][1] == infos[False][1]
+    with pytest.raises(UserError, match="record_physics=False"):
+        gym.make("MotionLab/Ideal-v1", record_physics=False)
