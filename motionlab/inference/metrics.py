@@ -12,7 +12,11 @@ and carries its window (which strides, how many seconds), the number of strides 
 column's confidence. Fewer than :data:`MIN_STRIDES` full strides gives "not enough data", never a
 number. A value outside the physiological bounds is ``implausible`` (flagged, never presented as in
 range); inside them it is ``typical`` or ``atypical`` against the published range for recreational
-running at 3-4 m/s. Nothing here raises on short or odd input.
+running at 3-4 m/s. A column whose foot events' cadence is more than :data:`BOUNCE_MISMATCH` off the
+cadence of its own bounce (:func:`bounce_cadence`, from the centre of mass's height alone) gets
+confidence ``low`` with the reason: a pose model that misplaced the feet. Simulated runs' energy and
+forces come from every physics step (``Rollout.physics``), never from the frames. Nothing here raises on
+short or odd input.
 """
 
 from __future__ import annotations
