@@ -132,7 +132,8 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     from motionlab.video.pose import extract_keypoints
 
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
-               "targets": TARGETS, "input": "rendered video of the humanoid replaying mocap -> MediaPipe -> lift_footage",
+               "targets": TARGETS,
+               "input": "rendered video of the humanoid replaying mocap -> MediaPipe -> lift_footage",
                "cases": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.videos_dir or Path(tmp)

@@ -4,9 +4,9 @@ each foot's vertical ground reaction (peak, impulse, loading rate).
 A control step spans ``frame_skip`` physics steps (6 x 5 ms in MotionLab's envs). The servos' power
 swings within it and an impact peaks and fades within it, so values read once per control step miss most
 of both (the shipped Ideal runner at 3.5 m/s: a mechanical cost of transport of 2.2 instead of 5.5 J/(kg m),
-peak vertical force 3.6 instead of 4.7 body weights; ``tests/test_step_physics.py``). Envs record every physics step with a :class:`StepPhysicsMeter` and report one
-:class:`StepPhysics` per control step (``info["physics"]``); every consumer (the report's metrics, the
-evaluation, Ideal-v1's reward) reads these.
+peak vertical force 3.6 instead of 4.7 body weights; ``tests/test_step_physics.py``). Envs record every
+physics step with a :class:`StepPhysicsMeter` and report one :class:`StepPhysics` per control step
+(``info["physics"]``); every consumer (the report's metrics, the evaluation, Ideal-v1's reward) reads these.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ class StepPhysics:
     (:meth:`stack`), every field has a leading axis of control steps.
 
     ``positive_work`` and ``negative_work`` (J, per actuator, both >= 0): the actuator's work done and
-    absorbed, ``sum(max(+-tau omega, 0) h)`` over the physics steps; ``peak_grf`` (N, left and right foot):
+    absorbed, ``sum(max(+-P, 0) h)`` over the physics steps with ``P`` the joint power of
+    :class:`StepPhysicsMeter`; ``peak_grf`` (N, left and right foot):
     the largest vertical ground reaction force; ``grf_impulse`` (N s): its integral; ``peak_loading_rate``
     (N/s): the largest rise of vertical force from one physics step to the next (from the previous control
     step's last physics step on)."""
