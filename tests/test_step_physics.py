@@ -11,7 +11,7 @@ from conftest import standing_reference
 
 from motionlab.body import BodyParams
 from motionlab.errors import UserError
-from motionlab.humanoid import build_model, standing_qpos, vertical_foot_forces
+from motionlab.humanoid import FOOT_GEOMS, build_model, standing_qpos, vertical_foot_forces
 from motionlab.inference.metrics import find_strides, gait_metrics, kinematic_contact, rollout_input
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.inference.rollout import run_policy, zero_policy
@@ -186,3 +186,27 @@ def test_recording_can_be_switched_off_where_no_reward_needs_it() -> None:
     assert infos[True][0] == pytest.approx(infos[False][0]) and infos[True][1] == infos[False][1]
     with pytest.raises(UserError, match="record_physics=False"):
         gym.make("MotionLab/Ideal-v1", record_physics=False)
+
+
+def test_touch_sensors_give_the_feet_s_contact_forces() -> None:
+    """The feet's touch sensors equal the vertical part of ``mj_contactForce`` summed over each foot's
+    floor contacts, physics step by physics step, through landings and a fall."""
+    env = gym.make("MotionLab/Ideal-v0", early_termination=False).unwrapped
+    env.reset(seed=3)
+    model, data = env.model, env.data
+    floor, feet = model.geom("floor").id, [model.geom(g).id for g in FOOT_GEOMS]
+    force, compared = np.zeros(6), 0
+    for _ in range(40):
+        data.ctrl[:] = env._prior_pose(data.time / env.stride_period)  # noqa: SLF001 (the gait prior, open loop)
+        for _ in range(env.frame_skip):
+            mujoco.mj_step(model, data)
+            expected = np.zeros(2)
+            for i in range(data.ncon):
+                c = data.contact[i]
+                other = c.geom2 if c.geom1 == floor else c.geom1
+                if other in feet:
+                    mujoco.mj_contactForce(model, data, i, force)
+                    expected[feet.index(other)] += force[0] * c.frame[2]
+            assert vertical_foot_forces(model, data) == pytest.approx(expected, abs=1e-6)
+            compared += expected.any()
+    assert compared > 50
