@@ -149,6 +149,13 @@ def test_foot_events_out_of_step_with_the_body_lower_the_confidence() -> None:
     assert "the body bounces at 150" in " ".join(m["cadence"]["confidence"]["notes"])
     clean = gait_metrics(GaitInput(times, ref.qpos[:n], ref.body, np.ones(n, bool)))
     assert clean["cadence"]["confidence"]["level"] == "high"
+    run = synthetic_run()  # the verdict says so, with the cause and what to do
+    evidence = Evidence(
+        seconds=times[-1], fps=ref.fps, detected=np.ones(n, bool), person_px=600.0, mean_visibility=0.9,
+        reprojection_px=4.0, camera_motion_known=True, closest=run, ideal=run, you_metrics=m,
+    )  # fmt: skip
+    finding = next(f for f in verdict(evidence)["findings"] if "could not be timed" in f["what"])
+    assert "bounce 150" in finding["what"] and "misplaced the legs" in finding["cause"]
 
 
 def test_frames_without_a_pose_are_excluded_and_unknown_camera_motion_hides_speed() -> None:

@@ -432,7 +432,8 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
     mismatch = _events_check(g, kin.com[:, 2], values["cadence"]) if strides else None
     if mismatch:
-        conf = Confidence("low", conf.evidence, (*conf.notes, mismatch))
+        evidence = {**conf.evidence, "events_vs_bounce_spm": [round(v, 1) for v in mismatch]}
+        conf = Confidence("low", evidence, (*conf.notes, events_mismatch_note(*mismatch)))
     out = {}
     for name, spec in METRICS.items():
         v, win = values[name], dict(window, strides=len(values[name]))
@@ -489,9 +490,10 @@ def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
     return 60.0 * (freqs[i] + shift * (freqs[1] - freqs[0]))
 
 
-def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> str | None:
-    """A note when the foot events' cadence disagrees with the body's bounce over the longest usable stretch
-    (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when they agree or it cannot tell."""
+def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> tuple[float, float] | None:
+    """``(events, bounce)`` steps/min when the foot events' cadence disagrees with the body's bounce over
+    the longest usable stretch (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when
+    they agree or it cannot tell."""
     stretches = [(s, e) for s, e in segments(g) if g.times[e - 1] - g.times[s] >= MIN_BOUNCE_S]
     if not cadence or not stretches:
         return None
@@ -500,6 +502,11 @@ def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) ->
     events = float(np.median(cadence))
     if bounce is None or abs(events / bounce - 1) <= BOUNCE_MISMATCH:
         return None
+    return events, bounce
+
+
+def events_mismatch_note(events: float, bounce: float) -> str:
+    """The confidence note of a column whose foot events disagree with its bounce."""
     return (
         f"foot events give {events:.0f} steps/min but the body bounces at {bounce:.0f}: "
         "the feet were probably misplaced (e.g. the pose model confused the legs)"
