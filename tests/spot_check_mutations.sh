@@ -40,6 +40,6 @@ spot "work read once per control step, not integrated" motionlab/step_physics.py
 spot "peak force read at the control step" motionlab/step_physics.py \
   's/            peak_grf=grf.max(axis=0),/            peak_grf=grf[-1].copy(),/' $S
 spot "foot events trusted whatever the bounce" motionlab/inference/metrics.py \
-  's/    if bounce is None or abs(events \/ bounce - 1) <= BOUNCE_MISMATCH:/    if True:/' $M -k bounce
+  's/    if bounce is None or abs(events \/ bounce - 1) <= BOUNCE_MISMATCH:/    if True:/' $M -k "bounce or out_of_step"
 spot "foot forces doubled (rollout)" motionlab/inference/rollout.py \
   's/    grf = np.array(rows\["foot_grf"\])/    grf = 2 * np.array(rows["foot_grf"])/' $M
