@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -41,7 +42,7 @@ from tqdm import tqdm
 from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import Reference
-from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
+from motionlab.video.reader import Frame, VideoReader, VideoReadError, effective_fps, frame_step, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.swaps import fix_left_right_swaps
 
@@ -236,9 +237,19 @@ def extract_keypoints(
     start_s: float = 0.0,
     max_seconds: float | None = None,
     max_frames: int | None = None,
+    max_fps: float | None = None,
+    max_short_side: int | None = None,
+    frame_sink: Callable[[Frame], None] | None = None,
     progress: bool = False,
 ) -> tuple[Reference, dict[str, Any]]:
     """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
+
+    ``max_fps``: run on every k-th frame only, k = :func:`~motionlab.video.reader.frame_step` (a 60 fps video
+    at 30 fps); the reference keeps each analysed frame's own timestamp (``source["frame_times_s"]``, its
+    ``fps`` is theirs) and the summary says ``frame_step``. ``max_short_side``: without an ROI, larger
+    frames are shrunk to that many pixels on their short side before MediaPipe (which sees the person at
+    256 px anyway); landmarks stay in units of the full frame. ``frame_sink`` is called with every
+    analysed frame (e.g. to keep a small copy for the result video instead of decoding the video again).
 
     Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
     no frame has a pose, ValueError for a bad ROI or time window."""
@@ -246,8 +257,11 @@ def extract_keypoints(
     end_s = start_s + max_seconds if max_seconds is not None else None
     times, keypoints, world, valid = [], [], [], []
     timing = {"decode": 0.0, "pose": 0.0, "smooth": 0.0}
+    with VideoReader(video_path) as probe:
+        step = frame_step(probe.info.nominal_fps, max_fps)
     with contextlib.ExitStack() as stack:
-        video = stack.enter_context(VideoReader(video_path, start_s, end_s, max_frames))
+        shrink = max_short_side if roi is None else None  # an ROI is in the video's pixels
+        video = stack.enter_context(VideoReader(video_path, start_s, end_s, max_frames, every=step, max_short_side=shrink))
         bar = stack.enter_context(
             tqdm(total=video.expected_frames, desc=video_path.name, unit="frame", disable=not progress)
         )
@@ -264,13 +278,16 @@ def extract_keypoints(
             tic = time.perf_counter()
             detection = tracker(frame.rgb, frame.time_s)
             timing["pose"] += time.perf_counter() - tic
+            if frame_sink is not None:
+                frame_sink(frame)
             times.append(frame.time_s)
             valid.append(detection is not None)
             keypoints.append(detection.keypoints if detection else np.zeros((NUM_LANDMARKS, 3)))
             world.append(detection.world if detection else np.zeros((NUM_LANDMARKS, 3)))
             bar.update()
         assert tracker is not None  # VideoReader raises when it yields no frame
-        image_size, region = tracker.image_size, tracker.region
+        image_size = tracker.image_size if video.frame_size == video.info.image_size else video.info.image_size
+        region = tracker.region if roi is not None else (0, 0, *image_size)
         rejected, redetected = tracker.rejected, tracker.redetected
 
     times_a, kp, wk, valid_a = np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid)
@@ -302,6 +319,7 @@ def extract_keypoints(
         "mean_visibility": float(kp[valid_a][:, list(BODY_LANDMARKS), 2].mean()),
         "fps": fps,
         "fps_nominal": video.info.nominal_fps,
+        "frame_step": step,
         "variable_frame_rate": is_variable_rate(times_a),
         "start_s": float(times_a[0]),
         "duration_s": float(times_a[-1] - times_a[0]),
