@@ -10,7 +10,8 @@ labelled with a title and live numbers; moments without a pose in the video and 
 labelled in every panel.
 
 The video runs at most at :data:`MAX_FPS` (every k-th input frame). The two runners are rendered in two
-worker processes while the main process composes and encodes.
+worker processes while the main process composes and encodes. :class:`InputPanelFrames` keeps the
+input frames at the size they are shown while the keypoints are extracted, so the video is decoded once.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
-Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
-walk policy when the user walks and one is installed)
--> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
+Stages: keypoints (MediaPipe at about 30 fps, on frames at most 1080 px on their short side; the
+frames for the result video are kept from this pass) -> lift (IK onto the user's body) -> optional body
+search -> Closest (tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the
+user's speed; the walk policy when the user walks and one is installed) -> gait metrics -> render and
+encode -> report. Each stage's wall time and CPU time go into the report.
 """
 
 from __future__ import annotations

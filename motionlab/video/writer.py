@@ -14,8 +14,8 @@ from motionlab.io_utils import atomic_write
 class VideoWriter:
     """Context manager that encodes RGB uint8 frames to ``path``; the file appears only on success.
 
-    ``preset`` is x264's speed preset: ``veryfast`` encodes a 1280x720 frame in less than half the CPU
-    time of x264's default ``medium`` at the same file size (benchmarks/bench_inference.py).
+    ``preset`` is x264's speed preset: ``veryfast`` takes about half the CPU time of x264's default
+    ``medium`` per result frame at about the same size (``encode_presets`` in benchmarks/bench_render.py).
 
     >>> with VideoWriter("out.mp4", fps=30) as w:
     ...     w.write(frame)  # (H, W, 3) uint8
