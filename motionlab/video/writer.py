@@ -15,7 +15,7 @@ class VideoWriter:
     """Context manager that encodes RGB uint8 frames to ``path``; the file appears only on success.
 
     ``preset`` is x264's speed preset: ``veryfast`` takes about half the CPU time of x264's default
-    ``medium`` per result frame at about the same size (``encode_presets`` in benchmarks/bench_render.py).
+    ``medium`` per result frame at about the same size (``encode_presets`` of benchmarks/bench_render.py, results/render_encode.json).
 
     >>> with VideoWriter("out.mp4", fps=30) as w:
     ...     w.write(frame)  # (H, W, 3) uint8
