@@ -128,6 +128,11 @@ class TrackEnv(HumanoidEnv):
     ``camera``                  ``"side"`` ``"side"`` or ``"front"``
     ==========================  =========  ========================================================
 
+    ## Residual force limit
+    ``set_residual_force_scale(scale)`` changes ``residual_force_scale`` between episodes or steps (a
+    training curriculum lowers it toward 0, :mod:`motionlab.training.curriculum`); 0 keeps the 34 actions
+    but applies no force: fully physical tracking by a policy trained with residual force.
+
     ## Version History
     * v0: DeepMimic's reward as its released code computes it (joint-weighted mean pose and velocity
       errors, end-effector scale 10, root term with orientation and angular velocities), servos that
@@ -162,6 +167,12 @@ class TrackEnv(HumanoidEnv):
         obs_dim = PROPRIO_DIM + len(REF_OFFSETS) * REF_FRAME_DIM + 1 + BODY_DIM
         self.observation_space = spaces.Box(-np.inf, np.inf, (obs_dim,), dtype=np.float64)
         self._ref_body = None
+
+    def set_residual_force_scale(self, scale: float) -> None:
+        """Set the residual force limit (x body weight, and x weight x height for the torque, per unit action)."""
+        if not math.isfinite(scale) or scale < 0.0:
+            raise ValueError(f"residual_force_scale={scale}; it must be a finite number >= 0")
+        self.residual_force_scale = float(scale)
 
     # ------------------------------------------------------------------ reference on the current body
     @staticmethod
@@ -308,4 +319,3 @@ class TrackEnv(HumanoidEnv):
         info = self._base_info()
         info.update(frame=self.t, reference_frames=len(self.ref_qpos), **extra)
         return info
-
