@@ -169,3 +169,22 @@ def test_the_env_a_checkpoint_was_trained_on_is_built_without_an_upgrade_warning
         env = _make_env(policy, policy.env_id, 1.0, target_speed=3.5)
     env.close()
     assert not [w for w in caught if "out of date" in str(w.message)]
+
+
+def test_input_panel_frames_are_kept_at_the_size_shown_within_a_memory_budget():
+    """The keypoint pass keeps each frame at the size the result video shows it (a 1080p frame in the
+    640x360 half of a 1280x720 landscape layout, a portrait one in its full-height column) until the
+    budget is spent; then it keeps none, and the job decodes the video again."""
+    from motionlab.inference.compose import InputPanelFrames
+    from motionlab.video.reader import Frame
+
+    panel = InputPanelFrames((1920, 1080), (1280, 720), budget_bytes=3 * 640 * 360 * 3)
+    frame = Frame(0, 0.0, np.full((1080, 1920, 3), 200, np.uint8))
+    for _ in range(3):
+        panel(frame)
+    assert panel.complete and panel.size == (640, 360) and panel.scale == pytest.approx(1 / 3)
+    assert [f.shape for f in panel.frames] == [(360, 640, 3)] * 3 and panel.frames[0].mean() == pytest.approx(200)
+    panel(frame)
+    assert not panel.complete and panel.frames == []
+    assert panel.shrink(frame.rgb).shape == (360, 640, 3)
+    assert InputPanelFrames((1080, 1920), (1280, 720)).size == (404, 718)

@@ -114,7 +114,7 @@ def draw_text_box(
     x0, y0 = org
     x1, y1 = min(x0 + box_w, frame.shape[1]), min(y0 + box_h, frame.shape[0])
     region = frame[y0:y1, x0:x1]
-    region[:] = cv2.convertScaleAbs(region, alpha=0.35)  # darken: 65 % black, translucent
+    region[:] = (region * 0.35).astype(np.uint8)  # darken: 65 % black, translucent
     y = y0 + pad
     for text, s, w, ((_, h), b) in zip(lines, scales, weights, sizes):
         y += h
