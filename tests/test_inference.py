@@ -62,10 +62,10 @@ def test_main_job_on_the_embedded_sample_writes_video_and_report(tmp_path):
 
 
 def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video):
-    """A 60 fps video: MediaPipe runs at 30 fps (every other frame, at its own time), the video is
-    written at 30 fps and its input panel shows, at each moment, the input frame of that moment."""
+    """A 60 fps video with --pose-fps 30: MediaPipe runs at 30 fps (every other frame, at its own time), the
+    video is written at 30 fps and its input panel shows, at each moment, the input frame of that moment."""
     out = tmp_path / "result.mp4"
-    assert main(["--video", str(runner_video), "--out", str(out), "--seconds", "1.4", "--camera-speed", "3.7"]) == 0
+    assert main(["--video", str(runner_video), "--out", str(out), "--seconds", "1.4", "--camera-speed", "3.7", "--pose-fps", "30"]) == 0
     frames, fps = decode(out)
     assert frames.shape == (42, 720, 1280, 3) and fps == pytest.approx(30.0)
     report = json.loads(out.with_suffix(".json").read_text())
