@@ -14,7 +14,9 @@ estimate (:func:`motionlab.envs.ideal.metabolic_power`: muscle efficiencies 25 %
 negative work plus activation heat; no elastic storage, so above people's ~4 J/(kg m)). Speeds below
 2 m/s are walking speeds: they are run by the same (running) policy and not compared with human
 running. Prints a table, adds the run to ``benchmarks/results/eval_ideal.json`` and draws cadence and
-stride length against speed over the published human data (``eval_ideal_<label>.png``).
+stride length against speed over the published human data (``eval_ideal_<label>.png``). With
+``--record-range`` the speeds it ran without a fall (:func:`held_speed_range`) go into the checkpoint's
+``meta.json`` as ``held_speed_range_mps``, which the main job clips the user's speed into.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import motionlab  # noqa: F401  (registers the envs)
 from motionlab.body import BodyParams
 from motionlab.inference.metrics import METRICS, gait_events, gait_metrics
 from motionlab.inference.rollout import run_policy
-from motionlab.io_utils import atomic_write, record_json_run
+from motionlab.io_utils import atomic_write, record_json_run, write_json
 from motionlab.policy_io import LoadedPolicy, load_policy
 
 RESULTS = Path(__file__).parent / "results"
@@ -171,6 +173,32 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def held_speed_range(summary: dict[str, Any]) -> list[float] | None:
+    """``[low, high]``: the widest run of consecutive evaluated running speeds (>= :data:`WALK_BELOW_MPS`)
+    without a fall on any body, or None if every running speed had one."""
+    speeds = sorted((float(k), row["falls"]) for k, row in summary.items() if float(k) >= WALK_BELOW_MPS)
+    best: list[float] = []
+    block: list[float] = []
+    for speed, falls in speeds:
+        block = [*block, speed] if falls == 0 else []
+        if len(block) > len(best):
+            best = block
+    return [best[0], best[-1]] if best else None
+
+
+def record_held_range(checkpoint: Path, held: list[float] | None, key: str) -> None:
+    """Write ``held`` into ``checkpoint``'s meta.json as ``held_speed_range_mps`` (with the evaluation it came
+    from): the main job then asks the Ideal only for speeds it was measured to run without falling."""
+    if held is None:
+        raise SystemExit(f"{checkpoint}: fell at every running speed; no speed range to record")
+    meta_path = checkpoint / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["held_speed_range_mps"] = held
+    meta["held_speed_range_source"] = f"benchmarks/eval_ideal.py: {key} (benchmarks/results/eval_ideal.json)"
+    write_json(meta_path, meta)
+    print(f"recorded held_speed_range_mps {held} in {meta_path}")
+
+
 def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     """Cadence and stride length against the speed each run kept (before any fall), one line per body,
     over the published human running data and the CMU subjects."""
@@ -235,6 +263,10 @@ def main() -> None:
     parser.add_argument("--speeds", default=",".join(f"{s:g}" for s in SPEEDS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--replot", action="store_true", help="only redraw the plot of the label's saved runs")
+    parser.add_argument(
+        "--record-range", action="store_true",
+        help="write the speeds run without a fall into the checkpoint's meta.json (the main job's speed range)",
+    )  # fmt: skip
     args = parser.parse_args()
     policy = load_policy(args.checkpoint)
     label = args.label or args.checkpoint.name
@@ -288,11 +320,14 @@ def main() -> None:
         "metabolic_model": "Margaria 1968 efficiencies (25 % positive, 120 % negative work) + Umberger 2003 "
         "activation heat x (tau/tau_max)^2 per joint; no elastic storage",
         "summary": summary,
+        "held_speed_range_mps": held_speed_range(summary),
         "runs": rows,
     }
     out = record_json_run(RESULTS / "eval_ideal.json", key, record)
     plot(rows, png, title)
-    print(f"saved {out} and {png}")
+    print(f"saved {out} and {png}; no fall at {record['held_speed_range_mps']} m/s")
+    if args.record_range:
+        record_held_range(args.checkpoint, record["held_speed_range_mps"], key)
 
 
 if __name__ == "__main__":

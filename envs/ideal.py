@@ -32,6 +32,13 @@ IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body 
 _PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table
 
 
+def _checked_speed(speed: float) -> float:
+    """``speed`` (m/s) if it is a human running or walking speed, else ValueError."""
+    if not 0.5 <= float(speed) <= 10.0:
+        raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
+    return float(speed)
+
+
 class IdealEnv(HumanoidEnv):
     """Free running for a given body: no reference to follow, a gait that is fast, stable and cheap.
 
@@ -64,7 +71,8 @@ class IdealEnv(HumanoidEnv):
 
     ## Episode
     ``target_speed_range=(lo, hi)`` draws a new target speed per episode (the policy sees it), so one
-    policy serves every speed in the range. Starts from an athlete pose at a random phase with its
+    policy serves every speed in the range; ``reset(options={"target_speed": v})`` sets this episode's
+    target speed instead (a training curriculum's choice). Starts from an athlete pose at a random phase with its
     velocity, at the origin or at ``reset(options={"start_xy": (x, y)})``; terminates on a fall (anything
     but feet, shins and hands touching the ground); truncated after ``max_episode_seconds`` (default 20 s)
     or on divergence or a NaN/Inf action (``info["diverged"]``); an action of another shape raises ValueError.
@@ -116,8 +124,7 @@ class IdealEnv(HumanoidEnv):
     ):
         self.reward_weights = merge_reward_weights(self.DEFAULT_REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
-            if not 0.5 <= speed <= 10.0:
-                raise ValueError(f"target speed {speed} m/s is outside the human range [0.5, 10] m/s")
+            _checked_speed(speed)
         if target_speed_range is not None and not target_speed_range[0] <= target_speed_range[1]:
             raise ValueError(f"target_speed_range={target_speed_range} must be (low, high)")
         self.target_speed_range = None if target_speed_range is None else tuple(map(float, target_speed_range))
@@ -157,7 +164,9 @@ class IdealEnv(HumanoidEnv):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._maybe_new_body()
-        if self.target_speed_range is not None:
+        if options and "target_speed" in options:
+            self._set_target_speed(_checked_speed(options["target_speed"]))
+        elif self.target_speed_range is not None:
             self._set_target_speed(self.np_random.uniform(*self.target_speed_range))
         self._prepare_initial_states()
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))

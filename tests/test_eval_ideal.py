@@ -31,3 +31,18 @@ def test_a_run_is_measured_over_physics_steps_before_any_fall():
     assert row["peak_vgrf_bw"] >= row["peak_vgrf_bw_control_steps"]
     assert row["mechanical_cot"] > row["mechanical_cot_control_steps"]
     assert row["metabolic_cot"] > 4 * row["mechanical_cot"] > 0  # 25 % efficiency of positive work, plus heat
+
+
+def test_the_held_speed_range_is_the_widest_run_of_running_speeds_without_a_fall(tmp_path):
+    import json
+    import shutil
+
+    summary = {s: {"falls": f} for s, f in (("1", 0), ("1.5", 0), ("2", 1), ("2.5", 0), ("3", 0), ("3.5", 0), ("5", 0), ("6", 2))}
+    assert eval_ideal.held_speed_range(summary) == [2.5, 5.0]  # walking speeds do not count
+    assert eval_ideal.held_speed_range({"2.5": {"falls": 3}, "3": {"falls": 1}}) is None
+    ckpt = tmp_path / "ideal"
+    shutil.copytree(DEFAULT_IDEAL_CKPT, ckpt)
+    eval_ideal.record_held_range(ckpt, [2.5, 5.0], "label|10s|x1|3 bodies")
+    meta = json.loads((ckpt / "meta.json").read_text())
+    assert meta["held_speed_range_mps"] == [2.5, 5.0] and "label|10s" in meta["held_speed_range_source"]
+    assert load_policy(ckpt).meta["held_speed_range_mps"] == [2.5, 5.0]  # still a loadable checkpoint

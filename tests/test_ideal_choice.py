@@ -10,7 +10,7 @@ from motionlab.policy_io import load_policy
 
 @pytest.fixture(scope="module")
 def policies():
-    run = load_policy(DEFAULT_IDEAL_CKPT)  # the shipped running policy, trained for 2.8-4.4 m/s
+    run = load_policy(DEFAULT_IDEAL_CKPT)  # the shipped running policy
     walk = load_policy(DEFAULT_IDEAL_CKPT)
     walk.env_kwargs["target_speed_range"] = [0.8, 2.0]  # stands in for a walk policy
     return (Path("run"), run), (Path("walk"), walk)
@@ -35,5 +35,48 @@ def test_a_walker_gets_the_walk_policy_when_one_is_installed(policies):
 def test_without_a_walk_policy_the_ideal_runs_and_says_so(policies):
     run, _ = policies
     choice = choose_ideal(1.3, 0.62, run, None)
-    assert (choice.gait, choice.target_speed) == ("run", 2.8)
+    assert (choice.gait, choice.target_speed) == ("run", choice.speed_range[0])
     assert "no Ideal walk policy" in choice.note and "walks at 1.30 m/s" in choice.note
+
+
+def test_the_verdict_says_when_the_ideal_is_not_at_the_users_speed_or_gait(policies):
+    """A jogger below the policy's speeds, or a walker without a walk policy, gets a warning in the verdict
+    (the Ideal's figures compare with another speed or gait); a runner inside its speeds gets none."""
+    import dataclasses
+
+    from motionlab.inference.reliability import verdict
+    from tests.test_metrics import _evidence
+
+    run, walk = policies
+    lo, hi = choose_ideal(3.3, 0.35, run, walk).speed_range
+    jogger = choose_ideal(lo - 0.8, 0.38, run, walk)
+    warning = jogger.finding(speed_known=True)
+    assert warning.severity == "warning" and f"not your {lo - 0.8:.1f} m/s" in warning.what
+    assert f" {lo:g}-{hi:g} m/s only" in warning.cause
+    assert jogger.finding(speed_known=False) is None  # an unmeasured speed is the camera warning's business
+    assert choose_ideal(3.3, 0.35, run, walk).finding(speed_known=True) is None
+    walker = choose_ideal(1.3, 0.62, run, None).finding(speed_known=True)
+    assert walker.what.endswith("while you walk at 1.3 m/s") and "no Ideal walk policy" in walker.cause
+    assert choose_ideal(1.3, 0.62, run, walk).finding(speed_known=True) is None  # the walk policy covers 1.3
+    judged = verdict(_evidence(extra_findings=[warning]))
+    assert judged["level"] == "use with care" and judged["findings"][0]["what"] == warning.what
+    assert dataclasses.replace(jogger, target_speed=jogger.user_speed).finding(speed_known=True) is None
+    assert jogger.panel_note(speed_known=True) == f"asked {lo:.1f} m/s, not your {lo - 0.8:.1f}"
+    assert choose_ideal(1.3, 0.62, run, None).panel_note(speed_known=True) == "runs: no walk policy installed"
+    assert choose_ideal(3.3, 0.35, run, walk).panel_note(speed_known=True) is None
+
+
+def test_a_measured_speed_range_replaces_the_trained_one(policies):
+    """A policy whose meta.json holds the speeds it ran without a fall (eval_ideal.py --record-range) is
+    asked only for those, and the report says the range was measured."""
+    import copy
+
+    from motionlab.inference.pipeline import ideal_speed_range
+
+    (_, run), _ = policies
+    held = copy.copy(run)
+    held.meta = {**run.meta, "held_speed_range_mps": [2.2, 4.0]}
+    assert ideal_speed_range(held) == (2.2, 4.0)
+    choice = choose_ideal(4.8, 0.3, (Path("run"), held), None)
+    assert choice.target_speed == 4.0 and "measured to run without a fall at 2.2-4 m/s" in choice.note
+    assert "measured to run without a fall at 2.2-4 m/s only" in choice.finding(speed_known=True).cause

@@ -27,8 +27,9 @@ from motionlab.assets import SAMPLE_INPUT
 from motionlab.body import BodyParams
 from motionlab.humanoid import build_model
 from motionlab.inference.compose import panel_boxes
-from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, InferenceConfig, run_inference
+from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, InferenceConfig, ideal_speed_range, run_inference
 from motionlab.inference.rollout import Rollout, ZeroPolicy, run_policy
+from motionlab.policy_io import load_policy
 from motionlab.reference import load_reference
 from motionlab.render import HumanoidRenderer
 
@@ -122,7 +123,7 @@ def test_residual_force_is_reported_and_a_fully_physical_closest_run_is_one_opti
 
 
 def test_ideal_is_asked_for_the_users_speed_and_reaches_it(job: JobRun) -> None:
-    lo, hi = json.loads((DEFAULT_IDEAL_CKPT / "meta.json").read_text())["env_kwargs"]["target_speed_range"]
+    lo, hi = ideal_speed_range(load_policy(DEFAULT_IDEAL_CKPT))
     extra = job.report["extra"]
     # the user's speed is measured from the video, not assumed: the sample was made at 3.69 m/s
     assert extra["user_speed_mps"] == pytest.approx(TRUE_SPEED, rel=0.02)

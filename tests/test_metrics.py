@@ -300,6 +300,9 @@ def test_coaching_cues_use_reliable_differences_only() -> None:
     assert cues[0]["metric"] == "cadence" and cues[0]["text"] == "cadence 150 → 171 steps/min: shorter, quicker steps"
     low = {k: {**m, "confidence": {"level": "low"}} for k, m in you.items()}
     assert coaching_cues({"you": low, "closest": low, "ideal": ideal}) == []
+    slow_ideal = measured(synthetic_run(step_s=0.55))  # 109 steps/min: no runner's cadence to copy
+    assert slow_ideal["cadence"]["status"] == "atypical"
+    assert "cadence" not in [c["metric"] for c in coaching_cues({"you": you, "closest": you, "ideal": slow_ideal})]
     fast = measured(synthetic_run(step_s=0.15, contact_s=0.05, dt=0.005))  # 400 steps/min: timing is off
     assert fast["cadence"]["status"] == "implausible"
     assert coaching_cues({"you": fast, "closest": fast, "ideal": ideal}) == []

@@ -16,7 +16,14 @@ import numpy as np
 from motionlab.footage import speed_known
 from motionlab.inference.coaching import coaching_cues, strike_pattern
 from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
-from motionlab.inference.reliability import Evidence, out_of_view_spans, run_confidence, verdict, you_confidence
+from motionlab.inference.reliability import (
+    Evidence,
+    Finding,
+    out_of_view_spans,
+    run_confidence,
+    verdict,
+    you_confidence,
+)
 from motionlab.inference.rollout import FALL, Rollout
 from motionlab.keypoints import BODY_LANDMARKS
 from motionlab.lift import VISIBLE, LiftReport, detected_frames
@@ -79,8 +86,10 @@ def analyse(
     seconds: float,
     camera_speed: float | None = None,
     video_seconds: float | None = None,
+    extra_findings: list[Finding] | None = None,
 ) -> Analysis:
-    """The columns, verdict, cues and events of one run of the main job."""
+    """The columns, verdict, cues and events of one run of the main job (``extra_findings``: the
+    caller's own, e.g. about the Ideal's speed, join the verdict's)."""
     n = min(lifted.num_frames, int(np.floor(seconds * lifted.fps + 1e-9)) + 1)
     detected = detected_frames(ref2d)[:n]
     known = camera_motion_known(lifted, lift_report, camera_speed)
@@ -92,6 +101,7 @@ def analyse(
         mean_visibility=float(seen.mean()) if seen.size else None,
         reprojection_px=float(np.nanmean(errors)) if np.isfinite(errors).any() else None,
         camera_motion_known=known, closest=closest, ideal=ideal, you_metrics={}, video_seconds=video_seconds,
+        extra_findings=list(extra_findings or []),
     )  # fmt: skip
     conf_you = you_confidence(base)
     you = GaitInput(

@@ -1,7 +1,8 @@
 """Coaching cues: the few largest, reliable differences between how you ran and the Ideal run, in plain words.
 
 A difference counts when both figures are measured, physiologically plausible and not of low confidence,
-and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
+the Ideal's figure is inside the typical human range (an Ideal outside it, e.g. 110 steps/min while
+jogging, is no model to follow), and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
 change) apart; cues are ranked by the difference in steps. Your own motion (You) is compared when it is
 reliable, else the Closest run; a column whose cadence is implausible (its timing is off) gives no cue.
 """
@@ -52,7 +53,7 @@ def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3)
     cues = []
     for name, (step, say) in STEPS.items():
         ideal = columns["ideal"].get(name)
-        if not _usable(ideal):
+        if not _usable(ideal) or ideal["status"] == "atypical":
             continue
         for who in ("you", "closest"):
             mine = columns.get(who, {}).get(name)

@@ -234,6 +234,7 @@ def compose_video(
     reflections: bool = True,
     antialias: bool = True,
     closest_notes: Sequence[str] = (),
+    ideal_notes: Sequence[str] = (),
     verdict: tuple[str, str] | None = None,
     detected: np.ndarray | None = None,
     input_camera: Camera | None = None,
@@ -250,7 +251,8 @@ def compose_video(
     that stopped holds its last pose. ``detected`` (input frames with a pose) labels the moments without
     one; ``input_camera`` and ``you_qpos`` (the lifted motion) choose the side the runners are filmed
     from; ``cut_note`` says the input was cut; ``portrait`` (default: from the first input frame);
-    ``closest_notes`` are extra lines under the Closest panel's title (e.g. that it was refined)."""
+    ``closest_notes`` and ``ideal_notes`` are extra lines under the Closest and Ideal panels' titles (e.g.
+    that Closest was refined, or that the Ideal runs at another speed than the user's)."""
     if original is not None and not original_fps:
         raise ValueError("original_fps is required with the original video")
     in_fps = float(original_fps) if original is not None else 1.0 / closest.dt
@@ -285,7 +287,7 @@ def compose_video(
                     img_c,
                     img_i,
                     closest_info=[*closest_notes, *live_lines(closest, t, live["closest"]), *gap],
-                    ideal_info=live_lines(ideal, t, live["ideal"]),
+                    ideal_info=[*ideal_notes, *live_lines(ideal, t, live["ideal"])],
                     original_info=input_lines,
                     size=size,
                     verdict=verdict,

@@ -28,6 +28,7 @@ from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
 from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
+from motionlab.inference.reliability import Finding
 from motionlab.io_utils import check_outputs, output_set
 from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
@@ -39,6 +40,7 @@ DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
 # Adults switch from walking to running near 2 m/s (preferred transition speed ~2.0 m/s, e.g.
 # Hreljac 1993, Med Sci Sports Exerc 25:1158); walking has no flight phase (duty factor above 0.5).
 WALK_BELOW_MPS = 2.0
+SPEED_MATCH_MPS = 0.1  # an Ideal asked for a speed further than this from the user's is pointed out
 
 
 @dataclass
@@ -149,8 +151,13 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         closest_metrics = gait_metrics(closest)
         choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
         ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
+    speed_known = speed_over_ground_known(lifted, lift_report, cfg.camera_speed)
+    choice_finding = choice.finding(speed_known)
     with stages("gait metrics"):
-        result = analyse(ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds)
+        result = analyse(
+            ref2d, lifted, lift_report, closest, ideal, seconds, cfg.camera_speed, video_seconds,
+            extra_findings=[choice_finding] if choice_finding else [],
+        )  # fmt: skip
     with stages("render and encode"):
         compose_video(
             out,
@@ -164,6 +171,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
             closest_notes=[*([video_note(refinement)] if refinement["used"] else ()), *residual["video_notes"]],
+            ideal_notes=[note] if (note := choice.panel_note(speed_known)) else (),
             verdict=(result.verdict["level"], result.verdict["headline"]),
             detected=result.detected,
             input_camera=lift_report.camera,
@@ -179,7 +187,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "camera_motion_known": result.camera_motion_known,
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
-            "user_speed_mps": user_speed if speed_over_ground_known(lifted, lift_report, cfg.camera_speed) else None,
+            "user_speed_mps": user_speed if speed_known else None,
             "ideal_gait": choice.gait,
             "ideal_gait_note": choice.note,
             "ideal_target_speed_mps": choice.target_speed,
@@ -229,14 +237,25 @@ def _run_summary(run: Any) -> dict[str, Any]:
     }
 
 
-def _trained_speed_range(policy: Any) -> tuple[float, float]:
-    """The target speeds the ideal policy was trained for; the user's speed is clipped into them."""
+def ideal_speed_range(policy: Any) -> tuple[float, float]:
+    """The target speeds of the ideal policy, which the user's speed is clipped into: those it was measured
+    to run without a fall (``held_speed_range_mps`` in its meta.json, written by ``benchmarks/eval_ideal.py
+    --record-range``) when known, else those it was trained for."""
+    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+    if held:
+        return float(held[0]), float(held[1])
     kw = policy.env_kwargs or {}
     if kw.get("target_speed_range"):
         lo, hi = kw["target_speed_range"]
         return float(lo), float(hi)
     speed = float(kw.get("target_speed", 3.5))
     return speed, speed
+
+
+def _range_words(policy: Any) -> str:
+    """How the policy's speed range is known, for the report."""
+    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+    return "was measured to run without a fall at" if held else "was trained for"
 
 
 @dataclass(frozen=True)
@@ -249,6 +268,30 @@ class IdealChoice:
     target_speed: float
     speed_range: tuple[float, float]
     note: str
+    user_speed: float
+    walking: bool
+
+    def panel_note(self, speed_known: bool) -> str | None:
+        """A short line for the Ideal's video panel when :meth:`finding` has a warning, else None."""
+        if self.finding(speed_known) is None:
+            return None
+        if self.walking and self.gait == "run":
+            return "runs: no walk policy installed"
+        return f"asked {self.target_speed:.1f} m/s, not your {self.user_speed:.1f}"
+
+    def finding(self, speed_known: bool) -> Finding | None:
+        """A warning for the verdict when the Ideal is not the user's gait or speed (so its figures compare
+        with another gait or speed); None when it is. ``speed_known``: the user's speed was measured."""
+        if self.walking and self.gait == "run":
+            yours = f" at {self.user_speed:.1f} m/s" if speed_known else ""
+            return Finding("warning", f"the Ideal runs at {self.target_speed:.1f} m/s while you walk{yours}",
+                           "no Ideal walk policy is installed", "compare cadence, stride and contact with care")  # fmt: skip
+        if speed_known and abs(self.target_speed - self.user_speed) > SPEED_MATCH_MPS:
+            lo, hi = self.speed_range
+            return Finding("warning", f"the Ideal {self.gait}s at {self.target_speed:.1f} m/s, not your {self.user_speed:.1f} m/s",
+                           f"its policy {_range_words(self.policy)} {lo:g}-{hi:g} m/s only",
+                           "compare speed-dependent figures (cadence, stride, contact) with care")  # fmt: skip
+        return None
 
 
 def choose_ideal(
@@ -260,14 +303,14 @@ def choose_ideal(
     ``run`` and ``walk`` are (checkpoint path, loaded policy)."""
     walking = duty_factor > 0.5 if duty_factor is not None else user_speed < WALK_BELOW_MPS
     (checkpoint, policy), gait = (walk, "walk") if walking and walk is not None else (run, "run")
-    speed_range = _trained_speed_range(policy)
+    speed_range = ideal_speed_range(policy)
     target = float(np.clip(user_speed, *speed_range))
     note = f"the user {'walks' if walking else 'runs'} at {user_speed:.2f} m/s; the Ideal {gait}s at {target:.2f} m/s"
     if walking and walk is None:
         note += " (no Ideal walk policy is installed, so the Ideal runs)"
     elif target != user_speed:
-        note += f" (its policy was trained for {speed_range[0]:g}-{speed_range[1]:g} m/s)"
-    return IdealChoice(policy, checkpoint, gait, target, speed_range, note)
+        note += f" (its policy {_range_words(policy)} {speed_range[0]:g}-{speed_range[1]:g} m/s)"
+    return IdealChoice(policy, checkpoint, gait, target, speed_range, note, float(user_speed), walking)
 
 
 # env settings a policy was trained with that change what its actions mean
