@@ -1,6 +1,8 @@
 """Rendering and result-video speed: ms per frame of the MuJoCo humanoid at 640x480 with shadows and
 reflections on/off, of composing a 1280x720 result frame, of H.264 encoding it, and of the whole
 ``compose_video`` loop (two 640x360 renders + compose + encode). Medians over the frames of one run.
+``encode_presets``: CPU ms per frame (this process and ffmpeg) and file size of x264's ``medium`` (its
+default) and ``veryfast`` (the project's) on result frames of a moving runner.
 
     python benchmarks/bench_render.py [--frames 60]
 
@@ -10,6 +12,7 @@ Prints a table and writes ``benchmarks/results/render.json`` (atomically).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import tempfile
 import time
@@ -42,6 +45,18 @@ def median_ms(fn: Callable[[int], object], n: int, warmup: int = 3) -> float:
         fn(i)
         times.append(time.perf_counter() - t0)
     return 1000.0 * float(np.median(times))
+
+
+def encode_cpu(frames: list[np.ndarray], preset: str) -> dict[str, float]:
+    """CPU time per frame (this process and ffmpeg) and size of ``frames`` encoded with x264 ``preset``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, before = Path(tmp) / "e.mp4", os.times()
+        with VideoWriter(path, 30, preset=preset) as writer:
+            for frame in frames:
+                writer.write(frame)
+        after = os.times()
+        cpu = sum(getattr(after, k) - getattr(before, k) for k in ("user", "system", "children_user", "children_system"))
+        return {"cpu_ms_per_frame": 1000.0 * cpu / len(frames), "kb_per_frame": path.stat().st_size / 1024 / len(frames)}
 
 
 def gl_renderer_name() -> str:
@@ -80,6 +95,11 @@ def main(argv: list[str] | None = None) -> dict:
     compose_ms = median_ms(lambda i: compose_frame(original, sims[0], sims[1], lines, lines, lines[1:]), n)
     frame = compose_frame(original, sims[0], sims[1], lines, lines, lines[1:])
 
+    with HumanoidRenderer(build_model(ref.body), 640, 360, shadows=False, reflections=False, antialias=False) as r:
+        moving = [r.render(q) for q in qpos[:n]]
+    result_frames = [compose_frame(moving[i], moving[i], moving[-1 - i], lines, lines, lines[1:]) for i in range(len(moving))]
+    encode_presets = {preset: encode_cpu(result_frames, preset) for preset in ("medium", "veryfast")}
+
     with tempfile.TemporaryDirectory() as tmp:
         with VideoWriter(Path(tmp) / "encode.mp4", 30) as w:
             encode_ms = median_ms(lambda i: w.write(frame), n)
@@ -102,6 +122,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  H.264 encode 1280x720{'':<28}{encode_ms:8.1f}")
     for label, ms in full_ms.items():
         print(f"  compose_video per frame, {label:<24}{ms:8.1f}")
+    for preset, cost in encode_presets.items():
+        print(f"  x264 {preset:<9} CPU {cost['cpu_ms_per_frame']:.1f} ms/frame, {cost['kb_per_frame']:.1f} KB/frame")
     record = {
         "ms_per_frame": {
             "render_640x480": render_ms,
@@ -109,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
             "encode_1280x720": encode_ms,
             "compose_video_1280x720": full_ms,
         },
+        "encode_presets": encode_presets,
         "frames": n,
         "gl_backend": backend,
         "gl_renderer": gpu,

@@ -89,10 +89,15 @@ def person_boxes(px: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def estimate_camera_motion(
-    video: str | os.PathLike, keypoints_px: np.ndarray, valid: np.ndarray, max_frames: int | None = None
+    video: str | os.PathLike,
+    keypoints_px: np.ndarray,
+    valid: np.ndarray,
+    max_frames: int | None = None,
+    every: int = 1,
 ) -> CameraMotion:
     """Camera motion of ``video`` around the person whose keypoints (T, 33, 2) px are given (frames
-    ``valid`` have a pose). Reads the first ``len(keypoints_px)`` frames (or ``max_frames``)."""
+    ``valid`` have a pose). Reads the first ``len(keypoints_px)`` frames (or ``max_frames``) of every
+    ``every``-th frame (the step the keypoints were extracted with)."""
     frames = len(keypoints_px) if max_frames is None else min(max_frames, len(keypoints_px))
     px, valid = keypoints_px[:frames], valid[:frames]
     boxes = person_boxes(px, valid)
@@ -106,7 +111,7 @@ def estimate_camera_motion(
     tracked = np.zeros(frames, dtype=bool)
     tracked[0] = True
     prev = None
-    with VideoReader(video, max_frames=frames) as reader:
+    with VideoReader(video, max_frames=frames, every=every) as reader:
         scale = min(1.0, TRACK_WIDTH_PX / reader.info.width) if reader.info.width else 1.0
         to_small = np.diag([scale, scale, 1.0])
         for frame in reader:

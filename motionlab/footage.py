@@ -49,7 +49,7 @@ from motionlab.lift import (
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
-from motionlab.video.reader import capture_fps, focal_length_35mm
+from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_step
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
@@ -226,7 +226,7 @@ def _camera(
         return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None
     if video is None:
         return None, None, None  # the lift's own static estimate (the same assumed field of view)
-    motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid)
+    motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid, every=source_frame_step(ref.source))
     notes["camera_motion"] = {
         **motion.to_dict(),
         "warn": motion.kind == "unknown",

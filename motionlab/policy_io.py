@@ -176,6 +176,8 @@ class LoadedPolicy:
         self._clip = float(obs_norm["clip"])
         self._normalize = bool(obs_norm["enabled"])
         policy_cls, policy_kwargs = policy_spec(meta["policy"]["config"])
+        # no orthogonal init: every weight is overwritten by the state dict (the init's QR took ~1 s per policy)
+        policy_kwargs = {**policy_kwargs, "ortho_init": False}
         self.policy = policy_cls(self.observation_space, self.action_space, lambda _: 0.0, **policy_kwargs)
         try:
             self.policy.load_state_dict(state_dict)

@@ -14,6 +14,7 @@ from motionlab.assets import DEFAULT_REFERENCE, SAMPLE_INPUT
 from motionlab.commands.infer import main
 from motionlab.humanoid import build_model
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
+from motionlab.motion import resample_qpos
 from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter
@@ -27,12 +28,12 @@ def decode(path: Path) -> tuple[np.ndarray, float]:
 
 @pytest.fixture(scope="module")
 def runner_video(tmp_path_factory) -> Path:
-    """A real video of a running figure: the MuJoCo humanoid replaying the real mocap run, filmed by a
-    camera that follows it (MediaPipe finds a person in every frame)."""
+    """A real 60 fps video of a running figure: the MuJoCo humanoid replaying the real mocap run, filmed
+    by a camera that follows it (MediaPipe finds a person in every frame)."""
     ref = load_reference(DEFAULT_REFERENCE)
     path = tmp_path_factory.mktemp("video") / "runner.mp4"
-    with HumanoidRenderer(build_model(ref.body), 480, 360, shadows=False, reflections=False) as r, VideoWriter(path, 30) as w:
-        for q in ref.qpos[:45]:
+    with HumanoidRenderer(build_model(ref.body), 480, 360, shadows=False, reflections=False) as r, VideoWriter(path, 60) as w:
+        for q in resample_qpos(ref.qpos, ref.fps, np.arange(90) / 60.0):
             w.write(r.render(q))
     return path
 
@@ -61,13 +62,22 @@ def test_main_job_on_the_embedded_sample_writes_video_and_report(tmp_path):
 
 
 def test_main_job_on_a_real_video_draws_the_pose_over_it(tmp_path, runner_video):
+    """A 60 fps video with --pose-fps 30: MediaPipe runs at 30 fps (every other frame, at its own time), the
+    video is written at 30 fps and its input panel shows, at each moment, the input frame of that moment."""
     out = tmp_path / "result.mp4"
-    assert main(["--video", str(runner_video), "--out", str(out), "--seconds", "1.4", "--camera-speed", "3.7"]) == 0
+    assert main(["--video", str(runner_video), "--out", str(out), "--seconds", "1.4", "--camera-speed", "3.7", "--pose-fps", "30"]) == 0
     frames, fps = decode(out)
-    assert frames.shape[1:] == (720, 1280, 3) and fps == pytest.approx(30.0)
+    assert frames.shape == (42, 720, 1280, 3) and fps == pytest.approx(30.0)
     report = json.loads(out.with_suffix(".json").read_text())
-    assert report["extra"]["keypoints"]["frames_with_pose"] >= 40
+    keypoints = report["extra"]["keypoints"]
+    assert keypoints["frame_step"] == 2 and keypoints["fps"] == pytest.approx(30.0) and keypoints["frames"] == 42
+    assert keypoints["frames_with_pose"] >= 40
     assert 3.0 < report["extra"]["user_speed_mps"] < 4.5
+    inputs = iio.imread(runner_video, index=None)  # 480x360, shown fitted into the 1280x360 top panel: 480x360 at x=400
+    for k in (5, 20, 40):
+        shown = frames[k, 40:360, 400:880].astype(float)  # below the banner
+        same, other = (np.abs(shown - inputs[i, 40:360].astype(float)).mean() for i in (2 * k, 2 * k + 6))
+        assert same < 0.6 * other, (k, same, other)
 
 
 def test_main_job_from_a_keypoint_reference_portrait_60fps(tmp_path):
@@ -159,3 +169,22 @@ def test_the_env_a_checkpoint_was_trained_on_is_built_without_an_upgrade_warning
         env = _make_env(policy, policy.env_id, 1.0, target_speed=3.5)
     env.close()
     assert not [w for w in caught if "out of date" in str(w.message)]
+
+
+def test_input_panel_frames_are_kept_at_the_size_shown_within_a_memory_budget():
+    """The keypoint pass keeps each frame at the size the result video shows it (a 1080p frame in the
+    640x360 half of a 1280x720 landscape layout, a portrait one in its full-height column) until the
+    budget is spent; then it keeps none, and the job decodes the video again."""
+    from motionlab.inference.compose import InputPanelFrames
+    from motionlab.video.reader import Frame
+
+    panel = InputPanelFrames((1920, 1080), (1280, 720), budget_bytes=3 * 640 * 360 * 3)
+    frame = Frame(0, 0.0, np.full((1080, 1920, 3), 200, np.uint8))
+    for _ in range(3):
+        panel(frame)
+    assert panel.complete and panel.size == (640, 360) and panel.scale == pytest.approx(1 / 3)
+    assert [f.shape for f in panel.frames] == [(360, 640, 3)] * 3 and panel.frames[0].mean() == pytest.approx(200)
+    panel(frame)
+    assert not panel.complete and panel.frames == []
+    assert panel.shrink(frame.rgb).shape == (360, 640, 3)
+    assert InputPanelFrames((1080, 1920), (1280, 720)).size == (404, 718)

@@ -20,12 +20,16 @@ import pytest
 from conftest import require_shared_data
 from scipy.signal import savgol_filter
 
+from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.cli import main
+from motionlab.humanoid import build_model
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
+from motionlab.motion import resample_qpos
 from motionlab.reference import load_reference
+from motionlab.render import HumanoidRenderer
 from motionlab.video.overlay import FADED_ALPHA, LEFT_RGB, RIGHT_RGB, draw_pose
 from motionlab.video.pose import NoPoseError, PoseSettings, clip_box, extract_keypoints, parse_roi
-from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
+from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, frame_step, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.writer import VideoWriter
 
@@ -143,6 +147,63 @@ def test_reader_applies_rotation_metadata(tmp_path: Path) -> None:
     assert upright.shape == (160, 90, 3)
     assert upright[-10:, :10, 0].mean() > 200 and upright[-10:, :10, 1:].mean() < 60
     assert upright[:10, :10, 0].mean() < 60
+
+
+def test_reader_every_yields_each_kept_frame_with_its_own_timestamp(tmp_path: Path) -> None:
+    """``every=2`` on a 60 fps video: frames 0, 2, 4, ... (their own pictures and times), counted 0, 1, 2, ..."""
+    frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(12)]  # frame i has brightness 20 i
+    path = _write_clip(tmp_path / "sixty.mp4", frames, fps=60.0)
+    with VideoReader(path, every=2) as video:
+        assert video.expected_frames == 6
+        kept = list(video)
+    assert [f.index for f in kept] == list(range(6))
+    np.testing.assert_allclose([f.time_s for f in kept], np.arange(0, 12, 2) / 60.0, atol=1e-3)
+    np.testing.assert_allclose([f.rgb.mean() for f in kept], np.arange(0, 12, 2) * 20.0, atol=4)
+
+
+def test_reader_shrinks_frames_to_max_short_side_after_rotating_them(tmp_path: Path) -> None:
+    """``max_short_side`` shrinks the upright frame (a rotated phone video stays portrait); ``info`` keeps
+    the video's own size."""
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[:80, :80] = (255, 0, 0)
+    plain = _write_clip(tmp_path / "plain.mp4", [frame] * 2)
+    rotated = tmp_path / "rotated.mp4"
+    _ffmpeg("-display_rotation:v:0", "90", "-i", str(plain), "-c", "copy", str(rotated))
+    with VideoReader(rotated, max_short_side=120) as video:
+        assert video.info.image_size == (240, 320) and video.frame_size == (120, 160)
+        small = next(iter(video)).rgb
+    assert small.shape == (160, 120, 3)
+    assert small[-5:, :5, 0].mean() > 200 and small[:5, :5, 0].mean() < 60  # upright, as without shrinking
+    with VideoReader(plain, max_short_side=480) as video:  # never enlarged
+        assert next(iter(video)).rgb.shape == (240, 320, 3)
+
+
+@pytest.mark.parametrize("fps, step", [(60.0, 2), (59.94, 2), (50.0, 2), (120.0, 4), (40.0, 1), (30.0, 1), (0.0, 1)])
+def test_frame_step_brings_the_rate_nearest_30(fps: float, step: int) -> None:
+    assert frame_step(fps, 30.0) == step
+    assert frame_step(fps, None) == 1
+
+
+def test_extraction_at_30_fps_from_a_60_fps_video_keeps_the_frame_times_and_the_frame_size(tmp_path: Path) -> None:
+    """MediaPipe on every other frame of a 60 fps video, shrunk to 240 px on its short side: a 30 fps
+    reference with the kept frames' own times, in units of the full 480x360 frame, landing where the
+    full-size, full-rate extraction puts the landmarks."""
+    ref = load_reference(DEFAULT_REFERENCE)
+    times = np.arange(36) / 60.0
+    path = tmp_path / "runner60.mp4"
+    with HumanoidRenderer(build_model(ref.body), 480, 360, shadows=False, reflections=False) as r, VideoWriter(path, 60) as w:
+        for q in resample_qpos(ref.qpos, ref.fps, times):
+            w.write(r.render(q))
+    full, _ = extract_keypoints(path)
+    fast, summary = extract_keypoints(path, max_fps=30.0, max_short_side=240)
+    assert summary["frame_step"] == 2 and fast.num_frames == 18 and fast.fps == pytest.approx(30.0)
+    assert fast.image_size == full.image_size == (480, 360)
+    np.testing.assert_allclose(fast.source["frame_times_s"], times[::2], atol=1e-3)
+    both = fast.keypoints2d_valid & full.keypoints2d_valid[::2]
+    assert both.sum() >= 15
+    body = list(BODY_LANDMARKS)
+    error = np.linalg.norm(fast.keypoints_px()[both][:, body] - full.keypoints_px()[::2][both][:, body], axis=-1)
+    assert np.median(error) < 4.0  # px of the 480x360 frame; the figure is ~200 px tall
 
 
 # ------------------------------------------------------------------ pose extraction on real images

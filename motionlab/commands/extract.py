@@ -16,7 +16,7 @@ from motionlab.reference import MAX_SECONDS, load_reference, save_reference
 from motionlab.validation import finite_float
 from motionlab.video.overlay import draw_box, draw_pose, draw_text_box
 from motionlab.video.pose import PoseSettings, extract_keypoints, parse_roi
-from motionlab.video.reader import VideoReader
+from motionlab.video.reader import VideoReader, source_frame_step
 from motionlab.video.smoothing import SmoothingParams
 from motionlab.video.writer import VideoWriter
 
@@ -145,7 +145,8 @@ def run_preview(args: argparse.Namespace) -> int:
     roi = reference.source.get("roi")
     pixels = reference.keypoints_px()
     visibility = reference.keypoints2d[..., 2]
-    with VideoReader(args.video, start_s=start_s, max_frames=reference.num_frames) as video:
+    every = source_frame_step(reference.source)
+    with VideoReader(args.video, start_s=start_s, max_frames=reference.num_frames, every=every) as video:
         if video.info.image_size != reference.image_size:
             raise UserError(
                 f"{args.video} is {video.info.width}x{video.info.height} but {args.ref} was extracted from a "

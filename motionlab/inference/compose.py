@@ -10,7 +10,8 @@ labelled with a title and live numbers; moments without a pose in the video and 
 labelled in every panel.
 
 The video runs at most at :data:`MAX_FPS` (every k-th input frame). The two runners are rendered in two
-worker processes while the main process composes and encodes.
+worker processes while the main process composes and encodes. :class:`InputPanelFrames` keeps the
+input frames at the size they are shown while the keypoints are extracted, so the video is decoded once.
 """
 
 from __future__ import annotations
@@ -69,12 +70,46 @@ def fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """``image`` scaled to fit (width, height), centred on the background colour; unchanged if it fits exactly."""
     if image.shape[:2] == (height, width):
         return image
-    s = min(width / image.shape[1], height / image.shape[0])
-    w, h = max(int(round(image.shape[1] * s)), 1), max(int(round(image.shape[0] * s)), 1)
+    w, h = fitted_size(image.shape[1::-1], width, height)
     out = blank(width, height)
     x, y = (width - w) // 2, (height - h) // 2
-    out[y : y + h, x : x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    if (w, h) != image.shape[1::-1]:
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if w < image.shape[1] else cv2.INTER_LINEAR)
+    out[y : y + h, x : x + w] = image
     return out
+
+
+def fitted_size(image_size: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """The size :func:`fit` scales an ``image_size`` (w, h) image to inside (width, height)."""
+    s = min(width / image_size[0], height / image_size[1])
+    return max(int(round(image_size[0] * s)), 1), max(int(round(image_size[1] * s)), 1)
+
+
+class InputPanelFrames:
+    """The input video's frames at the size the result video shows them (a frame sink for
+    :func:`~motionlab.video.pose.extract_keypoints`), so the video is decoded once: 4K frames are not
+    decoded a second time for the result video. Past ``budget_bytes`` the copies are dropped
+    (``complete`` False) and the caller decodes the video again, each frame shrunk by :meth:`shrink`."""
+
+    def __init__(self, image_size: tuple[int, int], out_size: tuple[int, int] = DEFAULT_SIZE, budget_bytes: int = 400 << 20):
+        _, _, w, h = panel_boxes(out_size, True, portrait=image_size[1] > image_size[0])["original"]
+        self.image_size, self.size = image_size, fitted_size(image_size, w, h)
+        self.scale = self.size[0] / image_size[0]  # input pixels -> panel pixels
+        self.frames: list[np.ndarray] = []
+        self.complete, self._budget = True, budget_bytes
+
+    def shrink(self, rgb: np.ndarray) -> np.ndarray:
+        """``rgb`` (an input frame) at the panel size."""
+        if rgb.shape[1::-1] == self.size:
+            return rgb
+        return cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR)
+
+    def __call__(self, frame: Any) -> None:
+        if not self.complete:
+            return
+        self.frames.append(self.shrink(frame.rgb))
+        if len(self.frames) * self.frames[0].nbytes > self._budget:
+            self.frames, self.complete = [], False
 
 
 def banner_height(size: tuple[int, int]) -> int:

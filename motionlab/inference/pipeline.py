@@ -1,14 +1,16 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
-Stages: keypoints (MediaPipe) -> lift (IK onto the user's body) -> optional body search -> Closest
-(tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the user's speed; the
-walk policy when the user walks and one is installed)
--> gait metrics -> render and encode -> report. Each stage's wall time goes into the report.
+Stages: keypoints (MediaPipe at about 30 fps, on frames at most 1080 px on their short side; the
+frames for the result video are kept from this pass) -> lift (IK onto the user's body) -> optional body
+search -> Closest (tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the
+user's speed; the walk policy when the user walks and one is installed) -> gait metrics -> render and
+encode -> report. Each stage's wall time and CPU time go into the report.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,6 +36,10 @@ from motionlab.lift import LiftError, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
+# MediaPipe runs on every k-th frame of a faster video (see frame_step): 60 fps keeps contact and flight times
+# to 17 ms steps (runners film at 60-240 fps for them); 30 halves the keypoint stage at 33 ms steps.
+POSE_MAX_FPS = 60.0
+POSE_MAX_SHORT_SIDE = 1080  # and on frames shrunk to at most 1080 px on their short side (4K -> 1080p)
 DEFAULT_TRACK_CKPT = CHECKPOINT_DIR / "track"
 DEFAULT_IDEAL_CKPT = CHECKPOINT_DIR / "ideal"
 DEFAULT_IDEAL_WALK_CKPT = CHECKPOINT_DIR / "ideal_walk"  # used when present
@@ -66,21 +72,30 @@ class InferenceConfig:
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
     refine: str = "balanced"  # MPC refinement of the Closest run: off, fast, balanced, best (inference.refine)
     residual_force: bool = True  # False: the Closest run gets no residual root force (fully physical)
+    pose_fps: float = POSE_MAX_FPS  # highest rate MediaPipe runs at; a faster video is read every k-th frame
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (render workers, ffmpeg), user + system."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 class StageTimer:
-    """Prints progress per stage and keeps each stage's wall time."""
+    """Prints progress per stage and keeps each stage's wall time (``times``) and CPU time (``cpu``: all
+    threads, and child processes that ended within the stage)."""
 
     def __init__(self, total: int, console: Console):
-        self.total, self.console, self.times, self._n = total, console, {}, 0
+        self.total, self.console, self.times, self.cpu, self._n = total, console, {}, {}, 0
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         self._n += 1
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         with self.console.status(f"[{self._n}/{self.total}] {name} ..."):
             yield
         self.times[name] = time.perf_counter() - start
+        self.cpu[name] = _cpu_seconds() - cpu
         self.console.print(f"[{self._n}/{self.total}] {name}: {self.times[name]:.2f} s")
 
 
@@ -204,6 +219,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "ideal": _run_summary(ideal),
             "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
+            "stage_cpu_seconds": {k: round(v, 3) for k, v in stages.cpu.items()},
         }
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
         write_report(json_path, png_path, result.columns, result.verdict, result.cues, result.events, extra, tracking)
@@ -352,24 +368,36 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], f
         w, h = ref.image_size
         frames = (skeleton_2d_frame(ref, t, w, h) for t in range(ref.num_frames))
         return ref, frames, ref.duration
+    from motionlab.inference.compose import InputPanelFrames
     from motionlab.video.pose import extract_keypoints
-    from motionlab.video.reader import VideoReader
+    from motionlab.video.reader import VideoReader, source_frame_step
 
-    ref, _ = extract_keypoints(cfg.video, cfg.roi, max_seconds=cfg.seconds, progress=True)
+    with VideoReader(cfg.video) as video:
+        info = video.info
+    panel = InputPanelFrames(info.image_size, cfg.size)
+    ref, _ = extract_keypoints(
+        cfg.video, cfg.roi, max_seconds=cfg.seconds, max_fps=cfg.pose_fps, max_short_side=POSE_MAX_SHORT_SIDE,
+        frame_sink=panel, progress=True
+    )
     if ref.duration < MIN_INPUT_SECONDS:
         raise InferenceError(
             f"{cfg.video}: the video is {ref.duration:.2f} s long; at least {MIN_INPUT_SECONDS:g} s of running is needed"
         )
-    px, vis = ref.keypoints_px(), ref.keypoints2d[..., 2]
+    px, vis = ref.keypoints_px() * panel.scale, ref.keypoints2d[..., 2]
 
     def frames() -> Iterator[np.ndarray]:
-        with VideoReader(cfg.video, max_frames=ref.num_frames) as video:
-            for frame in video:
-                t = frame.index
-                yield draw_pose(frame.rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else frame.rgb
+        """The analysed frames at the panel's size with their pose drawn (kept from the keypoint pass,
+        else decoded again)."""
 
-    with VideoReader(cfg.video) as video:
-        info = video.info
+        def drawn(t: int, rgb: np.ndarray) -> np.ndarray:
+            return draw_pose(rgb, px[t], vis[t]) if ref.keypoints2d_valid[t] else rgb
+
+        if panel.complete:
+            yield from (drawn(t, rgb) for t, rgb in enumerate(panel.frames))
+            return
+        with VideoReader(cfg.video, max_frames=ref.num_frames, every=source_frame_step(ref.source)) as video:
+            yield from (drawn(frame.index, panel.shrink(frame.rgb)) for frame in video)
+
     full = info.frame_count / info.nominal_fps if info.frame_count and info.nominal_fps > 0 else None
     return ref, frames(), full
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +51,15 @@ from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import Reference
 from motionlab.video.person_finder import body_visibility, find_person, follow_box
-from motionlab.video.reader import VideoInfo, VideoReader, VideoReadError, effective_fps, is_variable_rate
+from motionlab.video.reader import (
+    Frame,
+    VideoInfo,
+    VideoReader,
+    VideoReadError,
+    effective_fps,
+    frame_step,
+    is_variable_rate,
+)
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.swaps import fix_left_right_swaps
 
@@ -304,11 +313,15 @@ def _pose_pass(
     timing: dict[str, float],
     follow: bool = False,
     progress: bool = False,
+    every: int = 1,
+    max_short_side: int | None = None,
+    frame_sink: Callable[[Frame], None] | None = None,
 ) -> _Pass:
-    """Every frame of ``video_path`` in the time ``window`` (start s, end s, max frames) through one tracker."""
+    """Every ``every``-th frame of ``video_path`` in the time ``window`` (start s, end s, max frames),
+    shrunk to ``max_short_side``, through one tracker (and to ``frame_sink``)."""
     times, keypoints, world, valid = [], [], [], []
     with contextlib.ExitStack() as stack:
-        video = stack.enter_context(VideoReader(video_path, *window))
+        video = stack.enter_context(VideoReader(video_path, *window, every=every, max_short_side=max_short_side))
         bar = stack.enter_context(
             tqdm(total=video.expected_frames, desc=video_path.name, unit="frame", disable=not progress)
         )
@@ -325,15 +338,20 @@ def _pose_pass(
             tic = time.perf_counter()
             detection = tracker(frame.rgb, frame.time_s)
             timing["pose"] += time.perf_counter() - tic
+            if frame_sink is not None:
+                frame_sink(frame)
             times.append(frame.time_s)
             valid.append(detection is not None)
             keypoints.append(detection.keypoints if detection else np.zeros((NUM_LANDMARKS, 3)))
             world.append(detection.world if detection else np.zeros((NUM_LANDMARKS, 3)))
             bar.update()
         assert tracker is not None  # VideoReader raises when it yields no frame
+    shrunk = video.frame_size != video.info.image_size  # landmarks are normalised: only the sizes change
+    image_size = video.info.image_size if shrunk else tracker.image_size
+    region = (0, 0, *image_size) if shrunk else tracker.region  # shrinking is done without an ROI only
     return _Pass(
         np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid), video.info,
-        tracker.image_size, tracker.region, tracker.rejected, tracker.redetected, tracker.start_box,
+        image_size, region, tracker.rejected, tracker.redetected, tracker.start_box,
     )  # fmt: skip
 
 
@@ -348,19 +366,34 @@ def extract_keypoints(
     max_frames: int | None = None,
     progress: bool = False,
     auto_crop: bool = True,
+    max_fps: float | None = None,
+    max_short_side: int | None = None,
+    frame_sink: Callable[[Frame], None] | None = None,
 ) -> tuple[Reference, dict[str, Any]]:
     """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
     ``auto_crop``: without an ROI, try the automatic crop (module docstring) when the full frame fails.
+
+    ``max_fps``: run on every k-th frame only, k = :func:`~motionlab.video.reader.frame_step` (a 60 fps video
+    at 30 fps); the reference keeps each analysed frame's own timestamp (``source["frame_times_s"]``, its
+    ``fps`` is theirs) and the summary says ``frame_step``. ``max_short_side``: on the full frame (no ROI,
+    not the automatic crop), larger frames are shrunk to that many pixels on their short side before
+    MediaPipe; landmarks stay in units of the full frame. ``frame_sink`` is called with every analysed
+    frame of the first pass (e.g. to keep a small copy for the result video instead of decoding again).
 
     Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
     no frame has a pose, ValueError for a bad ROI or time window."""
     video_path = Path(video_path)
     window = (start_s, start_s + max_seconds if max_seconds is not None else None, max_frames)
     timing = {"decode": 0.0, "pose": 0.0, "smooth": 0.0}
-    run = _pose_pass(video_path, window, roi, settings, timing, progress=progress)
+    with VideoReader(video_path) as probe:
+        step = frame_step(probe.info.nominal_fps, max_fps)
+    shrink = max_short_side if roi is None else None  # an ROI is in the video's pixels
+    run = _pose_pass(
+        video_path, window, roi, settings, timing, progress=progress, every=step, max_short_side=shrink, frame_sink=frame_sink
+    )
     auto: dict[str, Any] = {"tried": False}
     if roi is None and auto_crop and run.usable < AUTO_CROP_BELOW * len(run.times):
-        followed = _pose_pass(video_path, window, None, settings, timing, follow=True, progress=progress)
+        followed = _pose_pass(video_path, window, None, settings, timing, follow=True, progress=progress, every=step)
         used = followed.usable > run.usable
         auto = {
             "tried": True, "used": used, "usable_frames_full_frame": run.usable,
@@ -399,6 +432,7 @@ def extract_keypoints(
         "mean_visibility": float(kp[valid_a][:, list(BODY_LANDMARKS), 2].mean()),
         "fps": fps,
         "fps_nominal": info.nominal_fps,
+        "frame_step": step,
         "variable_frame_rate": is_variable_rate(times_a),
         "start_s": float(times_a[0]),
         "duration_s": float(times_a[-1] - times_a[0]),

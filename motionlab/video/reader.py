@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -51,7 +51,10 @@ class Frame(NamedTuple):
 
 
 class VideoReader:
-    """Decode ``path`` frame by frame, optionally only the window ``[start_s, end_s)`` and ``max_frames``.
+    """Decode ``path`` frame by frame, optionally only the window ``[start_s, end_s)``, only every
+    ``every``-th frame of it (the others are decoded but not converted), and at most ``max_frames``;
+    with ``max_short_side`` larger frames are shrunk (area averaging) to that many pixels on their short
+    side (:attr:`frame_size`; :attr:`info` keeps the video's own size).
 
     >>> with VideoReader("run.mp4", max_frames=100) as video:
     ...     for frame in video:
@@ -68,13 +71,17 @@ class VideoReader:
         start_s: float = 0.0,
         end_s: float | None = None,
         max_frames: int | None = None,
+        every: int = 1,
+        max_short_side: int | None = None,
     ):
         self.path = Path(path)
         if end_s is not None and end_s <= start_s:
             raise UserError(f"empty time window: end {end_s} s is not after start {start_s} s")
         if max_frames is not None and max_frames < 1:
             raise UserError(f"max_frames must be at least 1, got {max_frames}")
-        self.start_s, self.end_s, self.max_frames = float(start_s), end_s, max_frames
+        if every < 1:
+            raise UserError(f"every must be at least 1, got {every}")
+        self.start_s, self.end_s, self.max_frames, self.every = float(start_s), end_s, max_frames, int(every)
         if not self.path.exists():
             raise VideoReadError(f"{self.path}: no such file")
         if not self.path.is_file():
@@ -95,6 +102,8 @@ class VideoReader:
             rotation_deg=int(self._cap.get(cv2.CAP_PROP_ORIENTATION_META)) % 360,
         )
         info = self.info
+        shrink = min(1.0, max_short_side / min(info.width, info.height)) if max_short_side and info.width and info.height else 1.0
+        self.frame_size = (round(info.width * shrink), round(info.height * shrink)) if shrink < 1 else info.image_size
         if info.width * info.height > MAX_PIXELS:
             self.close()
             raise VideoReadError(
@@ -116,6 +125,7 @@ class VideoReader:
             estimate = max(self.info.frame_count - round(self.start_s * fps), 0)
             if self.end_s is not None:
                 estimate = min(estimate, math.ceil((self.end_s - self.start_s) * fps))
+            estimate = math.ceil(estimate / self.every)
         if self.max_frames is not None:
             estimate = self.max_frames if estimate is None else min(estimate, self.max_frames)
         return estimate
@@ -123,7 +133,7 @@ class VideoReader:
     def __iter__(self) -> Iterator[Frame]:
         step = 1.0 / self.info.nominal_fps if self.info.nominal_fps > 0 else 1.0 / 30.0
         prev_t = -np.inf
-        decoded = yielded = 0
+        decoded = yielded = in_window = 0
         while self.max_frames is None or yielded < self.max_frames:
             if not self._cap.grab():
                 self._check_not_truncated(decoded, prev_t)
@@ -137,9 +147,14 @@ class VideoReader:
                 continue
             if self.end_s is not None and t >= self.end_s - 1e-6:
                 break
+            in_window += 1
+            if (in_window - 1) % self.every:
+                continue
             ok, bgr = self._cap.retrieve()
             if not ok:
                 break
+            if self.frame_size != self.info.image_size:
+                bgr = cv2.resize(bgr, self.frame_size, interpolation=cv2.INTER_AREA)
             yield Frame(yielded, t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             yielded += 1
         if decoded == 0:
@@ -173,6 +188,20 @@ class VideoReader:
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def frame_step(fps: float, max_fps: float | None) -> int:
+    """How many frames to step so that ``fps / step`` is the whole fraction of ``fps`` nearest ``max_fps``
+    (60 -> 2 for 30, 50 -> 2, 40 -> 1, 120 -> 4); 1 when ``fps`` is unknown (0) or ``max_fps`` is None."""
+    if not max_fps or fps <= 0:
+        return 1
+    return max(1, round(fps / max_fps))
+
+
+def source_frame_step(source: Mapping[str, Any]) -> int:
+    """The frame step a keypoint reference's ``source`` was extracted with (its summary's
+    ``frame_step``; 1 for references from before it existed or not from a video)."""
+    return int(source.get("summary", {}).get("frame_step", 1))
 
 
 def effective_fps(times_s: np.ndarray, fallback: float) -> float:

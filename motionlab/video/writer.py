@@ -14,6 +14,9 @@ from motionlab.io_utils import atomic_write
 class VideoWriter:
     """Context manager that encodes RGB uint8 frames to ``path``; the file appears only on success.
 
+    ``preset`` is x264's speed preset: ``veryfast`` takes about half the CPU time of x264's default
+    ``medium`` per result frame at about the same size (``encode_presets`` of benchmarks/bench_render.py, results/render_encode.json).
+
     >>> with VideoWriter("out.mp4", fps=30) as w:
     ...     w.write(frame)  # (H, W, 3) uint8
 
@@ -21,12 +24,17 @@ class VideoWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike, fps: float, quality: int = 7, metadata: dict[str, str] | None = None
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        quality: int = 7,
+        metadata: dict[str, str] | None = None,
+        preset: str = "veryfast",
     ):
         self.path = Path(path)
         self.metadata = dict(metadata or {})
         self.fps = float(fps)
-        self.quality = quality
+        self.quality, self.preset = quality, preset
         self.frames_written = 0
         self._ctx = None
         self._writer = None
@@ -39,7 +47,8 @@ class VideoWriter:
         self._writer = imageio.get_writer(
             tmp, format="FFMPEG", mode="I", fps=self.fps, codec="libx264", quality=self.quality,
             pixelformat="yuv420p", macro_block_size=2, ffmpeg_log_level="error",
-            output_params=["-movflags", "use_metadata_tags", *(x for k, v in self.metadata.items() for x in ("-metadata", f"{k}={v}"))],
+            output_params=["-preset", self.preset, "-movflags", "use_metadata_tags",
+                           *(x for k, v in self.metadata.items() for x in ("-metadata", f"{k}={v}"))],
         )  # fmt: skip
         return self
 
