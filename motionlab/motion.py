@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import mujoco
 import numpy as np
+from scipy import ndimage
 from scipy.spatial.transform import Rotation, Slerp
 
 from motionlab.body import BodyParams
@@ -14,6 +15,7 @@ from motionlab.humanoid import FOOT_GEOMS, JOINT_NAMES, HumanoidModel, build_mod
 _MIRROR_INDEX = np.array(
     [JOINT_NAMES.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in JOINT_NAMES]
 )
+FOOT_IN_USE_M = 0.05  # a foot whose lowest is this far above the other's is never stood on
 # Reflecting y -> -y keeps rotations about y and negates those about x and z.
 _MIRROR_SIGN = np.array([-1.0 if n.endswith(("_x", "_z")) else 1.0 for n in JOINT_NAMES])
 
@@ -132,14 +134,21 @@ def retarget_kinematics(
     target: BodyParams,
     hm: HumanoidModel | None = None,
     clearance: float = 0.002,
-    stance_band: float = 0.05,
+    stance_band: float = 0.01,
 ) -> tuple[np.ndarray, TrajectoryKinematics]:
     """Move a joint-angle trajectory made for ``source`` onto ``target`` (``hm``: its built model):
     joint angles are kept, root translation scales with leg length, and the root height is corrected so
-    that feet are on, not under or above, the ground: frames whose lowest sole point is within
-    ``stance_band`` of the lowest over the clip are stance frames and get their sole put ``clearance`` m
-    above the floor; the correction is interpolated linearly through flight phases. Returns the new
-    trajectory and its kinematics (one forward-kinematics pass)."""
+    that feet are on, not under or above, the ground. Each foot's stance phases are its runs of frames
+    within ``stance_band`` of its own lowest over the clip (feet whose lowest is more than
+    :data:`FOOT_IN_USE_M` above the other's never stand); at the lowest frame of every stance phase the
+    body is moved so that sole is ``clearance`` m above the floor, and the correction is interpolated
+    linearly between those frames (through flight phases too), then raised where a sole would be under.
+
+    The band is tight and the anchors are one frame per stance because a run's flight soles are only
+    1-6 cm up: correcting every frame with a sole within 5 cm of the floor pulled flight frames down
+    and erased the flight phase (CMU 09_01: 30% flight -> none, contacts 250 -> 410 ms); one correction
+    for both feet left the foot that the fit placed higher 1-3 cm above the floor in its stance.
+    Returns the new trajectory and its kinematics (one forward-kinematics pass)."""
     source, target = BodyParams.coerce(source), BodyParams.coerce(target)
     hm = hm or build_model(target)
     out = qpos.copy()
@@ -147,10 +156,16 @@ def retarget_kinematics(
     out[:, :2] = qpos[0, :2] + (qpos[:, :2] - qpos[0, :2]) * scale
     out[:, 2] *= scale
     kin = Kinematics(hm).run(out)
-    stance = kin.soles <= kin.soles.min() + stance_band
+    anchors: dict[int, float] = {}
+    for foot in kin.foot_soles.T:
+        if foot.min() > kin.soles.min() + FOOT_IN_USE_M:
+            continue
+        phases, n_phases = ndimage.label(foot <= foot.min() + stance_band)
+        for (frame,) in ndimage.minimum_position(foot, phases, np.arange(1, n_phases + 1)):
+            anchors[frame] = max(anchors.get(frame, -np.inf), clearance - foot[frame])
     frames = np.arange(len(out))
-    dz = clearance - np.interp(frames, frames[stance], kin.soles[stance])
-    dz += max(0.0, clearance - (kin.soles + dz).min())  # never under
+    at = np.array(sorted(anchors))
+    dz = np.maximum(np.interp(frames, at, [anchors[f] for f in at]), clearance - kin.soles)  # never under
     out[:, 2] += dz
     return out, kin.lifted(dz)
 

@@ -4,9 +4,9 @@ import pytest
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
-from motionlab.humanoid import JOINT_NAMES, build_model
+from motionlab.humanoid import JOINT_NAMES, build_model, standing_qpos
 from motionlab.mocap import MocapFormatError, PeriodicMotion, load_deepmimic, mocap_reference
-from motionlab.motion import Kinematics, mirror_qpos
+from motionlab.motion import Kinematics, mirror_qpos, retarget_kinematics
 
 
 def test_bundled_clip_matches_shared_original(shared_data):
@@ -50,6 +50,21 @@ def test_reference_on_another_body_keeps_feet_on_the_ground():
     assert ref.body == body.resolved()
     speed = ref.source["speed_mps"]
     assert 3.5 < speed < 4.5  # longer legs, proportionally faster at the same cadence
+
+
+def test_feet_on_the_floor_keeps_a_low_flight_phase():
+    """Known answer: a standing body hopping 4 cm (flight soles 0.5-4 cm up, as in a run's flight) on the
+    floor already: putting its feet on the floor must leave the hop alone, not pull flight frames down."""
+    body = BodyParams(height=1.75, mass=70).resolved()
+    hm = build_model(body)
+    stand = standing_qpos(hm)
+    phase = np.linspace(0.0, 4.0, 121) % 1.0  # 4 hops: 0.5 s on the floor, 0.5 s in the air
+    hop = np.where(phase < 0.5, 0.0, 0.04 * np.sin(2 * np.pi * (phase - 0.5)))
+    qpos = np.tile(stand, (len(hop), 1))
+    qpos[:, 2] = stand[2] - Kinematics(hm).sole_heights(stand[None])[0] + 0.002 + hop
+    out, kin = retarget_kinematics(qpos, body, body, hm)
+    np.testing.assert_allclose(out[:, 2] - qpos[:, 2], 0.0, atol=0.01)  # take-off/landing within 1 cm
+    assert kin.soles.max() == pytest.approx(0.042, abs=1e-3)
 
 
 def test_projection_lands_in_the_image_and_time_scaling_changes_speed():

@@ -10,8 +10,10 @@ from motionlab.body import BodyParams
 from motionlab.cli import main
 from motionlab.cmu import load_cmu, read_asf, steady_stride
 from motionlab.errors import MocapFormatError
-from motionlab.humanoid import JOINT_NAMES
+from motionlab.humanoid import JOINT_NAMES, build_model
+from motionlab.inference.metrics import contact_runs
 from motionlab.mocap import mocap_reference
+from motionlab.motion import Kinematics
 from motionlab.reference import load_reference
 
 
@@ -33,6 +35,24 @@ def test_run_with_asf_keeps_speed_and_cadence(cmu):
     knee = q[:, 7 + JOINT_NAMES.index("right_knee")]
     assert np.degrees(knee.max()) > 80  # a running swing, not a shuffle
     assert 0.85 < q[:, 2].mean() < 1.0  # pelvis height of a 1.75 m runner, z up
+
+
+def test_imported_run_has_a_flight_phase_and_stance_soles_on_the_floor(cmu):
+    """CMU 09_01 (3.56 m/s, 165 steps/min): in the raw AMC on dm_control's humanoid_CMU feet both soles
+    are off the floor ~1/3 of the time and each contact lasts ~150-230 ms; the imported reference keeps
+    that (it had no flight and ~410 ms contacts when every frame with a sole within 5 cm of the floor was
+    pulled down onto it)."""
+    body = BodyParams(height=1.75, mass=70)
+    ref = mocap_reference(cmu / "09" / "09_01.amc", body, cycles=2, fps=120.0)
+    soles = Kinematics(build_model(body.resolved())).run(ref.qpos).foot_soles  # (T, 2) left, right
+    down = soles <= 0.02
+    assert (~down).all(axis=1).mean() > 0.15  # flight: both soles 2+ cm up
+    for foot in range(2):
+        steps = [(a, b) for a, b in contact_runs(down[:, foot]) if 0 < a and b < len(soles)]  # whole contacts
+        assert len(steps) >= 1
+        for a, b in steps:
+            assert 0.12 < (b - a) / ref.fps < 0.32  # contact time of a run at this speed
+            assert 0.0 <= soles[a:b, foot].min() <= 0.01  # the stance sole rests on the floor
 
 
 def test_walk_without_asf_beside_it_is_slower_and_mirrors(cmu, tmp_path):
