@@ -159,3 +159,16 @@ def test_the_env_a_checkpoint_was_trained_on_is_built_without_an_upgrade_warning
         env = _make_env(policy, policy.env_id, 1.0, target_speed=3.5)
     env.close()
     assert not [w for w in caught if "out of date" in str(w.message)]
+
+
+def test_an_ideal_v1_checkpoint_given_as_the_tracker_is_refused_by_its_layout():
+    """Its action settings (clock_scale) belong to Ideal-v1: they are not passed to Track-v0, whose
+    constructor would fail with a TypeError; the layout check names the mismatch instead."""
+    from motionlab.errors import CheckpointError
+    from motionlab.inference.pipeline import _make_env
+    from motionlab.policy_io import load_policy
+
+    policy = load_policy(DEFAULT_IDEAL_CKPT)
+    policy.env_id, policy.env_kwargs = "MotionLab/Ideal-v1", {**policy.env_kwargs, "clock_scale": 0.5}
+    with pytest.raises(CheckpointError, match=r"\(96,\)"):
+        _make_env(policy, "MotionLab/Track-v0", 1.0)
