@@ -1,5 +1,7 @@
-"""Env stepping speed: Track-v0 and Ideal-v0 vs raw ``mj_step`` (same model, same control rate) and
-Gymnasium's Humanoid-v5, measured in one run. Prints a table and writes ``benchmarks/results/envs.json``.
+"""Env stepping speed: Track-v0 and Ideal-v0 (with and without ``record_physics``) vs raw ``mj_step``
+(same model, same control rate) and Gymnasium's Humanoid-v5, measured in one run as CPU time (steps per
+CPU second: robust to other processes sharing the machine; the load is saved). Prints a table and writes
+``benchmarks/results/envs.json``.
 
     python benchmarks/bench_envs.py [--steps 3000]
 
@@ -11,6 +13,7 @@ pay often.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -34,12 +37,12 @@ def time_env(env_id: str, steps: int, **kwargs) -> float:
     for a in actions[:200]:  # warm up
         if any(env.step(a)[2:4]):
             env.reset()
-    start = time.perf_counter()
+    start = time.process_time()
     for a in actions:
         _, _, term, trunc, _ = env.step(a)
         if term or trunc:
             env.reset()
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     env.close()
     return steps / elapsed
 
@@ -48,10 +51,10 @@ def time_reset(env_id: str, resets: int, **kwargs) -> float:
     """Milliseconds per reset."""
     env = gym.make(env_id, **kwargs)
     env.reset(seed=0)
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(resets):
         env.reset()
-    return (time.perf_counter() - start) / resets * 1000
+    return (time.process_time() - start) / resets * 1000
 
 
 def time_raw(steps: int, frame_skip: int) -> float:
@@ -61,14 +64,14 @@ def time_raw(steps: int, frame_skip: int) -> float:
     ctrl = rng.uniform(-0.1, 0.1, size=(steps, m.nu))
     qpos0 = standing_qpos(hm)
     d.qpos[:] = qpos0
-    start = time.perf_counter()
+    start = time.process_time()
     for i in range(steps):
         d.ctrl[:] = ctrl[i]
         mujoco.mj_step(m, d, nstep=frame_skip)
         if d.qpos[2] < 0.4:
             mujoco.mj_resetData(m, d)
             d.qpos[:] = qpos0
-    return steps / (time.perf_counter() - start)
+    return steps / (time.process_time() - start)
 
 
 def main() -> None:
@@ -82,6 +85,8 @@ def main() -> None:
         "raw mj_step": time_raw(args.steps, frame_skip),
         "MotionLab/Track-v0": time_env("MotionLab/Track-v0", args.steps),
         "MotionLab/Ideal-v0": time_env("MotionLab/Ideal-v0", args.steps),
+        "Track-v0, record_physics off": time_env("MotionLab/Track-v0", args.steps, record_physics=False),
+        "Ideal-v0, record_physics off": time_env("MotionLab/Ideal-v0", args.steps, record_physics=False),
     }
     resets_ms = {
         f"{env_id} reset, new random body": time_reset(env_id, 30, randomize_body=True)
@@ -89,15 +94,17 @@ def main() -> None:
     }
     base, raw = rates["Humanoid-v5"], rates["raw mj_step"]
     print(f"control rate {1 / track.dt:.1f} Hz ({frame_skip} x {track.model.opt.timestep * 1000:.1f} ms physics steps)")
-    print(f"{'env':<22}{'steps/s':>10}{'vs Humanoid-v5':>16}{'raw / env':>11}")
+    print(f"{'env':<30}{'steps/CPU s':>12}{'vs Humanoid-v5':>16}{'raw / env':>11}")
     for name, rate in rates.items():
-        print(f"{name:<22}{rate:>10.0f}{rate / base:>15.2f}x{raw / rate:>10.2f}x")
+        print(f"{name:<30}{rate:>12.0f}{rate / base:>15.2f}x{raw / rate:>10.2f}x")
     for name, ms in resets_ms.items():
         print(f"{name}: {ms:.1f} ms")
     write_json(
         RESULTS,
         {
             "steps": args.steps,
+            "clock": "CPU time (time.process_time)",
+            "load_average": os.getloadavg(),
             "machine": platform.processor() or platform.machine(),
             "control_hz": 1 / track.dt,
             "frame_skip": frame_skip,

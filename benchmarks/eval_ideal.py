@@ -4,12 +4,12 @@
     python benchmarks/eval_ideal.py ~/runs/ideal_v1/best --label v1 --seconds 8 --bodies 3 --speeds 2.5,3.5,5
 
 Every run is simulated in ``Ideal-v1`` (an Ideal-v0 policy gets a zero gait-clock action, with which
-Ideal-v1 is Ideal-v0 step for step), so energy and forces are measured over every 5 ms physics step:
-per body and speed, falls (and when), and over the run before any fall: the report's gait metrics
-(:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride length, contact and flight time,
-duty factor, vertical oscillation, medians over strides), peak vertical ground reaction force and loading
-rate per stance over physics steps, and cost of transport: mechanical (positive joint work per kg and
-metre, over physics steps, and as the report samples it at control steps) and the model's metabolic
+Ideal-v1 is Ideal-v0 step for step): per body and speed, falls (and when), and over the run before any
+fall the report's gait metrics (:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride
+length, contact and flight time, duty factor, vertical oscillation, peak vertical ground reaction force
+and loading rate, medians over strides; energy and forces over every 5 ms physics step, from the env's
+``info["physics"]``), and cost of transport: mechanical (positive joint work per kg and metre over the
+whole run; the report's median over strides beside it) and the model's metabolic
 estimate (:func:`motionlab.envs.ideal.metabolic_power`: muscle efficiencies 25 % positive / 120 %
 negative work plus activation heat; no elastic storage, so above people's ~4 J/(kg m)). Speeds below
 2 m/s are walking speeds: they are run by the same (running) policy and not compared with human
@@ -32,7 +32,7 @@ import numpy as np
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.body import BodyParams
-from motionlab.inference.metrics import METRICS, gait_events, gait_metrics
+from motionlab.inference.metrics import METRICS, gait_metrics
 from motionlab.inference.rollout import run_policy
 from motionlab.io_utils import atomic_write, record_json_run, write_json
 from motionlab.policy_io import LoadedPolicy, load_policy
@@ -69,26 +69,17 @@ def human_cadence(speed: np.ndarray | float) -> np.ndarray:
     return intercept + slope * np.asarray(speed, dtype=float)
 
 
-class _PhysicsLog(gym.Wrapper):
-    """Keeps Ideal-v1's per-step energy and its per-foot peak force and loading rate over physics steps."""
+class _MetabolicLog(gym.Wrapper):
+    """Keeps Ideal-v1's metabolic power (W) of every control step (``info["metabolic_power_w"]``)."""
 
     def __init__(self, env: gym.Env):
         super().__init__(env)
-        self.rows: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+        self.watts: list[float] = []
 
     def step(self, action):
         result = self.env.step(action)
-        base = self.env.unwrapped
         if "metabolic_power_w" in result[4]:
-            info = result[4]
-            self.rows.append(
-                (
-                    info["metabolic_power_w"],
-                    info["mechanical_power_w"],
-                    base._peak_grf.copy(),
-                    base._peak_loading.copy(),
-                )
-            )
+            self.watts.append(result[4]["metabolic_power_w"])
         return result
 
 
@@ -106,7 +97,7 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     """Metrics of one deterministic run of ``policy`` at ``speed`` on ``body`` (until a fall or ``seconds``)."""
     trained = policy.env_kwargs
     kwargs = {k: trained[k] for k in ("action_scale", "clock_scale") if k in trained}
-    env = _PhysicsLog(
+    env = _MetabolicLog(
         gym.make("MotionLab/Ideal-v1", body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs)
     )
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
@@ -116,17 +107,16 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     clean = dataclasses.replace(
         rollout,
         **{k: getattr(rollout, k)[:n] for k in ("times", "qpos", "qvel", "actuator_force", "foot_contact", "foot_grf")},
+        physics=rollout.physics[:n],
         reward_terms={},
         fall_time=None,
         restart_times=[],
     )  # the run before its fall
     gait = {k: v["value"] for k, v in gait_metrics(clean).items()} if n > 1 else dict.fromkeys(METRICS)
     contact = [gait[f"contact_time_{side}"] for side in ("left", "right") if gait[f"contact_time_{side}"]]
-    metabolic, mechanical = (np.array([r[i] for r in env.rows[:n]]) for i in (0, 1))
-    peak_grf, loading = (np.array([r[i] for r in env.rows[:n]]) for i in (2, 3))
-    weight, dt = body.mass * 9.81, rollout.dt
+    metabolic_j = float(np.sum(env.watts[:n])) * rollout.dt
+    mechanical_j = float(clean.physics.positive_work.sum())
     distance = float(np.linalg.norm(rollout.qpos[n - 1, :2] - rollout.qpos[0, :2])) if n > 1 else 0.0
-    stances = [(k, s, e) for k, runs in enumerate(gait_events(clean)) for s, e in runs if 0 < s and e < n] if n else []
     enough = distance > 1.0 and n > 1
     return {
         "height_m": body.height,
@@ -137,14 +127,11 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
         **{k: gait[k] for k in ("speed", "cadence", "stride_length", "flight_time", "duty_factor")},
         "contact_time": float(np.mean(contact)) if contact else None,
         "vertical_oscillation_cm": gait["vertical_oscillation"],
-        "peak_vgrf_bw": float(np.mean([peak_grf[s:e, k].max() for k, s, e in stances])) / weight if stances else None,
-        "peak_vgrf_bw_control_steps": gait["peak_vgrf"],
-        "loading_rate_bw_s": float(np.mean([loading[s:e, k].max() for k, s, e in stances])) / weight
-        if stances
-        else None,
-        "mechanical_cot": float(mechanical.sum() * dt) / (body.mass * distance) if enough else None,
-        "mechanical_cot_control_steps": gait["cost_of_transport"],
-        "metabolic_cot": float(metabolic.sum() * dt) / (body.mass * distance) if enough else None,
+        "peak_vgrf_bw": gait["peak_vgrf"],
+        "loading_rate_bw_s": gait["loading_rate"],
+        "mechanical_cot": mechanical_j / (body.mass * distance) if enough else None,
+        "mechanical_cot_strides": gait["cost_of_transport"],
+        "metabolic_cot": metabolic_j / (body.mass * distance) if enough else None,
     }
 
 

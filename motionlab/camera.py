@@ -28,6 +28,20 @@ def focal_from_fov(width: int, fov_deg: float) -> float:
     return width / (2.0 * np.tan(np.deg2rad(fov_deg) / 2.0))
 
 
+FULL_FRAME_DIAGONAL_MM = float(np.hypot(36.0, 24.0))  # a 35 mm film frame's diagonal
+
+
+def focal_from_35mm(focal_35mm: float, width: int, height: int) -> float:
+    """Focal length (px) of a ``width`` x ``height`` picture from the lens' 35 mm-equivalent focal
+    length (mm): the equivalence maps the picture's diagonal onto a 35 mm frame's."""
+    return focal_35mm * float(np.hypot(width, height)) / FULL_FRAME_DIAGONAL_MM
+
+
+def fov_from_focal(width: int, focal_px: float) -> float:
+    """Horizontal field of view (deg) of a pinhole ``width`` px wide with focal length ``focal_px``."""
+    return float(np.rad2deg(2.0 * np.arctan(width / (2.0 * focal_px))))
+
+
 @dataclass(frozen=True)
 class Camera:
     """Pinhole camera looking from ``position`` towards ``target`` (at t = 0), z-up world."""

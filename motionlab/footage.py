@@ -1,7 +1,9 @@
 """Real footage -> a lifted reference: the camera's motion, the time base and the treadmill case found
 from the video itself, each decision written into the lift report's notes (and said on the console).
 
-1. **Camera.** ``camera_speed`` given: a camera travelling at that speed (the old behaviour). Else the
+1. **Camera.** Its focal length from the lens' 35 mm-equivalent focal length in the container's
+   metadata when a phone wrote it, else a typical phone's field of view (:data:`motionlab.lift.PHONE_FOV_DEG`),
+   recorded with its source in the notes' ``field_of_view``. ``camera_speed`` given: a camera travelling at that speed (the old behaviour). Else the
    ground's image motion at the runner's feet (:mod:`motionlab.camera_motion`) becomes a per-frame
    camera track: the camera moves by the ground's pixel motion times the person's metres per pixel.
    When that cannot be estimated the camera is taken as static and the notes say so.
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.body import BodyParams
-from motionlab.camera import Camera
+from motionlab.camera import Camera, focal_from_35mm, focal_from_fov, fov_from_focal
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
@@ -38,6 +40,7 @@ from motionlab.lift import (
     MIN_VALID_FRACTION,
     MIN_VALID_FRAMES,
     MIN_VISIBLE_BODY_LANDMARKS,
+    PHONE_FOV_DEG,
     VISIBLE,
     LiftReport,
     detected_frames,
@@ -46,7 +49,7 @@ from motionlab.lift import (
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
-from motionlab.video.reader import capture_fps
+from motionlab.video.reader import capture_fps, focal_length_35mm
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
@@ -82,19 +85,24 @@ def lift_footage(
     _check_detections(ref)
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
-    lifted, report = lift_reference(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw)
+    ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
+    lifted, report = lift_reference(
+        ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
+    )
     facing = facing_offset_deg(lifted)
     notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
     if facing is not None and abs(facing) > BACKWARDS_DEG:
         lifted, report = lift_reference(
-            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw
-        )
+            seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw,
+            ground=ground,
+        )  # fmt: skip
         after = facing_offset_deg(lifted)
         notes["facing"] = {
             "offset_from_travel_deg": None if after is None else round(after, 1), "relabelled": True, "warn": True,
             "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
             "the wrong side (front for back); left and right swapped and lifted again",
         }  # fmt: skip
+    _warn_if_the_lens_matters(lifted, notes)
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -143,7 +151,7 @@ def _check_detections(ref: Reference) -> None:
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "facing", "time_base", "treadmill"):
+    for key in ("camera_motion", "facing", "time_base", "treadmill", "field_of_view"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])
@@ -208,13 +216,16 @@ def _camera(
     ref: Reference, body: BodyParams, video: str | os.PathLike | None, options: FootageOptions, notes: dict
 ) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
     """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
+    if "camera" in ref.source:
+        return None, None, None  # the reference's own camera
+    focal = field_of_view(ref, video, notes)
     if options.camera_speed is not None:
         notes["camera_motion"] = {
             "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
         }  # fmt: skip
-        return estimate_camera(ref, body, speed=options.camera_speed), None, None
-    if video is None or "camera" in ref.source:
-        return None, None, None  # the reference's own camera (or the lift's static estimate)
+        return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None
+    if video is None:
+        return None, None, None  # the lift's own static estimate (the same assumed field of view)
     motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid)
     notes["camera_motion"] = {
         **motion.to_dict(),
@@ -222,14 +233,51 @@ def _camera(
         "fallback_static": motion.kind == "unknown",
         "known": motion.kind != "unknown",  # read by the report (inference/analysis.py)
     }
-    pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], estimate_camera(ref, body).focal_px)
-    camera = estimate_camera(ref, body, pitch_deg=pitch)
+    pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], focal)
+    camera = estimate_camera(ref, body, focal_px=focal, pitch_deg=pitch)
     notes["camera_motion"]["pitch_deg"] = round(pitch, 2)
     if motion.kind in ("static", "unknown"):
         return camera, None, None
     if motion.kind == "panning":
         return camera, None, camera_yaw_from_motion(camera, motion)
     return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
+
+
+def field_of_view(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:
+    """The camera's focal length (px): from the 35 mm-equivalent focal length in ``video``'s metadata,
+    else that of a typical phone's field of view; ``notes["field_of_view"]`` says which, and the angle."""
+    width, height = ref.image_size
+    focal_35mm = focal_length_35mm(video) if video is not None else None
+    if focal_35mm is not None:
+        focal, source = focal_from_35mm(focal_35mm, width, height), "metadata"
+        message = f"a {focal_35mm:g} mm (35 mm equivalent) lens, from the video's metadata"
+    else:
+        focal, source = focal_from_fov(max(width, height), PHONE_FOV_DEG), "assumed"
+        message = (
+            f"no lens in the video's metadata: a phone's {PHONE_FOV_DEG:g} deg field of view assumed (distances "
+            "and speeds towards or away from the camera scale with the true focal length)"
+        )
+    fov = fov_from_focal(max(width, height), focal)
+    notes["field_of_view"] = {
+        "fov_deg": round(fov, 2), "focal_px": round(float(focal), 2), "source": source, "focal_35mm": focal_35mm,
+        "message": f"field of view {fov:.1f} deg across the long side ({source}): {message}",
+    }  # fmt: skip
+    return float(focal)
+
+
+def _warn_if_the_lens_matters(lifted: Reference, notes: dict) -> None:
+    """An assumed field of view, for a runner travelling mostly towards or away from the camera (its
+    line of sight is the lift world's y): the speed scales with the unknown focal length, so say so."""
+    note = notes.get("field_of_view")
+    travel = np.abs(lifted.qpos[-1, :2] - lifted.qpos[0, :2])
+    slow = np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS
+    if note is None or note["source"] != "assumed" or slow or travel[1] <= travel[0]:
+        return
+    note["warn"] = True
+    note["message"] = (
+        f"the runner moves mostly towards or away from the camera and the lens is unknown ({note['fov_deg']:g} "
+        "deg assumed): its speed scales with the true focal length (a 50 deg lens: x1.4, a 90 deg one: x0.64)"
+    )
 
 
 def pitch_from_horizon(horizon_row: float, image_height: int, focal_px: float) -> float:

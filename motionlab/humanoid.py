@@ -36,6 +36,12 @@ NQ = 7 + NUM_JOINTS
 NV = 6 + NUM_JOINTS
 END_EFFECTORS: tuple[str, ...] = ("kp_left_wrist", "kp_right_wrist", "kp_left_ankle", "kp_right_ankle")
 FOOT_GEOMS: tuple[str, ...] = ("left_foot", "right_foot")
+# One touch sensor per foot (left, right): the normal force of its floor contacts, computed by MuJoCo inside
+# every physics step (what mj_contactForce gives, without a Python loop over contacts).
+FOOT_TOUCH_SENSORS: tuple[str, ...] = ("left_foot_touch", "right_foot_touch")
+# Then, per actuator, its force and its joint's speed (``actuatorfrc``, ``jointvel``): with the touch sensors
+# one contiguous block of ``sensordata`` that a single copy records after each physics step.
+_SOLE_SITE_MARGIN_M = 0.02  # the touch site is the foot box grown by this, so it holds every contact point
 # Geoms that may touch the ground without ending an episode (a fall is anything else touching it).
 GROUND_CONTACT_GEOMS: tuple[str, ...] = ("left_foot", "right_foot", "left_shin", "right_shin", "left_hand", "right_hand")
 
@@ -133,7 +139,27 @@ def build_spec(body: BodyParams | None = None) -> mujoco.MjSpec:
     _set_masses(spec, b)
     _scale_actuators(spec, b.mass * b.height / (DEFAULT_BODY.mass * DEFAULT_BODY.height))
     _add_keypoint_sites(spec, b, head_c, head_r)
+    _add_foot_touch_sensors(spec)
     return spec
+
+
+def _add_foot_touch_sensors(spec: mujoco.MjSpec) -> None:
+    """A box site around each foot and a ``touch`` sensor on it (:data:`FOOT_TOUCH_SENSORS`), then an
+    ``actuatorfrc`` and a ``jointvel`` sensor per actuator; sensors do not change the dynamics."""
+    for geom_name, sensor_name in zip(FOOT_GEOMS, FOOT_TOUCH_SENSORS):
+        box = spec.geom(geom_name)
+        spec.body(geom_name).add_site(
+            name=f"{geom_name}_sole", type=mujoco.mjtGeom.mjGEOM_BOX, pos=box.pos,
+            size=np.asarray(box.size) + _SOLE_SITE_MARGIN_M, group=4, rgba=[0, 0, 0, 0],
+        )  # fmt: skip
+        spec.add_sensor(
+            name=sensor_name, type=mujoco.mjtSensor.mjSENS_TOUCH, objtype=mujoco.mjtObj.mjOBJ_SITE,
+            objname=f"{geom_name}_sole",
+        )  # fmt: skip
+    for act in spec.actuators:
+        spec.add_sensor(name=f"{act.name}_force", type=mujoco.mjtSensor.mjSENS_ACTUATORFRC, objtype=mujoco.mjtObj.mjOBJ_ACTUATOR, objname=act.name)
+    for act in spec.actuators:
+        spec.add_sensor(name=f"{act.target}_speed", type=mujoco.mjtSensor.mjSENS_JOINTVEL, objtype=mujoco.mjtObj.mjOBJ_JOINT, objname=act.target)
 
 
 def _set_masses(spec: mujoco.MjSpec, b: BodyParams) -> None:
@@ -246,17 +272,23 @@ def standing_qpos(hm: HumanoidModel) -> np.ndarray:
     return qpos
 
 
-def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData, foot_ids: list[int]) -> np.ndarray:
-    """Vertical ground reaction force (N) on each geom of ``foot_ids`` from its floor contacts."""
-    floor = model.geom("floor").id
-    out = np.zeros(len(foot_ids))
-    force = np.zeros(6)
-    for i in range(data.ncon):
-        c = data.contact[i]
-        if floor not in (c.geom1, c.geom2):
-            continue
-        other = c.geom2 if c.geom1 == floor else c.geom1
-        if other in foot_ids:
-            mujoco.mj_contactForce(model, data, i, force)
-            out[foot_ids.index(other)] += abs(force[0] * c.frame[2])  # normal force, vertical part
-    return out
+def vertical_foot_forces(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+    """Vertical ground reaction force (N) on each foot (left, right) in the physics step ``data`` last
+    computed: the feet's touch sensors (the floor is level, so the contact normal is vertical; body parts
+    collide only with the floor)."""
+    return data.sensordata[foot_force_addresses(model)].copy()
+
+
+def foot_force_addresses(model: mujoco.MjModel) -> np.ndarray:
+    """Indices in ``data.sensordata`` of the feet's vertical forces (left, right)."""
+    return model.sensor_adr[[model.sensor(name).id for name in FOOT_TOUCH_SENSORS]]
+
+
+def sensor_addresses(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices in ``data.sensordata`` of the feet's vertical forces (left, right), of each actuator's force
+    and of its joint's speed (actuator order)."""
+    names = [model.actuator(i).name for i in range(model.nu)]
+    joints = [model.joint(model.actuator_trnid[i, 0]).name for i in range(model.nu)]
+    force = model.sensor_adr[[model.sensor(f"{n}_force").id for n in names]]
+    speed = model.sensor_adr[[model.sensor(f"{j}_speed").id for j in joints]]
+    return foot_force_addresses(model), force, speed

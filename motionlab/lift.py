@@ -18,11 +18,12 @@ from typing import Any
 
 import mujoco
 import numpy as np
+from scipy.ndimage import minimum_filter1d
 from scipy.spatial.transform import Rotation, Slerp
 from tqdm import tqdm
 
 from motionlab.body import BodyParams
-from motionlab.camera import Camera
+from motionlab.camera import Camera, focal_from_fov
 from motionlab.errors import LiftError
 from motionlab.humanoid import NQ, NV, HumanoidModel, build_model, standing_qpos
 from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, TemporalPrior
@@ -40,6 +41,7 @@ PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (
 MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
 GROUND_CLEARANCE_M = 0.002
+STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long holds a foot contact
 HEADINGS = 8  # candidate headings tried when initialising
 INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
 INIT_ITERATIONS = 30  # Levenberg-Marquardt iterations per candidate (a predicted frame needs far fewer)
@@ -149,7 +151,7 @@ def estimate_camera(
     for name, value in (("focal_px", focal_px), ("distance", distance)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise LiftError(f"camera {name} must be a positive number, got {value}")
-    f = focal_px if focal_px is not None else max(W, H) / (2 * np.tan(np.deg2rad(PHONE_FOV_DEG) / 2))
+    f = focal_px if focal_px is not None else focal_from_fov(max(W, H), PHONE_FOV_DEG)
     # the least foreshortened frames show the segments at about their true length
     d = distance if distance is not None else f * _segment_length(body) / np.percentile(_segment_pixel_length(px), 90)
     tilt = np.deg2rad(pitch_deg)
@@ -173,6 +175,7 @@ def lift_reference(
     notes: dict[str, Any] | None = None,
     camera_yaw_deg: np.ndarray | None = None,
     progress: bool = False,
+    ground: bool | None = None,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
     to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
@@ -181,7 +184,9 @@ def lift_reference(
     ``camera_track`` (T, 3) gives the camera's position at every frame (a camera that moved, e.g. as
     measured by :func:`motionlab.footage.camera_track_from_motion`) instead of ``camera.position +
     velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
-    left positive); ``notes`` go into the report as they are."""
+    left positive); ``notes`` go into the report as they are. ``ground`` moves the camera (and the motion
+    with it) up or down so that the stance feet stand on the floor (:func:`_stand_on_floor`); by default
+    only an estimated camera is moved (``ground=True``: the given camera is an estimate too)."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -225,8 +230,8 @@ def lift_reference(
             qpos[t] = ik.solve(prior.qpos, obs, prior)[0]
         solved.append(t)
     qpos = _fill_gaps(qpos, detected)
-    if camera_source == "estimated":
-        qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track)
+    if ground or (ground is None and camera_source == "estimated"):
+        qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
     in_camera = np.einsum("tij,tnj->tni", rotations, sites - camera_track[:, None])
@@ -364,11 +369,18 @@ def _fill_gaps(qpos: np.ndarray, solved: np.ndarray) -> np.ndarray:
 
 
 def _stand_on_floor(
-    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray
+    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray, fps: float
 ) -> tuple[np.ndarray, Camera, np.ndarray]:
     """Shift an estimated camera (and its per-frame ``track``) and the motion together vertically so the
-    lowest sole touches the floor (the image is unchanged; only the camera height estimate improves)."""
-    shift = Kinematics(hm).sole_heights(qpos).min() - GROUND_CLEARANCE_M
+    feet stand on the floor in stance (the image is unchanged; only the camera height estimate improves).
+
+    Every step-long window (:data:`STEP_WINDOW_S`) holds a foot contact: its lowest sole is a stance
+    sole. The median of those over the clip is put on the floor, so one frame solved too low (a bad
+    detection) cannot lift the whole motion off it, as the overall lowest sole did (a camera looking
+    down left the stance feet ~11 cm above the floor on exact keypoints)."""
+    window = max(1, int(round(STEP_WINDOW_S * fps)))
+    stance = minimum_filter1d(Kinematics(hm).sole_heights(qpos), window, mode="nearest")
+    shift = float(np.median(stance)) - GROUND_CLEARANCE_M
     out = qpos.copy()
     out[:, 2] -= shift
     down = np.array([0.0, 0.0, shift])

@@ -3,7 +3,8 @@
 Each :class:`Setup` describes one shot: a static, following (dolly) or panning camera, at an azimuth
 around the runner (0 = side-on, 45 = ahead and to the side), a height and pitch, a horizontal field of
 view, the runner's direction on screen (left->right or right->left) or straight towards the camera,
-slow motion (capture rate / playback rate) and a treadmill (the runner stays in place). The scene is
+slow motion (capture rate / playback rate), a treadmill (the runner stays in place) and whether the
+video carries its lens' 35 mm-equivalent focal length in its metadata (as iPhones write it). The scene is
 the humanoid on a textured ground (checker with random dots, so the background can be tracked) inside
 textured walls, lit like the project's renders. :func:`render_test_video` writes the MP4 and returns the
 ground truth as a :class:`~motionlab.reference.Reference`: qpos at every video frame, the 2D keypoints
@@ -26,16 +27,18 @@ from typing import Any
 
 import mujoco
 import numpy as np
+from scipy.ndimage import minimum_filter1d
 from scipy.spatial.transform import Rotation
 
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
-from motionlab.camera import focal_from_fov, look_at
+from motionlab.camera import FULL_FRAME_DIAGONAL_MM, focal_from_fov, look_at
 from motionlab.gl import ensure_gl
 from motionlab.humanoid import HumanoidModel, build_spec
 from motionlab.mocap import PeriodicMotion, load_stride
 from motionlab.motion import Kinematics, pelvis_forward, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
 from motionlab.reference import Reference
+from motionlab.video.reader import FOCAL_35MM_TAGS
 from motionlab.video.writer import VideoWriter
 
 VIDEO_FPS = 30.0
@@ -60,6 +63,7 @@ class Setup:
     treadmill: bool = False  # the runner stays in place (speed over ground 0)
     speed_scale: float = 1.0  # playback speed of the mocap (1: as captured)
     clip: str = ""  # "": the bundled DeepMimic run; else a CMU AMC path under the mocap folder
+    lens_metadata: bool = False  # the video carries its lens' 35 mm-equivalent focal length, as iPhones write
     width: int = 640
     height_px: int = 480
 
@@ -85,6 +89,10 @@ SETUPS: dict[str, Setup] = {
         Setup("slow_motion_2x", camera="follow", slow_motion=2.0, seconds=3.0),
         Setup("treadmill", camera="static", treadmill=True, distance=4.5),
         Setup("toward", camera="static", toward=True, distance=3.5, fov_deg=50.0, seconds=1.5),
+        Setup(
+            "toward_lens_metadata", camera="static", toward=True, distance=3.5, fov_deg=50.0, seconds=1.5,
+            lens_metadata=True,
+        ),  # fmt: skip
         Setup("cmu_jog_follow", camera="follow", clip="cmu/35/35_17.amc"),
         Setup("cmu_run_right_to_left", camera="follow", direction=-1, clip="cmu/09/09_01.amc"),
         Setup("cmu_walk_static", camera="static", distance=4.5, seconds=2.0, clip="cmu/07/07_01.amc"),
@@ -242,7 +250,7 @@ def render_test_video(
     data, free = mujoco.MjData(model), mujoco.MjvCamera()
     free.type = mujoco.mjtCamera.mjCAMERA_FREE
     try:
-        with VideoWriter(path, VIDEO_FPS) as writer:
+        with VideoWriter(path, VIDEO_FPS, metadata=_lens_metadata(setup, cams.focal_px)) as writer:
             for q, pos, target in zip(truth.qpos, cams.positions, cams.targets):
                 data.qpos[:] = q
                 mujoco.mj_forward(model, data)
@@ -252,6 +260,14 @@ def render_test_video(
     finally:
         renderer.close()
     return truth
+
+
+def _lens_metadata(setup: Setup, focal_px: float) -> dict[str, str]:
+    """The iPhone-style 35 mm-equivalent focal length tag when ``setup.lens_metadata``, else nothing."""
+    if not setup.lens_metadata:
+        return {}
+    focal_35mm = focal_px * FULL_FRAME_DIAGONAL_MM / float(np.hypot(setup.width, setup.height_px))
+    return {FOCAL_35MM_TAGS[0]: f"{focal_35mm:.1f}"}
 
 
 def _aim(free: mujoco.MjvCamera, position: np.ndarray, target: np.ndarray) -> None:
@@ -303,13 +319,15 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     heading shows as error. Speed uses the lift's own time base (its ``fps``): a slow-motion video
     lifted at face value is too slow. Returns speed (m/s and relative), travel direction, facing
     (pelvis heading), root trajectory (displacement from the first frame), first-frame position, floor
-    height (median lowest foot landmark) errors, MPJPE and PA-MPJPE (12 body landmarks). Facing is the
+    height (median lowest foot landmark) errors, the stance soles' height in the lift's own world (median
+    over the clip of each step's lowest sole: what the simulated body stands on), MPJPE and PA-MPJPE
+    (12 body landmarks). Facing is the
     error of the mean pelvis heading over the clip (where the body faces); ``facing_frame_error_deg``
     averages it frame by frame (it includes the pelvis's twist within each stride)."""
     from motionlab.camera import Camera
     from motionlab.humanoid import build_model
     from motionlab.keypoints import BODY_LANDMARKS, INDEX
-    from motionlab.lift import joint_position_errors
+    from motionlab.lift import STEP_WINDOW_S, joint_position_errors
 
     syn = truth.source["synthetic"]
     cams = CameraPath.from_dict(syn["camera_path"])
@@ -337,6 +355,9 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     rel_true = sites_true[:, body] - sites_true[:, hips].mean(axis=1, keepdims=True)
     rel_est = sites_est[:, body] - sites_est[:, hips].mean(axis=1, keepdims=True)
     _, pa = joint_position_errors(hm, truth.qpos, lifted.qpos)
+    window = max(1, int(round(STEP_WINDOW_S * lifted.fps)))
+    soles = Kinematics(build_model(lifted.body)).sole_heights(lifted.qpos)
+    stance_soles = minimum_filter1d(soles, window, mode="nearest")
     return {
         "speed_true_mps": float(syn["speed_mps"]),
         "speed_mps": est_speed,
@@ -353,6 +374,7 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
         "floor_height_error_m": float(
             np.median(feet_est[..., 2].min(axis=1)) - np.median(feet_true[..., 2].min(axis=1))
         ),
+        "stance_sole_height_m": float(np.median(stance_soles)),
         "mpjpe_mm": float(np.linalg.norm(rel_est - rel_true, axis=-1).mean() * 1000),
         "pa_mpjpe_mm": float(pa.mean() * 1000),
     }

@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 B=tests/test_main_job_behaviour.py
 M=tests/test_metrics.py
+S=tests/test_step_physics.py
 spot() {  # name file sed-expression pytest-args...
   local name=$1 file=$2 expr=$3
   shift 3
@@ -33,6 +34,12 @@ spot "body search picks the worst fit" motionlab/inference/pipeline.py \
 spot "restart segmentation off (strides may span restarts)" motionlab/inference/metrics.py \
   's/    breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)/    breaks = ()/' $M
 spot "foot forces doubled (contact force)" motionlab/humanoid.py \
-  's/out\[foot_ids.index(other)\] += abs(/out[foot_ids.index(other)] += 2 * abs(/' $M
+  's/    return data.sensordata\[foot_force_addresses(model)\].copy()/    return 2 * data.sensordata[foot_force_addresses(model)]/' $M $S
+spot "work read once per control step, not integrated" motionlab/step_physics.py \
+  's/        positive = np.maximum(power, 0.0).sum(axis=0) \* (0.5 \* h)/        positive = np.maximum(power[-1:], 0.0).sum(axis=0) * (0.5 * h * k)/' $S
+spot "peak force read at the control step" motionlab/step_physics.py \
+  's/            peak_grf=grf.max(axis=0),/            peak_grf=grf[-1].copy(),/' $S
+spot "foot events trusted whatever the bounce" motionlab/inference/metrics.py \
+  's/    if bounce is None or abs(events \/ bounce - 1) <= BOUNCE_MISMATCH:/    if True:/' $M -k "bounce or out_of_step"
 spot "foot forces doubled (rollout)" motionlab/inference/rollout.py \
   's/    grf = np.array(rows\["foot_grf"\])/    grf = 2 * np.array(rows["foot_grf"])/' $M

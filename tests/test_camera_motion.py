@@ -24,7 +24,7 @@ from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.lift import lift_reference
 from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
-from motionlab.video.reader import VideoReader, capture_fps
+from motionlab.video.reader import VideoReader, capture_fps, focal_length_35mm
 from motionlab.video.writer import VideoWriter
 
 BODY = BodyParams(height=1.75, mass=70.0).resolved()
@@ -152,3 +152,41 @@ def test_time_scale_and_treadmill_flags_reject_bad_numbers_by_name(argv, capsys)
     with pytest.raises(SystemExit) as exit_info:
         infer_main(argv)
     assert exit_info.value.code == 2 and f"argument {argv[0]}:" in capsys.readouterr().err
+
+
+def test_field_of_view_is_read_from_the_lens_metadata(tmp_path_factory):
+    """Towards the camera, distances and speeds scale with the focal length: a 50 deg lens taken for the
+    assumed phone's 65 deg makes the runner ~30 % too slow. The 35 mm-equivalent focal length an iPhone
+    writes into the video gives the true field of view; without it the report says it was assumed."""
+    tagged = tmp_path_factory.mktemp("lens") / "toward.mp4"
+    truth = render_test_video(dataclasses.replace(SETUPS["toward_lens_metadata"], seconds=0.7), tagged, BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})  # exact keypoints: the lens is the test
+    plain = tagged.with_name("plain.mp4")
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(tagged), "-c", "copy",
+         "-map_metadata", "-1", str(plain)],
+        check=True,
+    )  # fmt: skip
+    assert focal_length_35mm(tagged) == pytest.approx(37.1, abs=0.1) and focal_length_35mm(plain) is None
+    errors = {}
+    for video, source, fov in ((plain, "assumed", 65.0), (tagged, "metadata", 50.0)):
+        lifted, report = lift_footage(keypoints, BODY, video)
+        note = report.to_dict()["field_of_view"]  # reaches the job's JSON report (extra.lift)
+        assert note["source"] == source and note["fov_deg"] == pytest.approx(fov, abs=0.3), note
+        errors[source] = score_lift(truth, lifted)["speed_error_rel"]
+        warned = any("lens is unknown" in m for m in messages(report))
+        assert warned == (source == "assumed")  # towards the camera the unknown lens matters: said
+    assert errors["assumed"] > 0.15 and errors["metadata"] < 0.05, errors
+
+
+def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
+    """The camera's height was fitted to the lowest sole of the whole clip only for a lift's own camera;
+    the footage's camera (pitch from the horizon) was not moved at all, and looking down 15 deg the
+    reference's stance feet stood ~11 cm above the floor the simulated body runs on."""
+    path = tmp_path / "down.mp4"
+    truth = render_test_video(dataclasses.replace(SETUPS["pitch_down_15"], seconds=0.7), path, BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})  # exact keypoints
+    lifted, report = lift_footage(keypoints, BODY, path)
+    assert report.notes["camera_motion"]["pitch_deg"] == pytest.approx(-15, abs=1.5)
+    scores = score_lift(truth, lifted)
+    assert abs(scores["stance_sole_height_m"]) < 0.01 and abs(scores["floor_height_error_m"]) < 0.03, scores

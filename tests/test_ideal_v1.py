@@ -80,7 +80,7 @@ def _landing_terms(drop_speed: float) -> dict[str, float]:
     qvel = env.data.qvel.copy()
     qvel[2] = -drop_speed
     env._set_state(env.data.qpos.copy(), qvel)
-    env._grf[0] = 0.0
+    env._meter.grf_before[:] = 0.0  # loading from zero force
     terms = [env.step(np.zeros(29, np.float32))[4]["reward_terms"] for _ in range(3)]
     return {k: max(t[k] for t in terms) for k in ("peak_force", "loading_rate", "metabolic")}
 

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy.ndimage import minimum_filter1d
 
 from motionlab.assets import RUN_CLIP
 from motionlab.camera import Camera
@@ -13,7 +14,7 @@ from motionlab.cli import main
 from motionlab.humanoid import JOINT_NAMES, build_model
 from motionlab.ik import IKWeights
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
-from motionlab.lift import LiftError, estimate_camera, joint_position_errors, lift_reference
+from motionlab.lift import STEP_WINDOW_S, LiftError, estimate_camera, joint_position_errors, lift_reference
 from motionlab.mocap import mocap_reference, project_qpos
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference, load_reference, save_reference
@@ -71,8 +72,10 @@ def test_unknown_camera_is_estimated(truth):
     assert report.camera_source == "estimated"
     assert pa <= PA_MPJPE_TARGET_M and mpjpe <= MPJPE_TARGET_M, (mpjpe, pa)
     assert report.mean_reprojection_px < 1.5
-    # the estimated camera is moved with the motion so the lowest sole touches the floor
-    assert Kinematics(build_model(truth.body)).sole_heights(lifted.qpos).min() == pytest.approx(0.002, abs=1e-4)
+    # the estimated camera is moved with the motion so the stance feet stand on the floor
+    soles = Kinematics(build_model(truth.body)).sole_heights(lifted.qpos)
+    stance = minimum_filter1d(soles, int(round(STEP_WINDOW_S * truth.fps)), mode="nearest")
+    assert np.median(stance) == pytest.approx(0.002, abs=1e-4) and soles.min() > -0.01
 
 
 def test_estimated_camera_distance_and_height(truth):

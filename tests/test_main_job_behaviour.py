@@ -108,6 +108,20 @@ def test_zero_action_fails_the_tracking_bound(job: JobRun) -> None:
     assert zero.fall_time < 1.5
 
 
+def test_residual_force_is_reported_and_a_fully_physical_closest_run_is_one_option_away(job: JobRun, tmp_path) -> None:
+    closest, env = job.runs["closest"]
+    trained_limit = env.unwrapped.residual_force_scale
+    assert job.report["extra"]["closest_residual_force"] == {"mode": "on", "limit_bw": pytest.approx(trained_limit)}
+    assert trained_limit > 0.0 and closest.residual_force_bw.max() > 0.0  # the default run uses it, visibly
+
+    physical = run_job(tmp_path / "physical.mp4", seconds=1.5, residual_force=False)
+    closest, env = physical.runs["closest"]
+    assert physical.report["extra"]["closest_residual_force"] == {"mode": "off", "limit_bw": 0.0}
+    assert env.unwrapped.residual_force_scale == 0.0 and not env.unwrapped.data.xfrc_applied.any()
+    assert not closest.residual_force_bw.any() and physical.report["closest"]["residual_force"]["value"] == 0.0
+    assert physical.report["extra"]["closest"]["restarts"] == len(closest.restart_times)  # falls stay reported
+
+
 def test_ideal_is_asked_for_the_users_speed_and_reaches_it(job: JobRun) -> None:
     lo, hi = ideal_speed_range(load_policy(DEFAULT_IDEAL_CKPT))
     extra = job.report["extra"]

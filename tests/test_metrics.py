@@ -13,10 +13,12 @@ from conftest import standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
+from motionlab.humanoid import build_model
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
     METRICS,
     GaitInput,
+    bounce_cadence,
     gait_events,
     gait_metrics,
     kinematic_contact,
@@ -26,7 +28,9 @@ from motionlab.inference.metrics import (
 from motionlab.inference.reliability import Evidence, verdict
 from motionlab.inference.report import REPORT_SCHEMA, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
+from motionlab.motion import Kinematics
 from motionlab.reference import load_reference
+from motionlab.step_physics import StepPhysics
 
 G = 9.81
 
@@ -36,7 +40,8 @@ def synthetic_run(
     power_w: float = 367.5, peak_bw: float = 2.5, mass: float = 70.0,
 ) -> Rollout:  # fmt: skip
     """A run with a known gait: alternating feet every ``step_s``, each down ``contact_s`` with a half-sine
-    vertical force peaking at ``peak_bw``; constant speed; ``power_w`` of positive actuator power."""
+    vertical force peaking at ``peak_bw``; constant speed; ``power_w`` of positive actuator power (its
+    physics, as if every control step were one physics step)."""
     n = int(round(seconds / dt))
     times = dt * np.arange(1, n + 1)
     contact = np.zeros((n, 2), dtype=bool)
@@ -57,10 +62,15 @@ def synthetic_run(
     force = np.zeros((n, 28))
     force[:, 0] = power_w
     force[:, 1] = -200.0  # negative work (braking) does not count
+    power = force * qvel[:, 6:]
+    physics = StepPhysics(
+        positive_work=np.clip(power, 0, None) * dt, negative_work=np.clip(-power, 0, None) * dt, peak_grf=grf,
+        grf_impulse=grf * dt, peak_loading_rate=np.diff(grf, axis=0, prepend=0.0) / dt, seconds=np.full(n, dt),
+    )  # fmt: skip
     return Rollout(
         times=times, qpos=qpos, qvel=qvel, actuator_force=force, foot_contact=contact, foot_grf=grf,
         reward_terms={}, mpjpe=np.full(n, 0.03), residual_force_bw=np.full(n, 0.02), fell=False, fall_time=None, restart_times=[], diverged=None,
-        body=BodyParams(mass=mass), dt=dt, end_reason="time limit",
+        body=BodyParams(mass=mass), dt=dt, end_reason="time limit", physics=physics,
     )  # fmt: skip
 
 
@@ -111,6 +121,41 @@ def test_the_lifted_kinematics_of_real_mocap_give_its_gait() -> None:
     assert m["cadence"]["n_strides"] >= 20
     for name in ("tracking_error", "peak_vgrf"):
         assert m[name]["value"] is None and m[name]["status"] == "not measured"
+
+
+def test_the_body_s_bounce_gives_the_cadence_without_foot_events() -> None:
+    """The real run clip's centre of mass rises and falls once per step: 150 steps/min, its cadence."""
+    ref = load_reference(DEFAULT_REFERENCE)
+    times = np.arange(ref.num_frames) / ref.fps
+    com = Kinematics(build_model(ref.body)).run(ref.qpos).com
+    assert bounce_cadence(times, com[:, 2]) == pytest.approx(150.0, abs=1.0)
+    assert bounce_cadence(times, 0.9 + 0.001 * times) is None  # no periodic bounce
+
+
+def test_foot_events_out_of_step_with_the_body_lower_the_confidence() -> None:
+    """What MediaPipe does to a side view when it misplaces the legs: foot events that do not match the
+    body's bounce. Here the legs of the real run clip play 15 % faster than its trunk: the events say
+    ~164 steps/min, the bounce 150, so the column's confidence is low, with the reason; the clip as
+    captured stays high."""
+    ref = load_reference(DEFAULT_REFERENCE)
+    n = int(ref.num_frames / 1.15)
+    times = np.arange(n) / ref.fps
+    qpos = ref.qpos[:n].copy()
+    for j in range(21, 35):  # hips, knees and ankles (qpos order: right leg, then left leg)
+        qpos[:, j] = np.interp(np.arange(n) * 1.15, np.arange(ref.num_frames), ref.qpos[:, j])
+    m = gait_metrics(GaitInput(times, qpos, ref.body, np.ones(n, bool)))
+    assert m["cadence"]["value"] > 160
+    assert m["cadence"]["confidence"]["level"] == m["overstride"]["confidence"]["level"] == "low"
+    assert "the body bounces at 150" in " ".join(m["cadence"]["confidence"]["notes"])
+    clean = gait_metrics(GaitInput(times, ref.qpos[:n], ref.body, np.ones(n, bool)))
+    assert clean["cadence"]["confidence"]["level"] == "high"
+    run = synthetic_run()  # the verdict says so, with the cause and what to do
+    evidence = Evidence(
+        seconds=times[-1], fps=ref.fps, detected=np.ones(n, bool), person_px=600.0, mean_visibility=0.9,
+        reprojection_px=4.0, camera_motion_known=True, closest=run, ideal=run, you_metrics=m,
+    )  # fmt: skip
+    finding = next(f for f in verdict(evidence)["findings"] if "could not be timed" in f["what"])
+    assert "bounce 150" in finding["what"] and "misplaced the legs" in finding["cause"]
 
 
 def test_frames_without_a_pose_are_excluded_and_unknown_camera_motion_hides_speed() -> None:
@@ -328,9 +373,10 @@ def test_restarted_run_is_measured_on_strides_between_restarts() -> None:
         pieces["times"][-1] = part.times + offset
         offset, x0 = offset + part.times[-1], qpos[-1, 0]
         restarts.append(offset)
+    physics = StepPhysics(*(np.concatenate([getattr(p.physics, f.name) for p in parts]) for f in dataclasses.fields(StepPhysics)))
     run = dataclasses.replace(
         parts[0], **{k: np.concatenate(v) for k, v in pieces.items()}, fell=True, fall_time=restarts[0],
-        restart_times=restarts[:-1],
+        restart_times=restarts[:-1], physics=physics,
     )  # fmt: skip
     m = measured(run)
     _, step, contact, speed = stretches[1]

@@ -176,6 +176,7 @@ def test_roi_finds_a_small_pedestrian_that_the_full_frame_misses(media: Path) ->
     reference, summary = extract_keypoints(video, roi=VTEST_ROI, max_frames=20)
     assert summary["frames"] == 20 and summary["frames_with_pose"] >= 18
     assert summary["roi"] == list(VTEST_ROI) and reference.source["roi"] == list(VTEST_ROI)
+    assert summary["auto_crop"] == {"tried": False}  # --roi overrides the automatic crop
     assert reference.image_size == (768, 576)  # normalised to the full frame, not the crop
     x, y, w, h = VTEST_ROI
     body = reference.keypoints_px()[reference.keypoints2d_valid][:, list(BODY_LANDMARKS)]
@@ -195,7 +196,7 @@ def test_roi_finds_a_small_pedestrian_that_the_full_frame_misses(media: Path) ->
     assert _jerk_px(reference) < 0.8 * _jerk_px(raw)  # ... it removes frame-to-frame jitter
 
     with pytest.raises(NoPoseError, match=r"no person found in any of the 10 frames.*--roi x,y,w,h"):
-        extract_keypoints(video, max_frames=10)
+        extract_keypoints(video, max_frames=10, auto_crop=False)  # the full frame alone (tests/test_person_finder.py)
 
 
 def test_tracking_rejects_a_jump_to_another_person(media: Path, tmp_path: Path) -> None:

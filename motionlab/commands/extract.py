@@ -88,6 +88,12 @@ def _describe(summary: dict[str, Any]) -> str:
     )
     if summary["roi"] is not None:
         text += f", roi {','.join(map(str, summary['roi']))}"
+    auto = summary.get("auto_crop") or {}
+    if auto.get("used"):
+        text += (
+            f", person too small for the full frame: followed in an automatic crop ({auto['usable_frames_cropped']} "
+            f"usable frames instead of {auto['usable_frames_full_frame']}; --roi overrides it)"
+        )
     if summary["track_rejections"]:
         text += f", {summary['track_rejections']} detection(s) of another person rejected"
     return text

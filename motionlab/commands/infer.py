@@ -75,6 +75,14 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         "second of video on 2 cores; fast: half that, fewer restarts avoided; best: most search, ~2.8 s per "
         "second; off: the policy alone)",
     )
+    p.add_argument(
+        "--residual",
+        choices=("on", "off"),
+        default="on",
+        help="the Closest run's residual root force, a small non-physical push on the pelvis that the tracking "
+        "policy may use (shown live and in the report); off: fully physical, the runner may fall more often "
+        "(default: %(default)s)",
+    )
     p.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0)
 
 
@@ -97,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         high_quality=args.high_quality,
         refine=args.refine,
+        residual_force=args.residual == "on",
     )
     run_inference(cfg, Console(stderr=True))
     return 0

@@ -12,7 +12,11 @@ and carries its window (which strides, how many seconds), the number of strides 
 column's confidence. Fewer than :data:`MIN_STRIDES` full strides gives "not enough data", never a
 number. A value outside the physiological bounds is ``implausible`` (flagged, never presented as in
 range); inside them it is ``typical`` or ``atypical`` against the published range for recreational
-running at 3-4 m/s. Nothing here raises on short or odd input.
+running at 3-4 m/s. A column whose foot events' cadence is more than :data:`BOUNCE_MISMATCH` off the
+cadence of its own bounce (:func:`bounce_cadence`, from the centre of mass's height alone) gets
+confidence ``low`` with the reason: a pose model that misplaced the feet. Simulated runs' energy and
+forces come from every physics step (``Rollout.physics``), never from the frames. Nothing here raises on
+short or odd input.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
+from motionlab.step_physics import StepPhysics
 
 G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
@@ -36,6 +41,9 @@ CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its lo
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
+MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
+BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted ...
+BOUNCE_DOMINANCE = 2.0  # ... when the bounce's frequency is clear: twice the power of any other peak
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
 
@@ -99,9 +107,17 @@ METRICS: dict[str, MetricSpec] = {
     # Int J Sport Biomech 3:242).
     "arm_swing": MetricSpec("Arm swing (upper arm)", "deg", (40.0, 80.0), (0.0, 180.0)),
     # Positive mechanical work per kg and metre: ~1-2 J/(kg m) (Cavagna & Kaneko 1977, J Physiol 268:467).
-    "cost_of_transport": MetricSpec("Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True),
+    "cost_of_transport": MetricSpec(
+        "Mechanical cost of transport", "J/(kg m)", (1.0, 2.0), (0.1, 20.0), simulation_only=True
+    ),
     # Active peak 2.0-3.0 body weights at 3-5 m/s (Cavanagh & Lafortune 1980, J Biomech 13:397).
     "peak_vgrf": MetricSpec("Peak vertical GRF", "BW", (2.0, 3.0), (0.5, 8.0), simulation_only=True),
+    # Instantaneous vertical loading rate (largest rise between 5 ms physics steps): ~70-110 BW/s in
+    # rearfoot runners at 3-4 m/s (Milner et al. 2006, MSSE 38:323; Davis et al. 2016, BJSM 50:887); the
+    # lower end, 40, is our allowance for midfoot and forefoot strikes, which have no impact transient.
+    "loading_rate": MetricSpec(
+        "Peak vertical loading rate", "BW/s", (40.0, 110.0), (1.0, 2000.0), simulation_only=True
+    ),
     # Not a human range: the error band physics-based motion tracking reaches (e.g. Luo et al. 2021, UHC).
     "tracking_error": MetricSpec("Tracking error (MPJPE)", "mm", (0.0, 50.0), (0.0, 1e4), simulation_only=True),
     # Not a human range: the non-physical residual root force of residual force control (Yuan & Kitani
@@ -133,8 +149,9 @@ def lowest(*levels: str) -> str:
 class GaitInput:
     """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
     be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
-    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``grf`` (T, 2) vertical
-    forces (N) and ``power`` (T,) positive actuator power (W) of a simulation; ``per_frame`` other
+    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``physics`` (T stacked
+    control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
+    frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
     BW); ``speed_known``: whether positions are in a frame that does not move with the camera."""
 
@@ -144,31 +161,35 @@ class GaitInput:
     valid: np.ndarray
     breaks: tuple[int, ...] = ()
     contact: np.ndarray | None = None
-    grf: np.ndarray | None = None
-    power: np.ndarray | None = None
+    physics: StepPhysics | None = None
     per_frame: dict[str, np.ndarray] = field(default_factory=dict)
     speed_known: bool = True
     confidence: Confidence = Confidence("high")
 
 
 def rollout_input(
-    r: Rollout, valid: np.ndarray | None = None, confidence: Confidence = Confidence("high"), measured_contact: bool = False
+    r: Rollout,
+    valid: np.ndarray | None = None,
+    confidence: Confidence = Confidence("high"),
+    measured_contact: bool = False,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
     frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
     heights as for You, so that the three columns time their events the same way (the force-plate
     threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
-    the force gives the peak vertical GRF. ``measured_contact`` uses the force-plate threshold instead."""
+    energy and forces come from every physics step (``r.physics``), not from the frames.
+    ``measured_contact`` uses the force-plate threshold instead."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
         per_frame["tracking_error"] = r.mpjpe * 1000.0
-    per_frame["residual_force"] = r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
+    per_frame["residual_force"] = (
+        r.residual_force_bw * 100.0 if r.residual_force_bw is not None else np.zeros(r.num_steps)
+    )
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
-        breaks=breaks, contact=r.foot_contact if measured_contact else None, grf=r.foot_grf,
-        power=np.clip(r.actuator_force * r.qvel[:, 6:], 0.0, None).sum(axis=1), per_frame=per_frame,
-        confidence=confidence,
+        breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
+        per_frame=per_frame, confidence=confidence,
     )  # fmt: skip
 
 
@@ -232,7 +253,9 @@ def find_strides(g: GaitInput, contact: np.ndarray) -> list[Stride]:
     gap = int(np.floor(MIN_SWING_S / dt - 1e-9))
     strides = []
     for s, e in segments(g):
-        stances = [[(a + s, b + s) for a, b in contact_runs(contact[s:e, k], gap) if a > 0 and b < e - s] for k in range(2)]
+        stances = [
+            [(a + s, b + s) for a, b in contact_runs(contact[s:e, k], gap) if a > 0 and b < e - s] for k in range(2)
+        ]
         for k in range(2):
             for (a, to), (b, _) in zip(stances[k][:-1], stances[k][1:]):
                 others = [st for st in stances[1 - k] if a < st[0] < b]
@@ -255,7 +278,11 @@ class _Frames:
 
 def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _Frames:
     ids = build_model(body).keypoint_site_ids
-    names = [f"{side}_{part}" for side in _SIDE for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")]
+    names = [
+        f"{side}_{part}"
+        for side in _SIDE
+        for part in ("hip", "shoulder", "knee", "ankle", "heel", "foot_index", "elbow")
+    ]
     fwd = pelvis_forward(qpos)[:, :2]
     fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-9)
     return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
@@ -291,7 +318,9 @@ def _knee_flexion(f: _Frames, side: str, i: Any) -> np.ndarray:
     return 180.0 - _angle(f.site[f"{side}_hip"][i], f.site[f"{side}_knee"][i], f.site[f"{side}_ankle"][i])
 
 
-def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray) -> dict[str, list[float]]:
+def per_stride(
+    g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray
+) -> dict[str, list[float]]:
     """Each metric's value per stride (a stride may lack a value, e.g. contact time of a foot)."""
     t = g.times
     out: dict[str, list[float]] = {name: [] for name in METRICS}
@@ -300,15 +329,15 @@ def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Fra
         span = slice(st.start, st.end + 1)
         stride_time = t[st.end] - t[st.start]
         disp = f.com[st.end, :2] - f.com[st.start, :2]
-        length = float(abs(disp @ f.forward[st.start:st.end + 1].mean(0)))
+        length = float(abs(disp @ f.forward[st.start : st.end + 1].mean(0)))
         out["cadence"].append(120.0 / stride_time)
         out["speed"].append(length / stride_time)
         out["stride_length"].append(length)
         out["step_length"].append(length / 2)
         contact_s = t[st.toe_off] - t[st.start]
         out[f"contact_time_{side}"].append(1000.0 * contact_s)
-        airborne = ~contact[st.start:st.end].any(axis=1)
-        out["flight_time"].append(1000.0 * float(np.diff(t[st.start:st.end + 1])[airborne].sum()) / 2)
+        airborne = ~contact[st.start : st.end].any(axis=1)
+        out["flight_time"].append(1000.0 * float(np.diff(t[st.start : st.end + 1])[airborne].sum()) / 2)
         out["duty_factor"].append(contact_s / stride_time)
         out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
         ahead = (f.site[f"{side}_ankle"][st.start, :2] - f.com[st.start, :2]) @ f.forward[st.start]
@@ -331,11 +360,13 @@ def per_stride(g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Fra
             along, up = _sagittal(f.site[f"{arm}_elbow"][span] - f.site[f"{arm}_shoulder"][span], f.forward[span])
             swings.append(float(np.ptp(np.degrees(np.arctan2(along, -up)))))
         out["arm_swing"].append(float(np.mean(swings)))
-        if g.grf is not None:
-            out["peak_vgrf"].append(float(g.grf[st.start:st.toe_off, st.foot].max() / (g.body.mass * G)))
-        if g.power is not None and length > 0.05:
-            work = float((g.power[st.start:st.end] * np.diff(t[span])).sum())
-            out["cost_of_transport"].append(work / (g.body.mass * length))
+        if g.physics is not None:  # over the physics steps: this foot's stance lies in (t[start - 1], t[end - 1]]
+            weight = g.body.mass * G
+            out["peak_vgrf"].append(float(g.physics.peak_grf[st.start : st.end, st.foot].max() / weight))
+            out["loading_rate"].append(float(g.physics.peak_loading_rate[st.start : st.end, st.foot].max() / weight))
+            if length > 0.05:  # work over (t[start], t[end]]: the control steps ending at start + 1 ... end
+                work = float(g.physics.positive_work[st.start + 1 : st.end + 1].sum())
+                out["cost_of_transport"].append(work / (g.body.mass * length))
     return out
 
 
@@ -348,7 +379,9 @@ def _status(spec: MetricSpec, value: float) -> str:
     return "typical" if spec.typical[0] <= value <= spec.typical[1] else "atypical"
 
 
-def metric(name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence) -> dict[str, Any]:
+def metric(
+    name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence
+) -> dict[str, Any]:
     """One figure as the report stores it (see the module docstring)."""
     spec = METRICS[name]
     if value is None:
@@ -397,6 +430,10 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     conf = g.confidence
     if MIN_STRIDES <= len(strides) < 4 and conf.level == "high":
         conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
+    mismatch = _events_check(g, kin.com[:, 2], values["cadence"]) if strides else None
+    if mismatch:
+        evidence = {**conf.evidence, "events_vs_bounce_spm": [round(v, 1) for v in mismatch]}
+        conf = Confidence("low", evidence, (*conf.notes, events_mismatch_note(*mismatch)))
     out = {}
     for name, spec in METRICS.items():
         v, win = values[name], dict(window, strides=len(values[name]))
@@ -406,7 +443,7 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
             win = dict(window, spans_s=_spans([(g.times[s], g.times[e - 1]) for s, e in segments(g)]))
             if not v:
                 reason = f"{NOT_ENOUGH}: {usable:.1f} s of usable motion, {MIN_PER_FRAME_S:g} s needed"
-        if spec.simulation_only and g.grf is None:
+        if spec.simulation_only and g.physics is None:
             reason = "simulation only: not measurable from a video"
         elif name == "tracking_error" and name not in g.per_frame:
             reason = "no reference to track (an Ideal run)"
@@ -415,12 +452,65 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         elif reason is not None or name in g.per_frame:
             pass
         elif len(strides) < MIN_STRIDES:
-            reason = f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
+            reason = (
+                f"{NOT_ENOUGH}: {len(strides)} full stride(s) in {usable:.1f} s of usable motion, {MIN_STRIDES} needed"
+            )
         elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
         out[name] = metric(name, value, reason, win, conf)
     return out
+
+
+def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
+    """Steps/min from the centre of mass's height alone (no foot events): the body bounces once per step,
+    so its height's strongest frequency between 1 and 4.33 Hz (60-260 steps/min) is the cadence (Hann
+    window, zero-padded spectrum, peak refined by a parabola on the log power). The trunk is what a pose
+    model sees best, so this survives misplaced feet. None unless that frequency has
+    :data:`BOUNCE_DOMINANCE` times the power of any other peak more than 15 % away (e.g. the stride's)."""
+    if len(times) < 8:
+        return None
+    dt = float(np.median(np.diff(times)))
+    trend = np.polyval(np.polyfit(times, com_height, 1), times)  # a drifting floor estimate is no bounce
+    z = (com_height - trend) * np.hanning(len(com_height))
+    n_fft = 1 << int(np.ceil(np.log2(len(z) * 16)))
+    power = np.abs(np.fft.rfft(z, n_fft)) ** 2
+    freqs = np.fft.rfftfreq(n_fft, dt)
+    band = np.flatnonzero((freqs >= 1.0) & (freqs <= 260 / 60))
+    if len(band) < 3 or power[band].max() <= 1e-12 * max(float(np.sum(com_height**2)), 1e-300):
+        return None
+    i = band[np.argmax(power[band])]
+    inner = band[1:-1]
+    peaks = inner[(power[inner] >= power[inner - 1]) & (power[inner] >= power[inner + 1])]
+    rivals = peaks[np.abs(freqs[peaks] / freqs[i] - 1) > 0.15]
+    if i in (band[0], band[-1]) or (len(rivals) and power[rivals].max() > power[i] / BOUNCE_DOMINANCE):
+        return None  # at the edge of the band, or another frequency nearly as strong: ambiguous
+    y0, y1, y2 = np.log(power[i - 1 : i + 2] + 1e-300)
+    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0
+    return 60.0 * (freqs[i] + shift * (freqs[1] - freqs[0]))
+
+
+def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> tuple[float, float] | None:
+    """``(events, bounce)`` steps/min when the foot events' cadence disagrees with the body's bounce over
+    the longest usable stretch (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when
+    they agree or it cannot tell."""
+    stretches = [(s, e) for s, e in segments(g) if g.times[e - 1] - g.times[s] >= MIN_BOUNCE_S]
+    if not cadence or not stretches:
+        return None
+    s, e = max(stretches, key=lambda se: se[1] - se[0])
+    bounce = bounce_cadence(g.times[s:e], com_height[s:e])
+    events = float(np.median(cadence))
+    if bounce is None or abs(events / bounce - 1) <= BOUNCE_MISMATCH:
+        return None
+    return events, bounce
+
+
+def events_mismatch_note(events: float, bounce: float) -> str:
+    """The confidence note of a column whose foot events disagree with its bounce."""
+    return (
+        f"foot events give {events:.0f} steps/min but the body bounces at {bounce:.0f}: "
+        "the feet were probably misplaced (e.g. the pose model confused the legs)"
+    )
 
 
 def _spans(spans: list[tuple[float, float]]) -> list[list[float]]:

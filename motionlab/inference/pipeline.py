@@ -65,6 +65,7 @@ class InferenceConfig:
     size: tuple[int, int] = (1280, 720)
     high_quality: bool = False  # shadows, reflections and anti-aliasing: about 5x the render time
     refine: str = "balanced"  # MPC refinement of the Closest run: off, fast, balanced, best (inference.refine)
+    residual_force: bool = True  # False: the Closest run gets no residual root force (fully physical)
 
 
 class StageTimer:
@@ -134,6 +135,9 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
     seconds = min(cfg.seconds, lifted.duration)
     user_speed = _speed(lifted)
     closest_env = dict(reference=lifted, body=body, reference_state_init=False)
+    residual = _residual_force_setting(track_policy, cfg.residual_force)
+    if not cfg.residual_force:
+        closest_env["residual_force_scale"] = 0.0
     with stages("closest (tracking policy)"):
         closest = _simulate(track_policy, "MotionLab/Track-v0", seconds, cfg.seed, **closest_env)
     refinement: dict[str, Any] = {"used": False, "preset": "off"}
@@ -166,7 +170,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             shadows=cfg.high_quality,
             reflections=cfg.high_quality,
             antialias=cfg.high_quality,
-            closest_notes=[video_note(refinement)] if refinement["used"] else (),
+            closest_notes=[*([video_note(refinement)] if refinement["used"] else ()), *residual["video_notes"]],
             ideal_notes=[note] if (note := choice.panel_note(speed_known)) else (),
             verdict=(result.verdict["level"], result.verdict["headline"]),
             detected=result.detected,
@@ -196,6 +200,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "keypoints": ref2d.source.get("summary", {}),
             "closest": _run_summary(closest),
             "refinement": refinement,
+            "closest_residual_force": {k: v for k, v in residual.items() if k != "video_notes"},
             "ideal": _run_summary(ideal),
             "checkpoints": {"track": str(cfg.ckpt_track), "ideal": str(choice.checkpoint)},
             "stage_seconds": dict(stages.times),
@@ -203,6 +208,18 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         tracking = (closest.times, closest.mpjpe) if closest.mpjpe is not None else None
         write_report(json_path, png_path, result.columns, result.verdict, result.cues, result.events, extra, tracking)
     return {**result.columns, "verdict": result.verdict, "cues": result.cues, "events": result.events, "extra": extra}
+
+
+def _residual_force_setting(policy: Any, allowed: bool) -> dict[str, Any]:
+    """What the report and video say about the Closest run's non-physical residual root force: ``mode``
+    (``on``: up to the limit the policy was trained with, ``off``: switched off by the user, ``none``:
+    the policy has none), ``limit_bw`` (the force per unit action, x body weight) and the video's note."""
+    trained = policy.env_kwargs or {}
+    if not trained.get("residual_force", False):
+        return {"mode": "none", "limit_bw": 0.0, "video_notes": []}
+    if not allowed:
+        return {"mode": "off", "limit_bw": 0.0, "video_notes": ["fully physical: residual force off"]}
+    return {"mode": "on", "limit_bw": float(trained.get("residual_force_scale", 0.3)), "video_notes": []}
 
 
 def _run_summary(run: Any) -> dict[str, Any]:
@@ -301,9 +318,10 @@ _ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_f
 
 
 def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
-    """``env_id`` with the action settings ``policy`` was trained with, checked against its layout."""
+    """``env_id`` with the action settings ``policy`` was trained with (unless ``env_kwargs`` sets them,
+    e.g. ``residual_force_scale=0`` for fully physical tracking), checked against its layout."""
     trained = (policy.env_kwargs or {}) if policy.env_id == env_id else {}  # another env's options may not exist here
-    env_kwargs.update({k: trained[k] for k in _ACTION_SETTINGS if k in trained})
+    env_kwargs = {**{k: trained[k] for k in _ACTION_SETTINGS if k in trained}, **env_kwargs}
     with warnings.catch_warnings():  # the env version the checkpoint was trained on is the right one
         warnings.filterwarnings("ignore", message=".*is out of date.*", category=DeprecationWarning)
         env = gym.make(env_id, max_episode_seconds=seconds, **env_kwargs)

@@ -169,6 +169,13 @@ def _input_findings(ev: Evidence) -> list[Finding]:
     elif cadence.get("status") == "implausible":
         out.append(Finding("problem", f"cadence {cadence['value']:.0f} steps/min is outside what a human produces",
                            "slow or fast motion, or steps mis-detected", "check the frame rate of the video"))  # fmt: skip
+    mismatch = cadence.get("confidence", {}).get("evidence", {}).get("events_vs_bounce_spm")
+    if mismatch:
+        out.append(Finding("warning", f"your steps could not be timed: the feet give {mismatch[0]:.0f} steps/min, "
+                           f"the body's bounce {mismatch[1]:.0f}",
+                           "the pose model misplaced the legs (they look alike from the side, or cross)",
+                           "film with the legs clearly apart (a 30-45 deg angle from the side, good light); "
+                           "your step timing, contact times and landing figures are low confidence"))  # fmt: skip
     strides = cadence.get("n_strides", 0)
     if cadence.get("value") is None and cadence.get("status") == "not enough data":
         out.append(Finding("problem", f"not enough running to measure: {strides} full stride(s) of your own motion",

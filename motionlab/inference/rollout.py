@@ -10,7 +10,8 @@ import numpy as np
 
 from motionlab.body import BodyParams
 from motionlab.errors import UserError
-from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
+from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
+from motionlab.step_physics import StepPhysics
 
 CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
 FALL, LOST, DIVERGED = "fall", "lost the reference", "simulation diverged"  # why a run was restarted
@@ -44,7 +45,9 @@ class Rollout:
     ``residual_force_bw`` (the non-physical residual root force, in body weights; zeros without residual
     force control) exist for ``Track-v0`` only. ``end_reason`` says why the run stopped; ``restart_kinds``
     says, per restart, why it happened: :data:`FALL`, :data:`LOST` (the pelvis drifted off the reference)
-    or :data:`DIVERGED`."""
+    or :data:`DIVERGED`. ``physics`` holds, per sample, what happened over the physics steps of the control
+    step that ended there (the env's ``info["physics"]``: actuator work per joint, each foot's peak
+    vertical force, impulse and loading rate); energy and force metrics read it, never the samples."""
 
     times: np.ndarray
     qpos: np.ndarray
@@ -63,6 +66,7 @@ class Rollout:
     dt: float
     end_reason: str
     restart_kinds: list[str] = field(default_factory=list)
+    physics: StepPhysics | None = None
 
     @property
     def num_steps(self) -> int:
@@ -88,9 +92,10 @@ def run_policy(
     base = env.unwrapped
     obs, _ = env.reset(seed=seed, options={"start_frame": start_frame})
     model, data = base.model, base.data
-    foot_ids = [model.geom(g).id for g in FOOT_GEOMS]
     weight = base.body.mass * 9.81
-    rows: dict[str, list] = {k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe", "rf")}
+    rows: dict[str, list] = {
+        k: [] for k in ("times", "qpos", "qvel", "actuator_force", "foot_grf", "mpjpe", "rf", "physics")
+    }
     terms: dict[str, list[float]] = {}
     fall_time, diverged, end_reason = None, None, "time limit"
     restarts: list[float] = []
@@ -115,7 +120,8 @@ def run_policy(
         rows["qpos"].append(data.qpos.copy())
         rows["qvel"].append(data.qvel.copy())
         rows["actuator_force"].append(data.actuator_force.copy())
-        rows["foot_grf"].append(vertical_foot_forces(model, data, foot_ids))
+        rows["foot_grf"].append(vertical_foot_forces(model, data))
+        rows["physics"].append(StepPhysics.from_info(info["physics"]))
         if "mpjpe" in info:
             rows["mpjpe"].append(info["mpjpe"])
             rows["rf"].append(info["residual_force_bw"])
@@ -154,6 +160,7 @@ def run_policy(
         dt=float(base.dt),
         end_reason=end_reason,
         restart_kinds=kinds,
+        physics=StepPhysics.stack(rows["physics"]),
     )
 
 

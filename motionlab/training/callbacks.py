@@ -71,7 +71,7 @@ class EvalCallback(BaseCallback):
         self.episodes = episodes
         self.metrics_path = Path(metrics_path)
         self.seed = seed
-        self._last_eval_at = -1
+        self.last_eval_at = -1  # timesteps of this run's latest evaluation (-1: none yet)
 
     def _on_training_start(self) -> None:
         self._schedule = _Every(self.every, self.num_timesteps) if self.every > 0 else None
@@ -85,7 +85,7 @@ class EvalCallback(BaseCallback):
         return True
 
     def _on_training_end(self) -> None:
-        if self._last_eval_at != self.num_timesteps:
+        if self.last_eval_at != self.num_timesteps:
             self._evaluate()
 
     def _predict(self, obs: np.ndarray) -> np.ndarray:
@@ -95,11 +95,13 @@ class EvalCallback(BaseCallback):
 
     def _evaluate(self) -> None:
         metrics = evaluate(self._predict, self.env, self.episodes, self.seed)
-        self._last_eval_at = self.num_timesteps
+        self.last_eval_at = self.num_timesteps
         for key, value in metrics.items():
             self.logger.record(f"eval/{key}", value)
         self.logger.dump(self.num_timesteps)
         row = {"timesteps": self.num_timesteps, "wall_s": round(time.monotonic() - self._started, 3), **metrics}
+        if hasattr(self.env.unwrapped, "residual_force_scale"):  # the limit it was evaluated at (curriculum)
+            row["residual_force_scale"] = float(self.env.unwrapped.residual_force_scale)
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps(row) + "\n")
         ckpt = self.checkpointer

@@ -16,6 +16,7 @@ import logging
 import shlex
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from motionlab.policy_io import export_policy, policy_spec
 
 from .callbacks import CheckpointCallback, EvalCallback
 from .checkpoint import Checkpointer, find_checkpoint, read_resume_meta, restore_training, warm_start
+from .curriculum import META_KEY, SCALE_KEY, ResidualForceCurriculum, ResidualForceSchedule
 from .envs import EnvSpec, env_spec, make_env, make_training_env
 
 log = logging.getLogger(__name__)
@@ -221,6 +223,20 @@ def _run_config(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, Any], dict[st
     return config, None, None
 
 
+def _residual_schedule(
+    config: dict[str, Any], spec: EnvSpec, resume_meta: dict[str, Any] | None
+) -> ResidualForceSchedule | None:
+    """The run's residual-force curriculum (``task.residual_curriculum``): continued from the checkpoint
+    being resumed, else starting at the env's ``residual_force_scale``; None when the config has none or
+    the env uses no residual force."""
+    settings = config["task"].get("residual_curriculum")
+    if settings is None or not spec.env_kwargs.get("residual_force", False):
+        return None
+    if resume_meta is not None and META_KEY in resume_meta:
+        return ResidualForceSchedule.from_state(resume_meta[META_KEY])
+    return ResidualForceSchedule.from_config(settings, float(spec.env_kwargs.get(SCALE_KEY, 0.3)))
+
+
 def train(cfg: DictConfig) -> Path:
     """Train (or continue) the run described by ``cfg``; returns the run directory.
 
@@ -246,6 +262,14 @@ def _train(cfg: DictConfig, run_dir: Path) -> Path:
     start = int(resume_meta["num_timesteps"]) if resume_meta else 0
 
     spec = env_spec(config)
+    schedule = _residual_schedule(config, spec, resume_meta)
+    if schedule is not None:  # the envs start at the schedule's limit (a resumed run's may be lower)
+        spec = replace(spec, env_kwargs={**spec.env_kwargs, SCALE_KEY: schedule.scale})
+        log.info(
+            "residual-force curriculum: residual_force_scale %.4g (started at %.4g)",
+            schedule.scale,
+            schedule.start_scale,
+        )
     eval_env = make_env(spec)  # built first: bad env kwargs fail here, before worker processes start
     venv = make_training_env(spec, int(config["n_envs"]), int(config["seed"]) + start, str(config["vec_env"]))
     try:
@@ -259,18 +283,12 @@ def _train(cfg: DictConfig, run_dir: Path) -> Path:
         checkpointer = Checkpointer.resumed(run_dir, info, resume_meta) if resume_meta else Checkpointer(run_dir, info)
         metrics_path = run_dir / "metrics.jsonl"
         _keep_metrics_until(metrics_path, start)
+        evaluator = EvalCallback(
+            checkpointer, eval_env, int(config["eval_every"]), int(config["eval_episodes"]), metrics_path, EVAL_SEED
+        )
+        curriculum = [] if schedule is None else [ResidualForceCurriculum(schedule, checkpointer, eval_env, evaluator)]
         callbacks = CallbackList(
-            [
-                EvalCallback(
-                    checkpointer,
-                    eval_env,
-                    int(config["eval_every"]),
-                    int(config["eval_episodes"]),
-                    metrics_path,
-                    EVAL_SEED,
-                ),
-                CheckpointCallback(checkpointer, int(config["checkpoint_every"])),
-            ]
+            [evaluator, *curriculum, CheckpointCallback(checkpointer, int(config["checkpoint_every"]))]
         )
         remaining = int(config["total_timesteps"]) - model.num_timesteps
         if remaining > 0:

@@ -20,6 +20,14 @@ pose only if it is consistent with the track; otherwise the frame is a gap. A tr
 ``track_timeout_s`` is dropped and the next detection starts a new one. To choose who is followed, give
 an ROI around that person.
 
+Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable
+body (a runner too small for the full-frame detector, or a false low-visibility skeleton found instead),
+the video is analysed again in follow mode: the best-seen person is searched for on tiles of the frame
+(:func:`motionlab.video.person_finder.find_person`, every :data:`SEARCH_EVERY_S` while nobody is
+tracked), then each frame is analysed in a square crop around them that moves with them
+(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more
+usable frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
+
 Left/right swaps. Seen from the side, MediaPipe sometimes labels the far leg as the near one for a few
 frames; :func:`motionlab.video.swaps.fix_left_right_swaps` relabels such frames before smoothing and the
 summary lists them (``left_right_swaps_fixed``).
@@ -41,7 +49,8 @@ from tqdm import tqdm
 from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.reference import Reference
-from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, is_variable_rate
+from motionlab.video.person_finder import body_visibility, find_person, follow_box
+from motionlab.video.reader import VideoInfo, VideoReader, VideoReadError, effective_fps, is_variable_rate
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.swaps import fix_left_right_swaps
 
@@ -51,6 +60,8 @@ MIN_CROP_SIDE = 256  # ROI crops are upscaled to at least this many pixels on th
 MIN_ROI_SIDE = 16
 REDETECT_WINDOW_TORSOS = 6.0
 NO_POSE_ADVICE = "person too small? give --roi x,y,w,h around the runner, or crop/zoom the video"
+AUTO_CROP_BELOW = 0.5  # of the frames with a usable body: below this, an automatic crop is tried
+SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobody is tracked
 
 
 
@@ -165,8 +176,17 @@ class PoseTracker:
     ...     detection = tracker(frame_rgb, time_s)  # Detection or None
     """
 
-    def __init__(self, image_size: tuple[int, int], roi: Box | None = None, settings: PoseSettings = PoseSettings()):
+    def __init__(
+        self,
+        image_size: tuple[int, int],
+        roi: Box | None = None,
+        settings: PoseSettings = PoseSettings(),
+        follow: bool = False,
+    ):
         self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.follow = follow  # analyse a crop that moves with the person (see the module docstring)
+        self.start_box: Box | None = None  # follow mode: the tile the person was first found in
+        self._next_search_s = -np.inf
         self.region = clip_box(roi, self.image_size) if roi is not None else (0, 0, *self.image_size)
         self.settings = settings
         self.rejected = 0  # detections inconsistent with the track
@@ -178,8 +198,10 @@ class PoseTracker:
     def __call__(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         if rgb.shape[1::-1] != self.image_size:
             raise VideoReadError(f"frame size {rgb.shape[1]}x{rgb.shape[0]} differs from {self.image_size}")
-        if self._track is not None and time_s - self._track.time_s > self.settings.track_timeout_s:
+        if self._track is not None and abs(time_s - self._track.time_s) > self.settings.track_timeout_s:
             self._track = None
+        if self.follow:
+            return self._follow(rgb, time_s)
         detection = _detect(self._video_pose, rgb, self.region)
         if detection is not None and not self._consistent(detection, time_s):
             self.rejected += 1
@@ -192,12 +214,40 @@ class PoseTracker:
             self._track = _Track(hip, torso, time_s)
         return detection
 
+    def _follow(self, rgb: np.ndarray, time_s: float) -> Detection | None:
+        """Follow mode: search the tiles while nobody is tracked, else the crop around the track."""
+        image_pose = self._single_image_pose()
+        if self._track is None:
+            if time_s < self._next_search_s:
+                return None
+            self._next_search_s = time_s + SEARCH_EVERY_S
+            found = find_person(lambda box: _detect(image_pose, rgb, box), self.image_size)
+            if found is None:
+                return None
+            detection, box = found
+            self.start_box = self.start_box or box
+        else:
+            box = follow_box(self._track.hip, self._track.torso, self.image_size)
+            detection = _detect(image_pose, rgb, box)
+            if detection is not None and not self._consistent(detection, time_s):
+                self.rejected += 1
+                detection = None
+        if detection is not None:
+            hip, torso = detection.hip_and_torso_px(self.image_size)
+            self._track = _Track(hip, torso, time_s)
+        return detection
+
+    def _single_image_pose(self) -> Any:
+        if self._image_pose is None:
+            self._image_pose = _make_pose(True, self.settings)
+        return self._image_pose
+
     def _consistent(self, detection: Detection, time_s: float) -> bool:
         if self._track is None:
             return True
         hip, torso = detection.hip_and_torso_px(self.image_size)
         s, track = self.settings, self._track
-        allowed = track.torso * (s.max_jump_torsos + s.max_speed_torsos * (time_s - track.time_s))
+        allowed = track.torso * (s.max_jump_torsos + s.max_speed_torsos * abs(time_s - track.time_s))
         return bool(np.linalg.norm(hip - track.hip) <= allowed and 0.5 <= torso / track.torso <= 2.0)
 
     def _redetect(self, rgb: np.ndarray, time_s: float) -> Detection | None:
@@ -210,9 +260,7 @@ class PoseTracker:
         x1, y1 = min(int(cx + half), rx + rw), min(int(cy + half), ry + rh)
         if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
             return None
-        if self._image_pose is None:
-            self._image_pose = _make_pose(True, self.settings)
-        detection = _detect(self._image_pose, rgb, (x0, y0, x1 - x0, y1 - y0))
+        detection = _detect(self._single_image_pose(), rgb, (x0, y0, x1 - x0, y1 - y0))
         return detection if detection is not None and self._consistent(detection, time_s) else None
 
     def close(self) -> None:
@@ -227,27 +275,40 @@ class PoseTracker:
         self.close()
 
 
-def extract_keypoints(
-    video_path: str | Path,
-    roi: Box | None = None,
-    *,
-    settings: PoseSettings = PoseSettings(),
-    smoothing: SmoothingParams | None = SmoothingParams(),
-    start_s: float = 0.0,
-    max_seconds: float | None = None,
-    max_frames: int | None = None,
-    progress: bool = False,
-) -> tuple[Reference, dict[str, Any]]:
-    """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
+@dataclass
+class _Pass:
+    """One pass of :class:`PoseTracker` over the video: per-frame times, landmarks and validity."""
 
-    Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
-    no frame has a pose, ValueError for a bad ROI or time window."""
-    video_path = Path(video_path)
-    end_s = start_s + max_seconds if max_seconds is not None else None
+    times: np.ndarray
+    keypoints: np.ndarray
+    world: np.ndarray
+    valid: np.ndarray
+    info: VideoInfo
+    image_size: tuple[int, int]
+    region: Box
+    rejected: int
+    redetected: int
+    start_box: Box | None
+
+    @property
+    def usable(self) -> int:
+        """Frames showing a usable body (enough body landmarks seen clearly)."""
+        return sum(body_visibility(k) > 0 for k, v in zip(self.keypoints, self.valid) if v)
+
+
+def _pose_pass(
+    video_path: Path,
+    window: tuple[float, float | None, int | None],
+    roi: Box | None,
+    settings: PoseSettings,
+    timing: dict[str, float],
+    follow: bool = False,
+    progress: bool = False,
+) -> _Pass:
+    """Every frame of ``video_path`` in the time ``window`` (start s, end s, max frames) through one tracker."""
     times, keypoints, world, valid = [], [], [], []
-    timing = {"decode": 0.0, "pose": 0.0, "smooth": 0.0}
     with contextlib.ExitStack() as stack:
-        video = stack.enter_context(VideoReader(video_path, start_s, end_s, max_frames))
+        video = stack.enter_context(VideoReader(video_path, *window))
         bar = stack.enter_context(
             tqdm(total=video.expected_frames, desc=video_path.name, unit="frame", disable=not progress)
         )
@@ -260,7 +321,7 @@ def extract_keypoints(
             if frame is None:
                 break
             if tracker is None:
-                tracker = stack.enter_context(PoseTracker(frame.rgb.shape[1::-1], roi, settings))
+                tracker = stack.enter_context(PoseTracker(frame.rgb.shape[1::-1], roi, settings, follow=follow))
             tic = time.perf_counter()
             detection = tracker(frame.rgb, frame.time_s)
             timing["pose"] += time.perf_counter() - tic
@@ -270,15 +331,51 @@ def extract_keypoints(
             world.append(detection.world if detection else np.zeros((NUM_LANDMARKS, 3)))
             bar.update()
         assert tracker is not None  # VideoReader raises when it yields no frame
-        image_size, region = tracker.image_size, tracker.region
-        rejected, redetected = tracker.rejected, tracker.redetected
+    return _Pass(
+        np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid), video.info,
+        tracker.image_size, tracker.region, tracker.rejected, tracker.redetected, tracker.start_box,
+    )  # fmt: skip
 
-    times_a, kp, wk, valid_a = np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid)
+
+def extract_keypoints(
+    video_path: str | Path,
+    roi: Box | None = None,
+    *,
+    settings: PoseSettings = PoseSettings(),
+    smoothing: SmoothingParams | None = SmoothingParams(),
+    start_s: float = 0.0,
+    max_seconds: float | None = None,
+    max_frames: int | None = None,
+    progress: bool = False,
+    auto_crop: bool = True,
+) -> tuple[Reference, dict[str, Any]]:
+    """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
+    ``auto_crop``: without an ROI, try the automatic crop (module docstring) when the full frame fails.
+
+    Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
+    no frame has a pose, ValueError for a bad ROI or time window."""
+    video_path = Path(video_path)
+    window = (start_s, start_s + max_seconds if max_seconds is not None else None, max_frames)
+    timing = {"decode": 0.0, "pose": 0.0, "smooth": 0.0}
+    run = _pose_pass(video_path, window, roi, settings, timing, progress=progress)
+    auto: dict[str, Any] = {"tried": False}
+    if roi is None and auto_crop and run.usable < AUTO_CROP_BELOW * len(run.times):
+        followed = _pose_pass(video_path, window, None, settings, timing, follow=True, progress=progress)
+        used = followed.usable > run.usable
+        auto = {
+            "tried": True, "used": used, "usable_frames_full_frame": run.usable,
+            "usable_frames_cropped": followed.usable,
+            "first_found_in": list(followed.start_box) if followed.start_box else None,
+        }  # fmt: skip
+        run = followed if used else run
+    times_a, kp, wk, valid_a = run.times, run.keypoints.copy(), run.world.copy(), run.valid
+    image_size, region, info = run.image_size, run.region, run.info
     n, n_pose = len(times_a), int(valid_a.sum())
     where = f" inside the ROI {','.join(map(str, region))}" if roi is not None else ""
     if n_pose == 0:
         advice = "is the ROI around the person and a bit larger than them?" if roi is not None else NO_POSE_ADVICE
-        raise NoPoseError(f"{video_path}: no person found in any of the {n} frames{where}; {advice}")
+        tried = " (automatic crops around small people were tried too)" if auto["tried"] else ""
+        raise NoPoseError(f"{video_path}: no person found in any of the {n} frames{where}; {advice}{tried}")
     if n < 2:
         raise VideoReadError(f"{video_path}: only {n} frame decoded; a reference needs at least 2")
     size = np.asarray(image_size, dtype=np.float64)
@@ -291,7 +388,7 @@ def extract_keypoints(
         wk = savgol(wk, times_a, valid_a, smoothing)
         timing["smooth"] = time.perf_counter() - tic
 
-    fps = effective_fps(times_a, video.info.nominal_fps)
+    fps = effective_fps(times_a, info.nominal_fps)
     gaps = [stop - start for start, stop in valid_runs(~valid_a)]
     summary = {
         "video": video_path.name,
@@ -301,16 +398,17 @@ def extract_keypoints(
         "longest_gap_frames": max(gaps, default=0),
         "mean_visibility": float(kp[valid_a][:, list(BODY_LANDMARKS), 2].mean()),
         "fps": fps,
-        "fps_nominal": video.info.nominal_fps,
+        "fps_nominal": info.nominal_fps,
         "variable_frame_rate": is_variable_rate(times_a),
         "start_s": float(times_a[0]),
         "duration_s": float(times_a[-1] - times_a[0]),
         "image_size": list(image_size),
-        "rotation_deg": video.info.rotation_deg,
+        "rotation_deg": info.rotation_deg,
         "roi": list(region) if roi is not None else None,
-        "track_rejections": rejected,
+        "auto_crop": auto,
+        "track_rejections": run.rejected,
         "left_right_swaps_fixed": [list(s) for s in swaps],
-        "redetections": redetected,
+        "redetections": run.redetected,
         "timing_s": timing,
     }
     source = {

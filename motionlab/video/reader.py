@@ -193,12 +193,12 @@ def is_variable_rate(times_s: np.ndarray, tolerance: float = 0.1) -> bool:
 
 
 _CAPTURE_FPS_TAGS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps")
+# the lens' focal length as a 35 mm camera's equivalent (iPhones' QuickTime key; EXIF's name for it)
+FOCAL_35MM_TAGS = ("com.apple.quicktime.camera.focal_length.35mm_equivalent", "FocalLengthIn35mmFormat")
 
 
-def capture_fps(path: str | os.PathLike) -> float | None:
-    """The capture frame rate a phone wrote into the container for a slow-motion video (Android's
-    ``com.android.capture.fps``), read with imageio-ffmpeg's ``ffmpeg``; None when absent."""
-    import re
+def container_tags(path: str | os.PathLike) -> str:
+    """The container's metadata as imageio-ffmpeg's ``ffmpeg -i`` prints it ("" when it cannot run)."""
     import subprocess
 
     import imageio_ffmpeg
@@ -209,9 +209,29 @@ def capture_fps(path: str | os.PathLike) -> float | None:
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
-        return None
-    for tag in _CAPTURE_FPS_TAGS:
-        match = re.search(rf"{re.escape(tag)}\s*:\s*([0-9.]+)", probe.stderr)
+        return ""
+    return probe.stderr
+
+
+def _positive_tag(path: str | os.PathLike, tags: tuple[str, ...]) -> float | None:
+    """The first of ``tags`` in the container's metadata holding a positive number; None when absent."""
+    import re
+
+    printed = container_tags(path)
+    for tag in tags:
+        match = re.search(rf"{re.escape(tag)}\s*:\s*([0-9.]+)", printed)
         if match and float(match.group(1)) > 0:
             return float(match.group(1))
     return None
+
+
+def capture_fps(path: str | os.PathLike) -> float | None:
+    """The capture frame rate a phone wrote into the container for a slow-motion video (Android's
+    ``com.android.capture.fps``), read with imageio-ffmpeg's ``ffmpeg``; None when absent."""
+    return _positive_tag(path, _CAPTURE_FPS_TAGS)
+
+
+def focal_length_35mm(path: str | os.PathLike) -> float | None:
+    """The lens' 35 mm-equivalent focal length (mm) a phone wrote into the container (iPhones'
+    ``com.apple.quicktime.camera.focal_length.35mm_equivalent``); None when absent."""
+    return _positive_tag(path, FOCAL_35MM_TAGS)

@@ -16,10 +16,15 @@ class VideoWriter:
 
     >>> with VideoWriter("out.mp4", fps=30) as w:
     ...     w.write(frame)  # (H, W, 3) uint8
+
+    ``metadata`` (key -> value) is written into the container as it is (QuickTime keys included).
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, quality: int = 7):
+    def __init__(
+        self, path: str | os.PathLike, fps: float, quality: int = 7, metadata: dict[str, str] | None = None
+    ):
         self.path = Path(path)
+        self.metadata = dict(metadata or {})
         self.fps = float(fps)
         self.quality = quality
         self.frames_written = 0
@@ -34,6 +39,7 @@ class VideoWriter:
         self._writer = imageio.get_writer(
             tmp, format="FFMPEG", mode="I", fps=self.fps, codec="libx264", quality=self.quality,
             pixelformat="yuv420p", macro_block_size=2, ffmpeg_log_level="error",
+            output_params=["-movflags", "use_metadata_tags", *(x for k, v in self.metadata.items() for x in ("-metadata", f"{k}={v}"))],
         )  # fmt: skip
         return self
 
