@@ -263,9 +263,12 @@ def main() -> None:
     if args.replot:  # redraw and re-summarise the saved runs (no simulation)
         record = json.loads((RESULTS / "eval_ideal.json").read_text())["runs"][key]
         record["summary"] = summarise(record["runs"])
+        record["held_speed_range_mps"] = held_speed_range(record["summary"])
         record_json_run(RESULTS / "eval_ideal.json", key, record)
         plot(record["runs"], png, title)
         print(f"saved {png}")
+        if args.record_range:
+            record_held_range(args.checkpoint, record["held_speed_range_mps"], key)
         return
     speeds = [float(s) for s in args.speeds.split(",")]
     rows = []

@@ -13,6 +13,7 @@ def policies():
     run = load_policy(DEFAULT_IDEAL_CKPT)  # the shipped running policy
     walk = load_policy(DEFAULT_IDEAL_CKPT)
     walk.env_kwargs["target_speed_range"] = [0.8, 2.0]  # stands in for a walk policy
+    walk.meta = {k: v for k, v in walk.meta.items() if k != "held_speed_range_mps"}  # trained range only
     return (Path("run"), run), (Path("walk"), walk)
 
 

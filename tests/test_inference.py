@@ -188,3 +188,16 @@ def test_input_panel_frames_are_kept_at_the_size_shown_within_a_memory_budget():
     assert not panel.complete and panel.frames == []
     assert panel.shrink(frame.rgb).shape == (360, 640, 3)
     assert InputPanelFrames((1080, 1920), (1280, 720)).size == (404, 718)
+
+
+def test_an_ideal_v1_checkpoint_given_as_the_tracker_is_refused_by_its_layout():
+    """Its action settings (clock_scale) belong to Ideal-v1: they are not passed to Track-v0, whose
+    constructor would fail with a TypeError; the layout check names the mismatch instead."""
+    from motionlab.errors import CheckpointError
+    from motionlab.inference.pipeline import _make_env
+    from motionlab.policy_io import load_policy
+
+    policy = load_policy(DEFAULT_IDEAL_CKPT)
+    policy.env_id, policy.env_kwargs = "MotionLab/Ideal-v1", {**policy.env_kwargs, "clock_scale": 0.5}
+    with pytest.raises(CheckpointError, match=r"\(96,\)"):
+        _make_env(policy, "MotionLab/Track-v0", 1.0)

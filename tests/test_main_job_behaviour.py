@@ -26,7 +26,7 @@ import motionlab.inference.rollout as rollout_module
 from motionlab.assets import SAMPLE_INPUT
 from motionlab.body import BodyParams
 from motionlab.humanoid import build_model
-from motionlab.inference.compose import panel_boxes
+from motionlab.inference.compose import facing_azimuth, panel_boxes
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT, InferenceConfig, ideal_speed_range, run_inference
 from motionlab.inference.rollout import Rollout, ZeroPolicy, run_policy
 from motionlab.policy_io import load_policy
@@ -150,9 +150,10 @@ def test_each_panel_shows_the_run_it_is_labelled_with(job: JobRun) -> None:
     _, _, w, h = boxes["closest"]
     below_labels = slice(h // 3, None)  # the title and live numbers sit in the panel's top-left corner
     opts = dict(framing_height=closest.body.height, shadows=False, reflections=False, antialias=False)
+    # filmed as the video films each run: side-on to its own mean heading (the sample runs to the right)
     with (
-        HumanoidRenderer(build_model(closest.body), w, h, **opts) as render_closest,
-        HumanoidRenderer(build_model(ideal.body), w, h, **opts) as render_ideal,
+        HumanoidRenderer(build_model(closest.body), w, h, azimuth_deg=facing_azimuth(closest.qpos, True), **opts) as render_closest,
+        HumanoidRenderer(build_model(ideal.body), w, h, azimuth_deg=facing_azimuth(ideal.qpos, True), **opts) as render_ideal,
     ):
         for t in (1.0, 2.0, 3.0):
             k = int(round(t * fps))

@@ -336,7 +336,7 @@ _ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_f
 def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
     """``env_id`` with the action settings ``policy`` was trained with (unless ``env_kwargs`` sets them,
     e.g. ``residual_force_scale=0`` for fully physical tracking), checked against its layout."""
-    trained = policy.env_kwargs or {}
+    trained = (policy.env_kwargs or {}) if policy.env_id == env_id else {}  # another env's options may not exist here
     env_kwargs = {**{k: trained[k] for k in _ACTION_SETTINGS if k in trained}, **env_kwargs}
     with warnings.catch_warnings():  # the env version the checkpoint was trained on is the right one
         warnings.filterwarnings("ignore", message=".*is out of date.*", category=DeprecationWarning)
