@@ -54,7 +54,10 @@ from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
 MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
-RUNNING_HIP_HEIGHT = 0.93  # of the leg length: the hips' mean height when running (knees bent in stance)
+# The hips' mean height when running, in leg lengths, as MediaPipe's hip landmarks place them on the rendered
+# test runs (0.93 calibrated on the DeepMimic run when the mocap import had flattened its flight phase; x1.03
+# since commit 6419075 restored it: the reference's mean hip height went 0.981 -> 1.012 leg lengths).
+RUNNING_HIP_HEIGHT = 0.96
 MIN_PITCH_DEG = 4.0
 MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
