@@ -184,6 +184,22 @@ def test_values_outside_physiological_bounds_are_implausible_never_in_range() ->
     assert m["cadence"]["status"] == "implausible" and m["cadence"]["ok"] is False and "artefact" in m["cadence"]["reason"]
 
 
+def test_a_speed_the_steps_cannot_produce_is_implausible_with_its_step_and_stride() -> None:
+    """9 m/s at 171 steps/min needs 3.2 m steps (the camera's motion misread: the pitch-up test shot gave
+    3.4x the true speed): within the speed's own bounds, but the step length is not, and the speed is
+    the same measurement, so none of the three is shown as a figure."""
+    m = measured(synthetic_run(speed=9.0))
+    assert m["step_length"]["value"] == pytest.approx(9.0 * 0.35, rel=0.02)
+    for name in ("speed", "stride_length", "step_length"):
+        assert m[name]["status"] == "implausible" and m[name]["ok"] is False, (name, m[name])
+    assert "steps" in m["speed"]["reason"]
+    v = verdict(_evidence(you_metrics=m))
+    found = [f for f in v["findings"] if f["what"].startswith("your speed could not be measured")]
+    assert v["level"] != "reliable" and found and "--camera-speed" in found[0]["action"], v
+    fine = measured(synthetic_run(speed=3.5))
+    assert all(fine[n]["status"] != "implausible" for n in ("speed", "stride_length", "step_length"))
+
+
 def test_a_bouncing_foot_is_not_a_new_step() -> None:
     run = synthetic_run()
     contact = run.foot_contact.copy()

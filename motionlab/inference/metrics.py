@@ -459,6 +459,25 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
         out[name] = metric(name, value, reason, win, conf)
+    return _speed_consistent_with_steps(out)
+
+
+def _speed_consistent_with_steps(out: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The figures made from the speed over ground (speed, stride and step length) are one measurement
+    divided differently: when the steps it implies are beyond a human body (a camera's motion misread), none
+    of them is a figure, even where the speed alone would still look possible."""
+    from_speed = [name for name, spec in METRICS.items() if spec.needs_speed and out[name]["value"] is not None]
+    wrong = [name for name in from_speed if out[name]["status"] == "implausible"]
+    if not wrong:
+        return out
+    step = out.get("step_length", {}).get("value")
+    why = (
+        f"the speed over ground and the steps disagree ({step:.2f} m steps): an artefact of the speed measurement"
+        if step is not None
+        else "the speed over ground and the steps disagree: an artefact of the speed measurement"
+    )
+    for name in from_speed:
+        out[name] = {**out[name], "status": "implausible", "ok": False, "reason": why}
     return out
 
 

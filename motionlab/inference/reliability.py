@@ -169,6 +169,12 @@ def _input_findings(ev: Evidence) -> list[Finding]:
     elif cadence.get("status") == "implausible":
         out.append(Finding("problem", f"cadence {cadence['value']:.0f} steps/min is outside what a human produces",
                            "slow or fast motion, or steps mis-detected", "check the frame rate of the video"))  # fmt: skip
+    speed = ev.you_metrics.get("speed", {})
+    if speed.get("status") == "implausible":
+        out.append(Finding("warning", f"your speed could not be measured: {speed['value']:.1f} m/s, {speed['reason']}",
+                           "the camera's own motion was misread (e.g. a low camera looking up at a grazing view "
+                           "of the ground), so speed, stride and step length are not shown as figures",
+                           "pass --camera-speed M/S for a tracking shot (0 for a tripod)"))  # fmt: skip
     mismatch = cadence.get("confidence", {}).get("evidence", {}).get("events_vs_bounce_spm")
     if mismatch:
         out.append(Finding("warning", f"your steps could not be timed: the feet give {mismatch[0]:.0f} steps/min, "
