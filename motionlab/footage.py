@@ -221,7 +221,7 @@ def _camera(
     """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
     if "camera" in ref.source:
         return None, None, None  # the reference's own camera
-    focal = field_of_view(ref, video, notes)
+    focal = focal_length_px(ref, video, notes)
     if options.camera_speed is not None:
         notes["camera_motion"] = {
             "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
@@ -246,7 +246,7 @@ def _camera(
     return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
 
 
-def field_of_view(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:
+def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:
     """The camera's focal length (px): from the 35 mm-equivalent focal length in ``video``'s metadata,
     else that of a typical phone's field of view; ``notes["field_of_view"]`` says which, and the angle."""
     width, height = ref.image_size

@@ -1,7 +1,7 @@
 """The main job: a video of a person running -> "Closest vs Ideal" MP4, JSON report and PNG summary.
 
-Stages: keypoints (MediaPipe at about 30 fps, on frames at most 1080 px on their short side; the
-frames for the result video are kept from this pass) -> lift (IK onto the user's body) -> optional body
+Stages: keypoints (MediaPipe at up to ``pose_fps``, 60 by default, on frames at most 1080 px on their
+short side; the frames for the result video are kept from this pass) -> lift (IK onto the user's body) -> optional body
 search -> Closest (tracking policy in ``Track-v0``) -> Ideal (the ideal policy's env, same body, the
 user's speed; the walk policy when the user walks and one is installed) -> gait metrics -> render and
 encode -> report. Each stage's wall time and CPU time go into the report.
@@ -257,7 +257,7 @@ def ideal_speed_range(policy: Any) -> tuple[float, float]:
     """The target speeds of the ideal policy, which the user's speed is clipped into: those it was measured
     to run without a fall (``held_speed_range_mps`` in its meta.json, written by ``benchmarks/eval_ideal.py
     --record-range``) when known, else those it was trained for."""
-    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+    held = _held_speed_range(policy)
     if held:
         return float(held[0]), float(held[1])
     kw = policy.env_kwargs or {}
@@ -268,10 +268,14 @@ def ideal_speed_range(policy: Any) -> tuple[float, float]:
     return speed, speed
 
 
+def _held_speed_range(policy: Any) -> list[float] | None:
+    """The speeds the policy was measured to run without a fall (its meta.json), if recorded."""
+    return (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
+
+
 def _range_words(policy: Any) -> str:
     """How the policy's speed range is known, for the report."""
-    held = (getattr(policy, "meta", None) or {}).get("held_speed_range_mps")
-    return "was measured to run without a fall at" if held else "was trained for"
+    return "was measured to run without a fall at" if _held_speed_range(policy) else "was trained for"
 
 
 @dataclass(frozen=True)
