@@ -29,7 +29,7 @@ from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.humanoid import build_model
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, MIRROR_PERMUTATION, NUM_LANDMARKS
-from motionlab.lift import estimate_camera, lift_reference
+from motionlab.lift import estimate_camera, lift_following, lift_reference
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
@@ -173,8 +173,10 @@ def lift_like_pipeline(detected: Reference, body: BodyParams, camera_speed: floa
     kp[..., :2] = savgol(kp[..., :2] * size, times, valid, SmoothingParams()) / size
     world = savgol(world, times, valid, SmoothingParams())
     cleaned = dataclasses.replace(detected, keypoints2d=kp, world_keypoints=world)
-    camera = None if camera_speed is None else estimate_camera(cleaned, body, speed=camera_speed)
-    lifted, report = lift_reference(cleaned, body=body, camera=camera)
+    if camera_speed is None:
+        lifted, _ = lift_reference(cleaned, body=body)
+    else:
+        lifted, _ = lift_following(cleaned, body, estimate_camera(cleaned, body, speed=camera_speed))
     lifted.source = {**lifted.source, "kind": "lifted-mocap", "swaps_repaired": len(swaps)}
     return lifted
 
