@@ -45,6 +45,7 @@ from motionlab.lift import (
     LiftReport,
     detected_frames,
     estimate_camera,
+    lift_following,
     lift_reference,
 )
 from motionlab.motion import pelvis_forward
@@ -89,13 +90,13 @@ def lift_footage(
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
     ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
-    lifted, report = lift_reference(
-        ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
-    )
+    travelling = camera is not None and track is None and yaw is None and any(camera.velocity)
+    lift = lift_following if travelling else lift_reference  # a tracking shot goes where the runner runs
+    lifted, report = lift(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground)
     facing = facing_offset_deg(lifted)
     notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
     if facing is not None and abs(facing) > BACKWARDS_DEG:
-        lifted, report = lift_reference(
+        lifted, report = lift(
             seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw,
             ground=ground,
         )  # fmt: skip

@@ -273,7 +273,7 @@ def lift_following(
     oblique tracking shot's body runs crabwise, facing up to the shot's angle away from where it goes.
     So the keypoints are lifted once, and when the body's mean heading is :data:`FOLLOW_TURN_DEG` off the
     camera's direction of travel they are lifted again with the camera's horizontal velocity turned to
-    that heading (same speed). ``report.notes["camera_heading"]`` records the turn."""
+    that heading (same speed). ``notes["camera_heading"]`` (the report's and the given ``notes``) records it."""
     lifted, report = lift_reference(ref, body, camera, **kwargs)
     velocity = np.asarray(camera.velocity, dtype=float)
     speed = float(np.hypot(*velocity[:2]))
@@ -288,6 +288,8 @@ def lift_following(
         lifted, report = lift_reference(ref, body, turned, **kwargs)
         note["turned_deg"] = round(turn, 1)
     report.notes["camera_heading"] = note
+    if kwargs.get("notes") is not None:  # the caller's notes, which it may write into the report again
+        kwargs["notes"]["camera_heading"] = note
     lifted.source["lift"] = report.to_dict()
     return lifted, report
 

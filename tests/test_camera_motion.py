@@ -9,11 +9,13 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.footage import (
     FootageError,
     FootageOptions,
     _time_scale,
+    facing_offset_deg,
     lift_footage,
     messages,
     seen_from_the_other_side,
@@ -22,6 +24,8 @@ from motionlab.footage import (
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.lift import lift_reference
+from motionlab.mocap import mocap_reference
+from motionlab.mocap_lifted import Shot, project_shot
 from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
 from motionlab.video.reader import VideoReader, capture_fps, focal_length_35mm
@@ -190,3 +194,15 @@ def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
     assert report.notes["camera_motion"]["pitch_deg"] == pytest.approx(-15, abs=1.5)
     scores = score_lift(truth, lifted)
     assert abs(scores["stance_sole_height_m"]) < 0.01 and abs(scores["floor_height_error_m"]) < 0.03, scores
+
+
+def test_a_tracking_shot_at_an_angle_runs_the_body_where_it_faces():
+    """``--camera-speed`` on an oblique tracking shot (45 deg): the camera travels with the runner, so
+    the lifted body runs the way it faces, not sideways across the image (it faced 45 deg off)."""
+    truth = mocap_reference(RUN_CLIP, BODY, cycles=3)
+    speed = float(truth.source["speed_mps"])
+    seen = project_shot(truth, Shot("following", azimuth_deg=45.0, pitch_deg=3.0, fov_deg=65.0, distance_m=5.0))
+    lifted, report = lift_footage(seen, BODY, options=FootageOptions(camera_speed=speed))
+    assert abs(facing_offset_deg(lifted)) < 10.0
+    assert abs(report.notes["camera_heading"]["turned_deg"]) > 30.0  # recorded in the report
+    assert np.hypot(*(lifted.qpos[-1, :2] - lifted.qpos[0, :2])) / lifted.duration == pytest.approx(speed, rel=0.1)
