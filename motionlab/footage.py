@@ -88,7 +88,7 @@ def lift_footage(
     _check_detections(ref)
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
-    ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
+    ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
     lifted, report = lift_reference(
         ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
     )
