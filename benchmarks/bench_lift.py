@@ -182,9 +182,11 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     from motionlab.footage import lift_footage
     from motionlab.lift import lift_reference
     from motionlab.reference import load_reference, save_reference
-    from motionlab.synthetic import SETUPS, render_test_video, score_lift
+    from motionlab.synthetic import HELD_OUT_SETUPS, render_test_video, score_lift
+    from motionlab.synthetic import SETUPS as CALIBRATION
     from motionlab.video.pose import extract_keypoints
 
+    SETUPS = {**CALIBRATION, **HELD_OUT_SETUPS}
     names = args.setups.split(",") if args.setups else list(SETUPS)
     names = [n for n in names if not SETUPS[n].clip or (args.mocap_dir / SETUPS[n].clip).is_file()]
     body = BodyParams(height=args.height, mass=args.mass).resolved()

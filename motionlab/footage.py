@@ -43,12 +43,14 @@ from motionlab.lift import (
     PHONE_FOV_DEG,
     VISIBLE,
     LiftReport,
+    camera_rotations,
     detected_frames,
     estimate_camera,
     lift_reference,
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
+from motionlab.speed_confidence import assess_speed
 from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_step
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
@@ -105,7 +107,7 @@ def lift_footage(
             "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
             "the wrong side (front for back); left and right swapped and lifted again",
         }  # fmt: skip
-    _warn_if_the_lens_matters(lifted, notes)
+    _warn_if_the_lens_matters(lifted, report, notes)
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -115,6 +117,13 @@ def lift_footage(
     notes["treadmill"] = treadmill
     if treadmill.get("detected") and options.treadmill_speed:
         lifted = _on_belt(lifted, options.treadmill_speed)
+    motion_note = notes.get("camera_motion") or {}
+    if motion_note.get("known") and not treadmill.get("detected"):  # a speed over ground was measured
+        lens_assumed = (notes.get("field_of_view") or {}).get("source") == "assumed"
+        observed = lifted.qpos_observed if lifted.qpos_observed is not None else np.ones(lifted.num_frames, bool)
+        notes["speed_confidence"] = assess_speed(
+            lifted.qpos, lifted.fps, observed, motion_note, lens_assumed, runner_depth_m(lifted, report)
+        )
     report = dataclasses.replace(report, notes=notes)
     lifted.source = {**lifted.source, "lift": report.to_dict()}
     return lifted, report
@@ -154,7 +163,7 @@ def _check_detections(ref: Reference) -> None:
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "facing", "time_base", "treadmill", "field_of_view"):
+    for key in ("camera_motion", "facing", "time_base", "treadmill", "field_of_view", "speed_confidence"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])
@@ -195,10 +204,9 @@ def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m:
     unlike where the soles are, which MediaPipe places a few cm off); else at the feet."""
     distance = abs(camera.position[1])
     flow = motion.ground_flow_px.copy()
-    ground_row = motion.feet_px[:, 1]
+    ground_row = runner_ground_row(camera, motion, hip_height_m)
     horizon = motion.horizon_row if np.isfinite(motion.horizon_row) else camera.height / 2
     if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
-        ground_row = motion.hips_row + camera.focal_px * hip_height_m / distance
         flow[:, 0] = motion.flow_slope * (ground_row - motion.horizon_row)
         flow[0] = 0.0
     sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
@@ -206,6 +214,14 @@ def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m:
     usable = below > MIN_BELOW_HORIZON * camera.height
     forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
     return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
+
+
+def runner_ground_row(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T,) image row of the ground at the runner's depth: ``f * hip_height / d`` below the hips when the
+    horizon is known (:func:`camera_track_from_motion`), else the soles' row."""
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        return motion.hips_row + camera.focal_px * hip_height_m / abs(camera.position[1])
+    return motion.feet_px[:, 1]
 
 
 def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
@@ -243,7 +259,11 @@ def _camera(
         return camera, None, None
     if motion.kind == "panning":
         return camera, None, camera_yaw_from_motion(camera, motion)
-    return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
+    hip_height = RUNNING_HIP_HEIGHT * body.leg_length
+    if np.isfinite(motion.horizon_row):  # the lever the camera's motion is read with (speed_confidence)
+        below = float(np.median(runner_ground_row(camera, motion, hip_height)) - motion.horizon_row)
+        notes["camera_motion"]["ground_row_below_horizon_px"] = round(below, 1)
+    return camera, camera_track_from_motion(camera, motion, hip_height), None
 
 
 def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:
@@ -268,11 +288,32 @@ def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict
     return float(focal)
 
 
-def _warn_if_the_lens_matters(lifted: Reference, notes: dict) -> None:
+def travel_seen_from_camera(lifted: Reference, report: LiftReport) -> np.ndarray:
+    """(2,) the root's horizontal travel over the clip relative to the camera (minus the camera track's
+    own travel), in the lift's world, whose ``y`` is the camera's line of sight."""
+    travel = lifted.qpos[-1, :2] - lifted.qpos[0, :2]
+    if report.camera_track is not None:
+        travel = travel - (report.camera_track[-1, :2] - report.camera_track[0, :2])
+    return travel
+
+
+def runner_depth_m(lifted: Reference, report: LiftReport) -> np.ndarray:
+    """(T,) the root's depth along the camera's optical axis at every frame (through a pan's turns and a
+    travelling camera's track): the part of the runner's position read from their apparent size."""
+    camera, frames = report.camera, lifted.num_frames
+    track = report.camera_track
+    if track is None:
+        times = np.arange(frames) / lifted.fps
+        track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+    rotations = camera_rotations(camera, report.camera_yaw_deg, frames)
+    return np.einsum("tj,tj->t", rotations[:, 2], lifted.qpos[:, :3] - track)
+
+
+def _warn_if_the_lens_matters(lifted: Reference, report: LiftReport, notes: dict) -> None:
     """An assumed field of view, for a runner travelling mostly towards or away from the camera (its
     line of sight is the lift world's y): the speed scales with the unknown focal length, so say so."""
     note = notes.get("field_of_view")
-    travel = np.abs(lifted.qpos[-1, :2] - lifted.qpos[0, :2])
+    travel = np.abs(travel_seen_from_camera(lifted, report))
     slow = np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS
     if note is None or note["source"] != "assumed" or slow or travel[1] <= travel[0]:
         return

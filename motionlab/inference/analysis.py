@@ -15,7 +15,7 @@ import numpy as np
 
 from motionlab.footage import speed_known
 from motionlab.inference.coaching import coaching_cues, strike_pattern
-from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
+from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input, speed_over_ground_confidence
 from motionlab.inference.reliability import (
     Evidence,
     Finding,
@@ -104,14 +104,18 @@ def analyse(
         extra_findings=list(extra_findings or []),
     )  # fmt: skip
     conf_you = you_confidence(base)
+    speed_conf = speed_over_ground_confidence(lift_report.notes.get("speed_confidence"))
+    base.speed_confidence = speed_conf
     you = GaitInput(
         np.arange(n) / lifted.fps, lifted.qpos[:n], lifted.body, detected,
         speed_known=speed_over_ground_known(lifted, lift_report, camera_speed), confidence=conf_you,
+        speed_confidence=speed_conf,
     )  # fmt: skip
     closest_valid = detected[_frame_of(closest.times, lifted.fps, n)]
+    closest_conf = run_confidence(closest, seconds, conf_you)
     columns = {
         "you": gait_metrics(you),
-        "closest": gait_metrics(rollout_input(closest, closest_valid, run_confidence(closest, seconds, conf_you))),
+        "closest": gait_metrics(rollout_input(closest, closest_valid, closest_conf, speed_confidence=speed_conf)),
         "ideal": gait_metrics(rollout_input(ideal, confidence=run_confidence(ideal, seconds))),
     }
     for col in columns.values():  # the foot-strike pattern beside its angle
