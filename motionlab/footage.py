@@ -50,7 +50,7 @@ from motionlab.lift import (
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
-from motionlab.speed_confidence import assess_speed
+from motionlab.speed_confidence import assess_speed, stance_slip
 from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_step
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
@@ -89,7 +89,7 @@ def lift_footage(
     report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
     _check_detections(ref)
     notes: dict[str, Any] = {}
-    camera, track, yaw = _camera(ref, body, video, options, notes)
+    camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
     ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
     lifted, report = lift_reference(
         ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
@@ -121,8 +121,9 @@ def lift_footage(
     if motion_note.get("known") and not treadmill.get("detected"):  # a speed over ground was measured
         lens_assumed = (notes.get("field_of_view") or {}).get("source") == "assumed"
         observed = lifted.qpos_observed if lifted.qpos_observed is not None else np.ones(lifted.num_frames, bool)
+        slip = None if ground_flow is None else stance_slip(ref.keypoints_px(), detected_frames(ref), ground_flow)
         notes["speed_confidence"] = assess_speed(
-            lifted.qpos, lifted.fps, observed, motion_note, lens_assumed, runner_depth_m(lifted, report)
+            lifted.qpos, lifted.fps, observed, motion_note, lens_assumed, runner_depth_m(lifted, report), slip
         )
     report = dataclasses.replace(report, notes=notes)
     lifted.source = {**lifted.source, "lift": report.to_dict()}
@@ -203,17 +204,25 @@ def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m:
     ``f * hip_height / d`` below the runner's hips' row (the hips' height is known from the body,
     unlike where the soles are, which MediaPipe places a few cm off); else at the feet."""
     distance = abs(camera.position[1])
-    flow = motion.ground_flow_px.copy()
+    flow = runner_ground_flow(camera, motion, hip_height_m)
     ground_row = runner_ground_row(camera, motion, hip_height_m)
     horizon = motion.horizon_row if np.isfinite(motion.horizon_row) else camera.height / 2
-    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
-        flow[:, 0] = motion.flow_slope * (ground_row - motion.horizon_row)
-        flow[0] = 0.0
     sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
     below = ground_row - horizon
     usable = below > MIN_BELOW_HORIZON * camera.height
     forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
     return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
+
+
+def runner_ground_flow(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T, 2) the ground's image motion at the runner's depth (px per frame) that the camera track is made
+    from: sideways, from the horizon and the per-frame slope when the horizon is known, else as read at
+    the feet (:func:`camera_track_from_motion`)."""
+    flow = motion.ground_flow_px.copy()
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        flow[:, 0] = motion.flow_slope * (runner_ground_row(camera, motion, hip_height_m) - motion.horizon_row)
+        flow[0] = 0.0
+    return flow
 
 
 def runner_ground_row(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
@@ -233,18 +242,20 @@ def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
 
 def _camera(
     ref: Reference, body: BodyParams, video: str | os.PathLike | None, options: FootageOptions, notes: dict
-) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
-    """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
+) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The camera, its per-frame track, its per-frame yaw and the ground's sideways image motion at the
+    runner (px per frame: what the track or yaw was made from; zero for a static camera) (None where they
+    do not apply)."""
     if "camera" in ref.source:
-        return None, None, None  # the reference's own camera
+        return None, None, None, None  # the reference's own camera
     focal = focal_length_px(ref, video, notes)
     if options.camera_speed is not None:
         notes["camera_motion"] = {
             "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
         }  # fmt: skip
-        return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None
+        return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None, None
     if video is None:
-        return None, None, None  # the lift's own static estimate (the same assumed field of view)
+        return None, None, None, None  # the lift's own static estimate (the same assumed field of view)
     motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid, every=source_frame_step(ref.source))
     notes["camera_motion"] = {
         **motion.to_dict(),
@@ -255,15 +266,18 @@ def _camera(
     pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], focal)
     camera = estimate_camera(ref, body, focal_px=focal, pitch_deg=pitch)
     notes["camera_motion"]["pitch_deg"] = round(pitch, 2)
-    if motion.kind in ("static", "unknown"):
-        return camera, None, None
+    if motion.kind == "unknown":
+        return camera, None, None, None
+    if motion.kind == "static":
+        return camera, None, None, np.zeros(ref.num_frames)
     if motion.kind == "panning":
-        return camera, None, camera_yaw_from_motion(camera, motion)
+        return camera, None, camera_yaw_from_motion(camera, motion), motion.ground_flow_px[:, 0]
     hip_height = RUNNING_HIP_HEIGHT * body.leg_length
     if np.isfinite(motion.horizon_row):  # the lever the camera's motion is read with (speed_confidence)
         below = float(np.median(runner_ground_row(camera, motion, hip_height)) - motion.horizon_row)
         notes["camera_motion"]["ground_row_below_horizon_px"] = round(below, 1)
-    return camera, camera_track_from_motion(camera, motion, hip_height), None
+    track = camera_track_from_motion(camera, motion, hip_height)
+    return camera, track, None, runner_ground_flow(camera, motion, hip_height)[:, 0]
 
 
 def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:

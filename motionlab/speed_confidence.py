@@ -2,8 +2,9 @@
 
 The speed over ground is the lifted root's travel; with a moving camera most of it is the camera's own
 motion as read from the ground (:mod:`motionlab.camera_motion`, :func:`motionlab.footage.camera_track_from_motion`),
-so a misread ground moves the runner as fast as the misreading says. Three parts, each a relative
-standard uncertainty of the speed, are combined in quadrature:
+so a misread ground moves the runner as fast as the misreading says. What the speed rests on is checked
+four ways; the relative standard uncertainties they give are combined in quadrature, and two of them can
+also find the ground's motion misread outright (low confidence, no likely interval):
 
 1. **Scatter**: the root's horizontal positions fitted with a straight line at constant speed (over the
    frames with a pose): the fit's standard error, and the positions' RMS distance from the line
@@ -17,9 +18,15 @@ standard uncertainty of the speed, are combined in quadrature:
    :data:`INCONSISTENT_SPREAD` means what was followed was not one ground plane moving steadily (too
    little ground in view, a grazing view of it, walls taken for it): the speed is then of low confidence
    whatever the standard error says.
-3. **Lens**: travel along the camera's line of sight is measured from the runner's change of apparent
+3. **The stance foot** (any camera whose image motion of the ground was measured): a foot in stance
+   stands still on the ground, so in the image it moves as the ground under it does. Its slide over the
+   ground as the measured motion has it (:func:`stance_slip`), beyond what a foot's roll from heel to
+   toe gives, means that motion was misread: low confidence. This cue uses only the keypoints and the
+   ground's motion, not the lift or the horizon.
+4. **Lens**: travel along the camera's optical axis is measured from the runner's change of apparent
    size, which scales with the focal length: with an assumed lens (phone lenses span about 50-90 deg,
-   x0.64-1.4 in such speeds) :data:`LENS_UNCERTAINTY` times the share of the travel along the line of sight.
+   x0.64-1.4 in such distances) :data:`LENS_UNCERTAINTY` times the share of the distance run that is
+   such a change of depth (:func:`depth_share`: an approach, or a pan's approach and retreat).
 
 Confidence: ``high`` up to :data:`HIGH_MAX` (the speed target of the rendered benchmark), ``medium`` up to
 :data:`MEDIUM_MAX`, else ``low``; the likely interval is the speed +- 2 uncertainties. Calibrated on the
@@ -33,12 +40,23 @@ from typing import Any
 
 import numpy as np
 
+from motionlab.keypoints import INDEX
+
 HIGH_MAX = 0.05
 MEDIUM_MAX = 0.15
 INCONSISTENT_SPREAD = 0.3  # per-frame horizon spread / lever; 0.03-0.09 on every well-read rendered setup
 LENS_UNCERTAINTY = 0.3  # relative, of a speed along the line of sight with an assumed field of view
 MIN_SPEED_MPS = 0.5  # relative uncertainties are taken of at least this speed (a runner on the spot)
 INTERVAL_SIGMAS = 2.0
+# The stance foot's slide over the ground / the runner's motion over it: a foot rolling from heel to toe
+# moves forward in stance (-0.04 to 0.34 on the calibration setups read right: walkers the least); beyond
+# SLIP_ROLL +- SLIP_LIMIT the ground's motion at the runner was misread.
+SLIP_ROLL = 0.15
+SLIP_LIMIT = 0.35
+MIN_SCREEN_SPEED_PX = 2.0  # per frame: slower across the image, the slip is not measured
+MIN_SLIP_FRAMES = 10
+_FEET_SIDES = [[INDEX[f"{side}_{part}"] for part in ("heel", "foot_index", "ankle")] for side in ("left", "right")]
+_HIPS = [INDEX["left_hip"], INDEX["right_hip"]]
 _SE_MEDIAN = 1.2533  # standard error of a median = this x sigma / sqrt(n) (normal errors)
 
 
@@ -74,6 +92,29 @@ def depth_share(depth_m: np.ndarray, fps: float, observed: np.ndarray, distance:
     return float(min(np.abs(np.diff(fit)).sum() / max(distance, 1e-9), 1.0))
 
 
+def stance_slip(keypoints_px: np.ndarray, valid: np.ndarray, ground_flow_x: np.ndarray) -> float | None:
+    """How fast the stance foot slides over the ground in the image, as a share of how fast the body moves
+    over that foot (0 when the ground's motion was read right: a foot in stance stands still on the ground,
+    so it moves in the image exactly as the ground under it; a misread by a factor ``k`` gives about
+    ``k - 1``). ``keypoints_px`` (T, 33, 2) pixels, ``valid`` (T,) frames with a pose, ``ground_flow_x`` (T,)
+    the ground's sideways image motion at the runner (px per frame, from frame t-1 to t). Per frame pair
+    the foot (mean of heel, toe and ankle) that moves backwards most is the stance foot; medians over the
+    clip. A foot rolling from heel to toe moves forwards a little in stance (:data:`SLIP_ROLL`). None when
+    the runner crosses the image slower than :data:`MIN_SCREEN_SPEED_PX` (towards or away from the camera)."""
+    pairs = np.flatnonzero(valid[1:] & valid[:-1]) + 1
+    if len(pairs) < MIN_SLIP_FRAMES:
+        return None
+    feet = np.stack([keypoints_px[:, side].mean(axis=1)[:, 0] for side in _FEET_SIDES], axis=1)  # (T, 2) x
+    hips = keypoints_px[:, _HIPS, 0].mean(axis=1)
+    feet_moved, hips_moved, ground = feet[pairs] - feet[pairs - 1], hips[pairs] - hips[pairs - 1], ground_flow_x[pairs]
+    forward = np.sign(np.median(hips_moved - ground))
+    stance = (feet_moved * forward).min(axis=1)  # along the travel on screen
+    body = np.median(hips_moved * forward - stance)
+    if body < MIN_SCREEN_SPEED_PX:
+        return None
+    return float(np.median(stance - ground * forward) / body)
+
+
 def assess_speed(
     qpos: np.ndarray,
     fps: float,
@@ -81,12 +122,13 @@ def assess_speed(
     camera_motion: dict[str, Any],
     lens_assumed: bool,
     depth_m: np.ndarray,
+    slip: float | None = None,
 ) -> dict[str, Any]:
     """The speed's confidence (module docstring) for a lifted ``qpos`` (T, 35) at ``fps`` (real time);
     ``camera_motion``: the lift notes' entry (:meth:`motionlab.camera_motion.CameraMotion.to_dict` plus
     ``ground_row_below_horizon_px`` for a travelling camera); ``lens_assumed``: the field of view was not
     in the video's metadata; ``depth_m``: (T,) the runner's depth along the camera's optical axis
-    (:func:`motionlab.footage.runner_depth_m`)."""
+    (:func:`motionlab.footage.runner_depth_m`); ``slip``: :func:`stance_slip` (None: not measured)."""
     speed, noise_se, wander = steady_speed_fit(qpos, fps, observed)
     seconds = np.ptp(np.flatnonzero(observed)) / fps if observed.sum() > 1 else 0.0
     distance = max(speed, MIN_SPEED_MPS) * max(seconds, 1.0 / fps)
@@ -115,6 +157,15 @@ def assess_speed(
                 f"the ground's motion does not fit one moving plane: the horizon read from each frame scatters by "
                 f"{spread:.0f} px against the {abs(lever):.0f} px the runner's ground lies below it (a grazing or "
                 "small view of the ground, or the background taken for it)"
+            )
+    if slip is not None:
+        evidence["stance_foot_slip"] = round(slip, 3)
+        if abs(slip - SLIP_ROLL) > SLIP_LIMIT:
+            inconsistent = True
+            reasons.append(
+                f"the foot in stance slides {'forwards' if slip > 0 else 'backwards'} over the ground at "
+                f"{100 * abs(slip):.0f} % of the runner's speed in the image: the ground's motion at the runner "
+                "was misread"
             )
     along_sight = depth_share(depth_m, fps, observed, distance)
     evidence["share_read_from_apparent_size"] = round(along_sight, 3)
