@@ -178,6 +178,8 @@ def assess_speed(
             )
     total = float(np.sqrt(sum(v**2 for v in parts.values())))
     level = "low" if inconsistent or total > MEDIUM_MAX else "medium" if total > HIGH_MAX else "high"
+    if level != "high" and not reasons:
+        reasons.append(f"{distance:.1f} m measured in {seconds:.1f} s: small errors add up to +-{100 * total:.0f} %")
     # about the mean speed the report gives (first to last frame); a ground read inconsistently gives no
     # likely interval: its error is a bias, not the scatter measured
     mean_speed = float(np.hypot(*(qpos[-1, :2] - qpos[0, :2])) * fps / max(len(qpos) - 1, 1))
@@ -190,7 +192,7 @@ def assess_speed(
         "parts": {k: round(min(float(v), 9.99), 4) for k, v in parts.items()},
         "reasons": reasons,
         "evidence": evidence,
-        "warn": level != "high",
+        "warn": level == "low",  # said on the console; a medium one is shown with its interval
     }
     if level != "high":
         likely = f"likely {interval[0]:.1f}-{interval[1]:.1f} m/s" if interval else "no likely range"

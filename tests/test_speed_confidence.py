@@ -10,7 +10,7 @@ import pytest
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
-from motionlab.footage import lift_footage
+from motionlab.footage import lift_footage, messages
 from motionlab.inference.metrics import (
     GaitInput,
     gait_metrics,
@@ -56,7 +56,7 @@ def test_a_misread_camera_motion_makes_the_speed_low_confidence_and_a_clean_one_
     assert score_lift(truth, lifted)["speed_error_rel"] > 0.5  # the defect: read far too fast
     assert wrong["level"] == "low" and wrong["interval_mps"] is None, wrong  # a bias: no likely interval
     assert any("slides" in r for r in wrong["reasons"]) and any("one moving plane" in r for r in wrong["reasons"])
-    assert "--camera-speed" in wrong["message"]
+    assert "--camera-speed" in wrong["message"] and wrong["message"] in messages(report)  # said on the console
     assert report.to_dict()["speed_confidence"] == wrong  # reaches the job's JSON report (extra.lift)
 
 
