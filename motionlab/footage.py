@@ -19,6 +19,9 @@ from the video itself, each decision written into the lift report's notes (and s
 5. **Treadmill.** A static camera and a runner who keeps stepping but does not travel: the speed over
    ground is unknown unless ``treadmill_speed`` is given, which then moves the runner along its
    facing direction at that speed (as a camera travelling with the belt would see it).
+6. **Speed confidence.** A speed over ground measured from the video (not given, no treadmill) gets a
+   confidence, uncertainty and likely interval of its own (:mod:`motionlab.speed_confidence`), in the
+   notes' ``speed_confidence``; a low one is said.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ def lift_footage(
 ) -> tuple[Reference, LiftReport]:
     """Lift ``ref`` (keypoints of ``video``) onto ``body`` with the camera, time base and treadmill
     handling of the module docstring. Returns the lifted reference (``fps`` in real time) and the
-    report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
+    report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base``, ``treadmill`` and (a measured
+    speed over ground) ``speed_confidence``."""
     _check_detections(ref)
     notes: dict[str, Any] = {}
     camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
