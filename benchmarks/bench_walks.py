@@ -29,8 +29,10 @@ import numpy as np
 
 from motionlab.body import BodyParams
 from motionlab.footage import lift_footage
+from motionlab.humanoid import build_model
 from motionlab.inference.metrics import GaitInput, gait_metrics, speed_over_ground_confidence
 from motionlab.io_utils import write_json
+from motionlab.motion import Kinematics
 from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.synthetic import Setup, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
@@ -58,6 +60,13 @@ METRICS = (
 def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None) -> dict[str, Any]:
     times = np.arange(ref.num_frames) / ref.fps
     return gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence))
+
+
+def _swing_peak_cm(ref: Reference) -> float:
+    """The median over both feet of the highest the lowest point of a foot gets (cm): what the metrics'
+    kinematic contact compares with its lift-off height (:data:`motionlab.inference.metrics.LIFT_OFF_HEIGHT_M`)."""
+    soles = Kinematics(build_model(ref.body)).run(ref.qpos).foot_soles
+    return round(100 * float(np.median(soles.max(axis=0) - soles.min(axis=0))), 1)
 
 
 def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyParams) -> dict[str, Any]:
@@ -93,6 +102,7 @@ def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPara
         "relabelled": bool(notes.get("facing", {}).get("relabelled")),
         "speed_confidence": None if speed_conf is None else speed_conf["level"],
         "speed_uncertainty_rel": None if speed_conf is None else speed_conf["uncertainty_rel"],
+        "sole_swing_peak_true_cm": _swing_peak_cm(truth),
         "strides_you": you["cadence"]["n_strides"],
         "strides_true": true_m["cadence"]["n_strides"],
         "metrics": compared,
@@ -137,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _print(rows: dict[str, Any]) -> None:
-    head = f"{'walk':<20}{'v m/s':>7}{'v err%':>8}{'facing':>8}{'floor cm':>9}{'gait':>9}{'conf':>8}"
+    head = f"{'walk':<20}{'v m/s':>7}{'v err%':>8}{'facing':>8}{'floor cm':>9}{'gait':>9}{'conf':>8}{'strides you/true':>18}"
     head += "".join(f"{m[:12]:>14}" for m in METRICS)
     print("\n" + head + "\n" + "-" * len(head))
     for name, r in rows.items():
@@ -147,7 +157,8 @@ def _print(rows: dict[str, Any]) -> None:
             cells += f"{'-' if c['error'] is None else format(c['error'], '+.3g'):>14}"
         print(
             f"{name:<20}{r['speed_true_mps']:>7.2f}{100 * r['speed_error_rel']:>8.1f}{r['facing_error_deg']:>8.1f}"
-            f"{100 * r['floor_height_error_m']:>9.1f}{r['gait_class']:>9}{str(r['speed_confidence']):>8}{cells}"
+            f"{100 * r['floor_height_error_m']:>9.1f}{r['gait_class']:>9}{str(r['speed_confidence']):>8}"
+            f"{str(r['strides_you']) + '/' + str(r['strides_true']):>18}{cells}"
         )
     print("(metric columns: You minus truth)")
 
