@@ -195,9 +195,13 @@ def assess_speed(
         "warn": level == "low",  # said on the console; a medium one is shown with its interval
     }
     if level != "high":
-        likely = f"likely {interval[0]:.1f}-{interval[1]:.1f} m/s" if interval else "no likely range"
+        read = (
+            f"speed over ground of {level} confidence: {mean_speed:.1f} m/s, likely {interval[0]:.1f}-{interval[1]:.1f} m/s"
+            if interval
+            else f"speed over ground not measured reliably: read as {mean_speed:.1f} m/s, not trusted"
+        )
         out["message"] = (
-            f"speed over ground of {level} confidence: {mean_speed:.1f} m/s, {likely}"
+            read
             + (f" ({'; '.join(reasons)})" if reasons else "")
             + "; give --camera-speed M/S if you know how the camera moved"
         )

@@ -11,6 +11,7 @@ import pytest
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
 from motionlab.footage import lift_footage, messages
+from motionlab.inference.analysis import speed_over_ground_trusted
 from motionlab.inference.metrics import (
     GaitInput,
     gait_metrics,
@@ -58,6 +59,9 @@ def test_a_misread_camera_motion_makes_the_speed_low_confidence_and_a_clean_one_
     assert any("slides" in r for r in wrong["reasons"]) and any("one moving plane" in r for r in wrong["reasons"])
     assert "--camera-speed" in wrong["message"] and wrong["message"] in messages(report)  # said on the console
     assert report.to_dict()["speed_confidence"] == wrong  # reaches the job's JSON report (extra.lift)
+    # the job does not name it as the user's speed (the Ideal's target, user_speed_mps); the clean one it does
+    assert not speed_over_ground_trusted(lifted, report, None)
+    assert speed_over_ground_trusted(*shots["follow"][1:], None)
 
 
 def test_an_uncertain_speed_is_shown_as_uncertain_in_the_figures_and_the_verdict(shots):
@@ -92,9 +96,18 @@ def test_an_uncertain_speed_is_shown_as_uncertain_in_the_figures_and_the_verdict
                 reprojection_px=2.0, camera_motion_known=True, closest=run, ideal=run)  # fmt: skip
     note = shots["pitch_up_15"][2].notes["speed_confidence"]
     judged = verdict(Evidence(**base, you_metrics=wrong, speed_confidence=speed_over_ground_confidence(note)))
-    found = [f for f in judged["findings"] if f["what"].startswith("your speed is low confidence")]
+    found = [f for f in judged["findings"] if f["what"].startswith("your speed could not be measured reliably")]
     assert found and found[0]["severity"] == "warning" and judged["level"] != "reliable", judged
-    assert "--camera-speed" in found[0]["action"]
+    assert "--camera-speed" in found[0]["action"] and "slides" in found[0]["cause"]
+    # the misread shot's own 2 s give too few strides for a speed figure: the verdict still warns, naming
+    # the speed the lift read (not as fact)
+    truth, lifted, report = shots["pitch_up_15"]
+    times = np.arange(lifted.num_frames) / lifted.fps
+    own = gait_metrics(GaitInput(times, lifted.qpos, lifted.body, lifted.qpos_observed, speed_confidence=speed_over_ground_confidence(note)))
+    assert own["speed"]["value"] is None
+    judged = verdict(Evidence(**base, you_metrics=own, speed_confidence=speed_over_ground_confidence(note)))
+    found = [f for f in judged["findings"] if f["what"].startswith("your speed could not be measured reliably")]
+    assert found and f"read as {score_lift(truth, lifted)['speed_mps']:.1f} m/s, not trusted" in found[0]["what"]
     note = shots["follow"][2].notes["speed_confidence"]
     judged = verdict(Evidence(**base, you_metrics=clean, speed_confidence=speed_over_ground_confidence(note)))
     assert not [f for f in judged["findings"] if "your speed" in f["what"]], judged

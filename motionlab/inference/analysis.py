@@ -61,6 +61,14 @@ def speed_over_ground_known(lifted: Reference, report: LiftReport, camera_speed:
     return camera_motion_known(lifted, report, camera_speed) and speed_known(report)
 
 
+def speed_over_ground_trusted(lifted: Reference, report: LiftReport, camera_speed: float | None) -> bool:
+    """:func:`speed_over_ground_known`, and not of low confidence (``speed_confidence`` in the lift's notes,
+    :mod:`motionlab.speed_confidence`): a speed the job may name as the user's (the Ideal's target, the
+    report's ``user_speed_mps``) rather than show only as an uncertain figure."""
+    doubtful = (report.notes.get("speed_confidence") or {}).get("level") == "low"
+    return speed_over_ground_known(lifted, report, camera_speed) and not doubtful
+
+
 def person_height_px(ref: Reference, detected: np.ndarray) -> float | None:
     """Median height (px) of the box around the visible landmarks, over the first ``len(detected)`` frames
     where ``detected``; None where no pose model found the keypoints (e.g. the embedded sample, projected

@@ -475,7 +475,7 @@ def speed_over_ground_confidence(note: dict[str, Any] | None) -> Confidence | No
     :class:`Confidence`; None without one (the speed was given, or not measured)."""
     if not note:
         return None
-    evidence = {"uncertainty_rel": note.get("uncertainty_rel"), "interval_mps": note.get("interval_mps")}
+    evidence = {k: note.get(k) for k in ("speed_mps", "uncertainty_rel", "interval_mps")}
     reasons = tuple(note.get("reasons") or ())
     if note["level"] != "high" and not reasons:
         reasons = (f"speed over ground uncertain (+-{100 * note.get('uncertainty_rel', 0):.0f} %)",)

@@ -196,16 +196,23 @@ def _input_findings(ev: Evidence) -> list[Finding]:
 
 def _speed_findings(ev: Evidence, speed: dict[str, Any]) -> list[Finding]:
     """The speed over ground measured but uncertain (its own confidence, not the column's): low -> a
-    warning, medium -> a note; nothing when it is already shown as implausible or not measured."""
+    warning, medium -> a note; nothing when it is already shown as implausible. Said even when too few
+    strides give the figure: the speed the lift read over the whole clip is then named."""
     conf = ev.speed_confidence
-    if conf is None or conf.level == "high" or speed.get("value") is None or speed.get("status") == "implausible":
+    if conf is None or conf.level == "high" or speed.get("status") == "implausible":
         return []
-    interval = speed.get("interval")
-    likely = f", likely {interval[0]:.1f}–{interval[1]:.1f} m/s" if interval else ", no likely range"
-    what = f"your speed is {conf.level} confidence: {speed['value']:.1f} m/s{likely}; stride and step length with it"
+    value, interval = speed.get("value"), speed.get("interval")
+    if value is None:
+        value, interval = conf.evidence.get("speed_mps"), conf.evidence.get("interval_mps")
+    if value is None:
+        return []
+    if interval:
+        what = f"your speed is {conf.level} confidence: {value:.1f} m/s, likely {interval[0]:.1f}–{interval[1]:.1f} m/s"
+    else:
+        what = f"your speed could not be measured reliably: read as {value:.1f} m/s, not trusted"
     cause = "; ".join(conf.notes) or "the camera's own motion could not be read consistently"
     action = "pass --camera-speed M/S for a tracking shot (0 for a tripod) to measure it exactly"
-    return [Finding("warning" if conf.level == "low" else "note", what, cause, action)]
+    return [Finding("warning" if conf.level == "low" else "note", what + " (stride and step length with it)", cause, action)]
 
 
 def _run_findings(ev: Evidence) -> list[Finding]:
