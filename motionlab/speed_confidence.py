@@ -60,6 +60,10 @@ _HIPS = [INDEX["left_hip"], INDEX["right_hip"]]
 _SE_MEDIAN = 1.2533  # standard error of a median = this x sigma / sqrt(n) (normal errors)
 
 
+def _finite(x: float, digits: int) -> float | None:
+    return round(float(x), digits) if np.isfinite(x) else None
+
+
 def steady_speed_fit(qpos: np.ndarray, fps: float, observed: np.ndarray) -> tuple[float, float, float]:
     """``(speed m/s, its standard error m/s, wander m)`` of the root's horizontal travel fitted with a
     straight line at constant speed over the ``observed`` frames (the others were invented by the lift);
@@ -135,24 +139,26 @@ def assess_speed(
     parts = {"noise": noise_se / max(speed, MIN_SPEED_MPS), "wander": wander / distance}
     reasons: list[str] = []
     evidence: dict[str, Any] = {
-        "speed_fit_mps": round(speed, 3), "speed_standard_error_mps": round(noise_se, 4),
-        "wander_m": round(wander, 3), "distance_m": round(distance, 2),
+        "speed_fit_mps": round(speed, 3), "speed_standard_error_mps": _finite(noise_se, 4),
+        "wander_m": _finite(wander, 3), "distance_m": round(distance, 2),
     }  # fmt: skip
-    if parts["wander"] > HIGH_MAX:
+    if not np.isfinite(wander):
+        reasons.append("too few frames with a pose to judge the speed")
+    elif parts["wander"] > HIGH_MAX:
         reasons.append(
             f"the runner's position wanders {100 * wander:.0f} cm about a steady run over {distance:.1f} m "
             "(the camera's motion or the runner's distance misread from frame to frame)"
         )
     lever = camera_motion.get("ground_row_below_horizon_px")
     spread, frames = camera_motion.get("horizon_spread_px"), camera_motion.get("horizon_frames", 0)
-    inconsistent = False
+    inconsistent = not np.isfinite(wander)  # no steady-speed fit: no likely interval either
     if lever is not None and spread is not None and frames:
         per_frame = spread / max(abs(lever), 1.0)
         parts["ground_geometry"] = _SE_MEDIAN * per_frame / np.sqrt(frames)
         evidence |= {"horizon_spread_px": spread, "ground_below_horizon_px": round(lever, 1),
                      "per_frame_ground_spread": round(per_frame, 3)}  # fmt: skip
-        inconsistent = per_frame > INCONSISTENT_SPREAD
-        if inconsistent:
+        if per_frame > INCONSISTENT_SPREAD:
+            inconsistent = True
             reasons.append(
                 f"the ground's motion does not fit one moving plane: the horizon read from each frame scatters by "
                 f"{spread:.0f} px against the {abs(lever):.0f} px the runner's ground lies below it (a grazing or "
@@ -176,7 +182,7 @@ def assess_speed(
                 f"{100 * along_sight:.0f} % of the distance was read from the runner's change of apparent size "
                 "(towards or away from the camera), which scales with the unknown lens"
             )
-    total = float(np.sqrt(sum(v**2 for v in parts.values())))
+    total = min(float(np.sqrt(sum(v**2 for v in parts.values()))), 9.99)  # too few frames: infinite
     level = "low" if inconsistent or total > MEDIUM_MAX else "medium" if total > HIGH_MAX else "high"
     if level != "high" and not reasons:
         reasons.append(f"{distance:.1f} m measured in {seconds:.1f} s: small errors add up to +-{100 * total:.0f} %")
@@ -187,7 +193,7 @@ def assess_speed(
     out = {
         "level": level,
         "speed_mps": round(mean_speed, 3),
-        "uncertainty_rel": round(min(total, 9.99), 4),
+        "uncertainty_rel": round(total, 4),
         "interval_mps": interval,
         "parts": {k: round(min(float(v), 9.99), 4) for k, v in parts.items()},
         "reasons": reasons,
