@@ -44,7 +44,7 @@ from motionlab.keypoints import INDEX
 
 HIGH_MAX = 0.05
 MEDIUM_MAX = 0.15
-INCONSISTENT_SPREAD = 0.3  # per-frame horizon spread / lever; 0.03-0.09 on every well-read rendered setup
+INCONSISTENT_SPREAD = 0.3  # per-frame horizon spread / lever: 0.03-0.09 on the calibration setups read right
 LENS_UNCERTAINTY = 0.3  # relative, of a speed along the line of sight with an assumed field of view
 MIN_SPEED_MPS = 0.5  # relative uncertainties are taken of at least this speed (a runner on the spot)
 INTERVAL_SIGMAS = 2.0
