@@ -9,7 +9,9 @@ decided (camera motion, gait class, time base, treadmill, facing relabel), its e
 (:func:`motionlab.synthetic.score_lift`: speed, facing, floor, PA-MPJPE), the speed's own confidence,
 and the You metrics (:func:`motionlab.inference.metrics.gait_metrics` on the lifted motion, contact from
 the foot heights) against the same metrics of the true motion: cadence, speed, step length, duty factor,
-contact times, vertical oscillation, knee flexion at contact and trunk lean. Prints a table and writes
+contact times, vertical oscillation, knee flexion at contact and trunk lean; and, as an experiment, the
+strides the same contact rule finds on the true motion from the ankles' heights instead of the feet's
+lowest points (``true_motion_by_ankle_height``). Prints a table and writes
 ``benchmarks/results/lift_walks.json``. No targets of its own: issue #11 asks what is off for walkers.
 """
 
@@ -30,8 +32,15 @@ import numpy as np
 from motionlab.body import BodyParams
 from motionlab.footage import lift_footage
 from motionlab.humanoid import build_model
-from motionlab.inference.metrics import GaitInput, gait_metrics, speed_over_ground_confidence
+from motionlab.inference.metrics import (
+    GaitInput,
+    find_strides,
+    gait_metrics,
+    kinematic_contact,
+    speed_over_ground_confidence,
+)
 from motionlab.io_utils import write_json
+from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.synthetic import Setup, render_test_video, score_lift
@@ -60,6 +69,22 @@ METRICS = (
 def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None) -> dict[str, Any]:
     times = np.arange(ref.num_frames) / ref.fps
     return gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence))
+
+
+def _strides_by_ankle(ref: Reference) -> dict[str, Any]:
+    """The metrics' own contact rule (:func:`kinematic_contact`) fed the ankles' heights instead of the
+    feet's lowest points, on ``ref`` (the true motion): full strides, median cadence and contact time. An
+    experiment for the walkers' missing strides, not what the report uses."""
+    hm = build_model(ref.body)
+    kin = Kinematics(hm).run(ref.qpos)
+    ankles = kin.site_xpos[:, [hm.keypoint_site_ids[INDEX[f"{side}_ankle"]] for side in ("left", "right")], 2]
+    times = np.arange(ref.num_frames) / ref.fps
+    strides = find_strides(GaitInput(times, ref.qpos, ref.body, np.ones(ref.num_frames, bool)), kinematic_contact(times, ankles))
+    if not strides:
+        return {"strides": 0, "cadence_spm": None, "contact_ms": None}
+    cadence = np.median([120.0 / (times[st.end] - times[st.start]) for st in strides])
+    contact = np.median([1000.0 * (times[st.toe_off] - times[st.start]) for st in strides])
+    return {"strides": len(strides), "cadence_spm": round(float(cadence), 1), "contact_ms": round(float(contact), 1)}
 
 
 def _swing_peak_cm(ref: Reference) -> float:
@@ -103,6 +128,7 @@ def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPara
         "speed_confidence": None if speed_conf is None else speed_conf["level"],
         "speed_uncertainty_rel": None if speed_conf is None else speed_conf["uncertainty_rel"],
         "sole_swing_peak_true_cm": _swing_peak_cm(truth),
+        "true_motion_by_ankle_height": _strides_by_ankle(truth),
         "strides_you": you["cadence"]["n_strides"],
         "strides_true": true_m["cadence"]["n_strides"],
         "metrics": compared,
