@@ -31,6 +31,7 @@ from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
+from motionlab.speed_confidence import speed_interval
 from motionlab.step_physics import StepPhysics
 
 G = 9.81
@@ -153,7 +154,9 @@ class GaitInput:
     control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
     frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
-    BW); ``speed_known``: whether positions are in a frame that does not move with the camera."""
+    BW); ``speed_known``: whether positions are in a frame that does not move with the camera;
+    ``speed_confidence``: how far the speed over ground can be trusted (its evidence may hold
+    ``uncertainty_rel``), which speed, stride and step length (one measurement) then carry."""
 
     times: np.ndarray
     qpos: np.ndarray
@@ -165,6 +168,7 @@ class GaitInput:
     per_frame: dict[str, np.ndarray] = field(default_factory=dict)
     speed_known: bool = True
     confidence: Confidence = Confidence("high")
+    speed_confidence: Confidence | None = None  # of the speed over ground (:func:`speed_over_ground_confidence`)
 
 
 def rollout_input(
@@ -172,13 +176,15 @@ def rollout_input(
     valid: np.ndarray | None = None,
     confidence: Confidence = Confidence("high"),
     measured_contact: bool = False,
+    speed_confidence: Confidence | None = None,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
     frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
     heights as for You, so that the three columns time their events the same way (the force-plate
     threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
     energy and forces come from every physics step (``r.physics``), not from the frames.
-    ``measured_contact`` uses the force-plate threshold instead."""
+    ``measured_contact`` uses the force-plate threshold instead; ``speed_confidence``: that of the speed over
+    ground of the reference it tracked (a tracker follows a misread speed as faithfully as a right one)."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
@@ -189,7 +195,7 @@ def rollout_input(
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
         breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
-        per_frame=per_frame, confidence=confidence,
+        per_frame=per_frame, confidence=confidence, speed_confidence=speed_confidence,
     )  # fmt: skip
 
 
@@ -459,7 +465,36 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
         out[name] = metric(name, value, reason, win, conf)
+        if spec.needs_speed and g.speed_confidence is not None:
+            out[name] = with_speed_confidence(out[name], g.speed_confidence)
     return _speed_consistent_with_steps(out)
+
+
+def speed_over_ground_confidence(note: dict[str, Any] | None) -> Confidence | None:
+    """The lift's ``speed_confidence`` note (:func:`motionlab.speed_confidence.assess_speed`) as a
+    :class:`Confidence`; None without one (the speed was given, or not measured)."""
+    if not note:
+        return None
+    evidence = {k: note.get(k) for k in ("speed_mps", "uncertainty_rel", "interval_mps")}
+    reasons = tuple(note.get("reasons") or ())
+    if note["level"] != "high" and not reasons:
+        reasons = (f"speed over ground uncertain (+-{100 * note.get('uncertainty_rel', 0):.0f} %)",)
+    return Confidence(note["level"], evidence, reasons)
+
+
+def with_speed_confidence(m: dict[str, Any], speed: Confidence) -> dict[str, Any]:
+    """A figure made from the speed over ground (speed, stride or step length) with that speed's own
+    confidence joined to its column's (the lower level wins, both reasons kept), and its likely interval
+    (``interval``: the value +- 2 relative uncertainties; none when the speed's error is no scatter)."""
+    column = m["confidence"]
+    level = lowest(column["level"], speed.level)
+    notes = [*column["notes"], *(speed.notes if speed.level != "high" else ())]
+    evidence = {**column["evidence"], "speed_over_ground": speed.evidence}
+    out = {**m, "confidence": {"level": level, "evidence": evidence, "notes": notes}}
+    rel, interval = speed.evidence.get("uncertainty_rel"), speed.evidence.get("interval_mps")
+    if m["value"] is not None and rel is not None and interval is not None:
+        out["interval"] = speed_interval(m["value"], rel)
+    return out
 
 
 def _speed_consistent_with_steps(out: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -28,11 +28,11 @@ from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
-from motionlab.inference.analysis import speed_over_ground_known
+from motionlab.inference.analysis import speed_over_ground_trusted
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.inference.reliability import Finding
 from motionlab.io_utils import check_outputs, output_set
-from motionlab.lift import LiftError, lift_reference
+from motionlab.lift import LiftError, LiftReport, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
@@ -166,7 +166,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         closest_metrics = gait_metrics(closest)
         choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
         ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
-    speed_known = speed_over_ground_known(lifted, lift_report, cfg.camera_speed)
+    speed_known = speed_over_ground_trusted(lifted, lift_report, cfg.camera_speed)
     choice_finding = choice.finding(speed_known)
     with stages("gait metrics"):
         result = analyse(
@@ -203,6 +203,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed if speed_known else None,
+            "user_speed_confidence": _speed_confidence_summary(lift_report),
             "ideal_gait": choice.gait,
             "ideal_gait_note": choice.note,
             "ideal_target_speed_mps": choice.target_speed,
@@ -404,6 +405,14 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], f
 
     full = info.frame_count / info.nominal_fps if info.frame_count and info.nominal_fps > 0 else None
     return ref, frames(), full
+
+
+def _speed_confidence_summary(report: LiftReport) -> dict[str, Any] | None:
+    """The speed over ground's own confidence for the report's top level (the full note: ``extra.lift``)."""
+    note = report.notes.get("speed_confidence")
+    if not note:
+        return None
+    return {k: note[k] for k in ("level", "speed_mps", "uncertainty_rel", "interval_mps", "reasons")}
 
 
 def _speed(ref: Reference) -> float:

@@ -45,13 +45,19 @@ def _plain(obj: Any) -> Any:
 
 
 def format_value(m: dict[str, Any]) -> str:
-    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible."""
+    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible;
+    with its likely interval when it has one and is not of high confidence (a speed over ground misread)."""
     if m["value"] is None:
         return m["status"]
     v = m["value"]
     text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
     text = f"{text} {m['unit']}".strip()
-    return f"{text} (implausible)" if m["status"] == "implausible" else text
+    if m["status"] == "implausible":
+        return f"{text} (implausible)"
+    interval = m.get("interval")
+    if interval and m.get("confidence", {}).get("level") != "high":  # uncertain: with its likely interval
+        return f"{text} ({interval[0]:.1f}–{interval[1]:.1f})"
+    return text
 
 
 def write_report(
