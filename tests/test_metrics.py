@@ -13,12 +13,12 @@ from conftest import standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
+from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
     METRICS,
     GaitInput,
-    bounce_cadence,
     gait_events,
     gait_metrics,
     kinematic_contact,
@@ -128,8 +128,8 @@ def test_the_body_s_bounce_gives_the_cadence_without_foot_events() -> None:
     ref = load_reference(DEFAULT_REFERENCE)
     times = np.arange(ref.num_frames) / ref.fps
     com = Kinematics(build_model(ref.body)).run(ref.qpos).com
-    assert bounce_cadence(times, com[:, 2]) == pytest.approx(150.0, abs=1.0)
-    assert bounce_cadence(times, 0.9 + 0.001 * times) is None  # no periodic bounce
+    assert 60.0 / bounce_period(com[:, 2], ref.fps)[0] == pytest.approx(150.0, abs=1.0)
+    assert bounce_period(0.9 + 0.001 * times, ref.fps)[0] is None  # no periodic bounce
 
 
 def test_foot_events_out_of_step_with_the_body_lower_the_confidence() -> None:

@@ -13,7 +13,7 @@ column's confidence. Fewer than :data:`MIN_STRIDES` full strides gives "not enou
 number. A value outside the physiological bounds is ``implausible`` (flagged, never presented as in
 range); inside them it is ``typical`` or ``atypical`` against the published range for recreational
 running at 3-4 m/s. A column whose foot events' cadence is more than :data:`BOUNCE_MISMATCH` off the
-cadence of its own bounce (:func:`bounce_cadence`, from the centre of mass's height alone) gets
+cadence of its own bounce (:func:`motionlab.gait.bounce_period`, from the centre of mass's height alone) gets
 confidence ``low`` with the reason: a pose model that misplaced the feet. Simulated runs' energy and
 forces come from every physics step (``Rollout.physics``), never from the frames. Nothing here raises on
 short or odd input.
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.body import BodyParams
+from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
@@ -42,8 +43,7 @@ LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
-BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted ...
-BOUNCE_DOMINANCE = 2.0  # ... when the bounce's frequency is clear: twice the power of any other peak
+BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
 
@@ -481,47 +481,19 @@ def _speed_consistent_with_steps(out: dict[str, dict[str, Any]]) -> dict[str, di
     return out
 
 
-def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
-    """Steps/min from the centre of mass's height alone (no foot events): the body bounces once per step,
-    so its height's strongest frequency between 1 and 4.33 Hz (60-260 steps/min) is the cadence (Hann
-    window, zero-padded spectrum, peak refined by a parabola on the log power). The trunk is what a pose
-    model sees best, so this survives misplaced feet. None unless that frequency has
-    :data:`BOUNCE_DOMINANCE` times the power of any other peak more than 15 % away (e.g. the stride's)."""
-    if len(times) < 8:
-        return None
-    dt = float(np.median(np.diff(times)))
-    trend = np.polyval(np.polyfit(times, com_height, 1), times)  # a drifting floor estimate is no bounce
-    z = (com_height - trend) * np.hanning(len(com_height))
-    n_fft = 1 << int(np.ceil(np.log2(len(z) * 16)))
-    power = np.abs(np.fft.rfft(z, n_fft)) ** 2
-    freqs = np.fft.rfftfreq(n_fft, dt)
-    band = np.flatnonzero((freqs >= 1.0) & (freqs <= 260 / 60))
-    if len(band) < 3 or power[band].max() <= 1e-12 * max(float(np.sum(com_height**2)), 1e-300):
-        return None
-    i = band[np.argmax(power[band])]
-    inner = band[1:-1]
-    peaks = inner[(power[inner] >= power[inner - 1]) & (power[inner] >= power[inner + 1])]
-    rivals = peaks[np.abs(freqs[peaks] / freqs[i] - 1) > 0.15]
-    if i in (band[0], band[-1]) or (len(rivals) and power[rivals].max() > power[i] / BOUNCE_DOMINANCE):
-        return None  # at the edge of the band, or another frequency nearly as strong: ambiguous
-    y0, y1, y2 = np.log(power[i - 1 : i + 2] + 1e-300)
-    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0
-    return 60.0 * (freqs[i] + shift * (freqs[1] - freqs[0]))
-
-
 def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> tuple[float, float] | None:
     """``(events, bounce)`` steps/min when the foot events' cadence disagrees with the body's bounce over
-    the longest usable stretch (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when
+    the longest usable stretch (:func:`motionlab.gait.bounce_period` of the centre of mass's height) by more than :data:`BOUNCE_MISMATCH`; None when
     they agree or it cannot tell."""
     stretches = [(s, e) for s, e in segments(g) if g.times[e - 1] - g.times[s] >= MIN_BOUNCE_S]
     if not cadence or not stretches:
         return None
     s, e = max(stretches, key=lambda se: se[1] - se[0])
-    bounce = bounce_cadence(g.times[s:e], com_height[s:e])
+    period, _ = bounce_period(com_height[s:e], 1.0 / float(np.median(np.diff(g.times[s:e]))))
     events = float(np.median(cadence))
-    if bounce is None or abs(events / bounce - 1) <= BOUNCE_MISMATCH:
+    if period is None or abs(events * period / 60.0 - 1) <= BOUNCE_MISMATCH:
         return None
-    return events, bounce
+    return events, 60.0 / period
 
 
 def events_mismatch_note(events: float, bounce: float) -> str:
