@@ -111,7 +111,8 @@ def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
     if max_lag <= min_lag:
         return None, 0.0
     lags = np.arange(min_lag, max_lag + 1)
-    corr = np.array([np.corrcoef(x[:-lag], x[lag:])[0, 1] for lag in lags])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a flat stretch has no correlation: 0
+        corr = np.array([np.corrcoef(x[:-lag], x[lag:])[0, 1] for lag in lags])
     corr = np.nan_to_num(corr)
     peaks = [i for i in range(1, len(lags) - 1) if corr[i] >= corr[i - 1] and corr[i] >= corr[i + 1]]
     good = [i for i in peaks if corr[i] >= MIN_CORRELATION]

@@ -9,12 +9,13 @@ import gymnasium as gym
 import imageio.v2 as imageio
 import numpy as np
 import pytest
-from conftest import standing_reference
+from conftest import require_shared_data, standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
 from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
+from motionlab.mocap import mocap_reference
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
     METRICS,
@@ -319,14 +320,55 @@ def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
 
 
 def test_kinematic_contact_keeps_a_rising_heel_in_stance() -> None:
-    """Hysteresis: a foot lands within 3 cm of the ground and leaves above 6 cm, so a heel rising 3-5 cm
-    late in stance (the real run clip's right foot) is not a toe-off and a new strike."""
+    """Hysteresis: a planted foot lands within 3 cm of the ground and leaves above 6 cm, so a sole rising
+    3-5 cm late in stance (the real run clip's right foot) is not a toe-off and a new strike."""
     times = np.arange(12) / 30.0
     soles = np.zeros((12, 2))
     soles[:, 0] = [0.2, 0.1, 0.0, 0.0, 0.035, 0.028, 0.045, 0.05, 0.1, 0.2, 0.3, 0.2]
-    soles[:, 1] = 0.0
-    contact = kinematic_contact(times, soles)
+    velocity = np.full((12, 2), -3.5)  # both feet move back under the body at its speed: planted
+    contact = kinematic_contact(times, soles, velocity)
     assert contact[:, 0].tolist() == [False, False, True, True, True, True, True, True, False, False, False, False]
+
+
+def test_a_low_foot_swinging_forward_is_not_on_the_ground() -> None:
+    """A walk's swinging sole passes 1-5 cm over the floor (CMU 07_01, imported): by height alone it never
+    left. It moves forward relative to the body (+2 m/s) while the planted foot moves back at the body's
+    speed (-1.4 m/s): only the planted one is down."""
+    times = np.arange(10) / 30.0
+    soles = np.array([[0.0, 0.02, 0.045, 0.05, 0.04, 0.025, 0.015, 0.02, 0.01, 0.0], np.zeros(10)]).T
+    velocity = np.array([[-1.4, 0.5, 2.5, 3.5, 3.5, 3.0, 2.0, 0.5, -1.0, -1.4], np.full(10, -1.4)]).T
+    contact = kinematic_contact(times, soles, velocity)
+    assert contact[:, 0].tolist() == [True, False, False, False, False, False, False, False, True, True]
+    assert contact[:, 1].all()
+
+
+@pytest.mark.parametrize(
+    ("clip", "speed"), [("07/07_01.amc", 1.48), ("35/35_01.amc", 1.27), ("39/39_13.amc", 1.63), ("07/07_04.amc", 1.02)]
+)
+def test_real_walks_have_a_walk_s_contact_and_double_support(clip: str, speed: float) -> None:
+    """CMU walks at 1.0-1.6 m/s imported on one body: stance ~60-65 % of the stride (people: 58-65 %, 550-750 ms
+    at 1.1-1.6 m/s, longer when slower), both feet down between steps, never both off; the flight time is
+    shown as a walk's (not a figure judged against running), and the walking ranges judge the rest."""
+    ref = mocap_reference(require_shared_data("mocap", "cmu") / clip, BodyParams(1.75, 70.0), cycles=4, fps=30.0)
+    assert ref.source["speed_mps"] == pytest.approx(speed, abs=0.05)
+    m = gait_metrics(GaitInput(np.arange(ref.num_frames) / ref.fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    assert m["cadence"]["value"] == pytest.approx(ref.source["cadence_spm"], abs=2.0)
+    stride_ms = 120_000.0 / ref.source["cadence_spm"]
+    for side in ("left", "right"):
+        assert 0.56 * stride_ms <= m[f"contact_time_{side}"]["value"] <= 0.67 * stride_ms
+    assert 0.55 <= m["duty_factor"]["value"] <= 0.67
+    assert m["flight_time"]["value"] == 0.0 and m["flight_time"]["note"] == "walking: no flight phase"
+    assert m["flight_time"]["status"] == "n/a" and m["flight_time"]["gait"] == "walking"
+    assert 0.04 * stride_ms <= m["double_support"]["value"] <= 0.15 * stride_ms
+    assert m["duty_factor"]["range"] == [0.58, 0.65]  # judged as a walk
+
+
+def test_real_runs_have_a_flight_and_no_double_support() -> None:
+    ref = mocap_reference(require_shared_data("mocap", "cmu") / "09/09_01.amc", BodyParams(1.75, 70.0), cycles=4)
+    m = gait_metrics(GaitInput(np.arange(ref.num_frames) / ref.fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    assert m["flight_time"]["value"] > 60 and m["flight_time"]["gait"] == "running" and m["flight_time"]["note"] is None
+    assert m["double_support"]["value"] == 0.0 and m["double_support"]["note"] == "running: no double support"
+    assert 200 <= m["contact_time_left"]["value"] <= 300 and m["duty_factor"]["range"] == [0.30, 0.45]
 
 
 def _evidence(**kw) -> Evidence:

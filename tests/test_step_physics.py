@@ -12,7 +12,7 @@ from conftest import standing_reference
 from motionlab.body import BodyParams
 from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, build_model, standing_qpos, vertical_foot_forces
-from motionlab.inference.metrics import find_strides, gait_metrics, kinematic_contact, rollout_input
+from motionlab.inference.metrics import find_strides, gait_metrics, motion_contact, rollout_input
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.inference.rollout import run_policy, zero_policy
 from motionlab.motion import Kinematics
@@ -87,7 +87,7 @@ def test_report_cost_of_transport_and_peak_force_are_the_physics_step_integrals(
     assert not run.fell and qpos == pytest.approx(run.qpos, abs=1e-9)  # the replay is the same run
     g = rollout_input(run)
     kin = Kinematics(build_model(run.body)).run(run.qpos)
-    strides = find_strides(g, kinematic_contact(run.times, kin.foot_soles))
+    strides = find_strides(g, motion_contact(g, kin))
     assert len(strides) >= 4
     cot, peak = [], []
     for st in strides:

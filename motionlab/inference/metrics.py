@@ -3,7 +3,10 @@
 Any motion is a :class:`GaitInput`: a ``qpos`` trajectory on a body, the frames that may be analysed
 (``valid``: seen in the video, between restarts) and, for simulated runs, the measured foot contact
 (vertical ground reaction force). Without measured contact a foot is on the ground while its sole is
-within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby (the lifted motion has no forces).
+within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby and it is planted: moving over the ground at
+under :data:`PLANTED_FRACTION` of the body's speed (:func:`kinematic_contact`; the lifted motion has no
+forces). A stride with both feet down at once and no flight is a walk's: its flight time is not a figure
+(a walk has none) and its double support is; a run's double support likewise.
 
 Only **full strides** count: from one foot's initial contact to its next, with one contact of the other
 foot in between, all inside one stretch of usable frames; left and right strides are both counted (they
@@ -40,12 +43,15 @@ MIN_STRIDES = 3  # fewer full strides (either foot) than this: "not enough data"
 MIN_STRIDES_PER_FOOT = 2  # for the per-foot figures (contact time left / right)
 CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its local lowest ...
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
-GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
+GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s ...
+PLANTED_FRACTION = 0.5  # ... while its lowest point moves over the ground at under half the body's speed
+PLANTED_MIN_MPS = 0.2  # ... (at least this much leeway: standing, or walking on the spot)
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
 BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
+WALKING, RUNNING = "walking", "running"
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,10 @@ class MetricSpec:
     """How a metric is shown and judged.
 
     ``typical``: the range published for recreational running at 3-4 m/s (None: no human range, e.g. a
-    simulation quantity); ``bounds``: what a human body can produce at all (running or walking), outside
-    which a value is an artefact; ``needs_speed``: needs the camera's motion to be known."""
+    simulation quantity); ``walking``: the range published for walking at 1.1-1.6 m/s, against which a
+    walking column is judged (None: none, the figure is shown unjudged); ``bounds``: what a human body can
+    produce at all (running or walking), outside which a value is an artefact; ``needs_speed``: needs the
+    camera's motion to be known."""
 
     label: str
     unit: str
@@ -62,30 +70,47 @@ class MetricSpec:
     bounds: tuple[float, float]
     needs_speed: bool = False
     simulation_only: bool = False
+    walking: tuple[float, float] | None = None
+
+    def range_for(self, gait: str | None) -> tuple[float, float] | None:
+        """The published range a ``gait`` ("walking", "running"; None: running) is judged against."""
+        return self.walking if gait == WALKING else self.typical
 
 
 METRICS: dict[str, MetricSpec] = {
     # Recreational / training running speeds (easy running to ~4:00 min/km); sprinting tops out ~12 m/s.
-    "speed": MetricSpec("Speed", "m/s", (2.5, 4.5), (0.3, 12.0), needs_speed=True),
+    # Walking: comfortable speed 1.27-1.46 m/s at ages 20-59 (Bohannon 1997, Age Ageing 26:15).
+    "speed": MetricSpec("Speed", "m/s", (2.5, 4.5), (0.3, 12.0), needs_speed=True, walking=(1.1, 1.6)),
     # 150-190 steps/min at 3-4 m/s (Cavanagh & Kram 1989, MSSE 21:467; Heiderscheit et al. 2011, MSSE
     # 43:296, mean ~170). Slow walking ~80, sprinting ~260 (Weyand et al. 2000, J Appl Physiol 89:1991).
-    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0), (60.0, 260.0)),
+    # Free walking ~100-125 (mean ~113; Perry & Burnfield 2010, Gait Analysis, 2nd ed., ch. 1).
+    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0), (60.0, 260.0), walking=(100.0, 125.0)),
     # Stride (two steps) ~2-3 m at 3-4 m/s (Cavanagh & Kram 1989; Dorn et al. 2012, JEB 215:1944).
-    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0), (0.4, 5.5), needs_speed=True),
-    "step_length": MetricSpec("Step length", "m", (1.0, 1.5), (0.2, 2.8), needs_speed=True),
+    # Walking: stride ~1.2-1.6 m (Perry & Burnfield 2010: ~1.4 m at free speed).
+    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0), (0.4, 5.5), needs_speed=True, walking=(1.2, 1.6)),
+    "step_length": MetricSpec("Step length", "m", (1.0, 1.5), (0.2, 2.8), needs_speed=True, walking=(0.6, 0.8)),
     # 200-300 ms at 3-4 m/s (Nummela et al. 2007, EJAP 101:297; Di Michele & Merni 2014, J Sports Sci
-    # 32:1777); sprinters ~90 ms, slow walking ~900 ms.
-    "contact_time_left": MetricSpec("Ground contact time, left", "ms", (200.0, 300.0), (70.0, 1200.0)),
-    "contact_time_right": MetricSpec("Ground contact time, right", "ms", (200.0, 300.0), (70.0, 1200.0)),
+    # 32:1777); sprinters ~90 ms, slow walking ~900 ms. Walking: stance ~60-62 % of a ~1.0-1.1 s gait
+    # cycle, 550-750 ms (Perry & Burnfield 2010).
+    "contact_time_left": MetricSpec(
+        "Ground contact time, left", "ms", (200.0, 300.0), (70.0, 1200.0), walking=(550.0, 750.0)
+    ),
+    "contact_time_right": MetricSpec(
+        "Ground contact time, right", "ms", (200.0, 300.0), (70.0, 1200.0), walking=(550.0, 750.0)
+    ),
     # Both feet off the ground 50-150 ms per step at 3-4 m/s (step time ~330-400 ms minus contact);
-    # 0 for walking.
+    # 0 for walking (shown as "walking", not judged).
     "flight_time": MetricSpec("Flight time", "ms", (50.0, 150.0), (0.0, 300.0)),
+    # Both feet on the ground per step: each double stance ~10-12 % of the walking cycle, ~80-150 ms
+    # (Perry & Burnfield 2010); 0 for running (shown as "running", not judged).
+    "double_support": MetricSpec("Double support", "ms", None, (0.0, 600.0), walking=(80.0, 150.0)),
     # Contact / stride time: 0.30-0.45 in running, < 0.5 by definition, > 0.5 walking (Alexander 1989,
     # Physiol Rev 69:1199; van Oeveren et al. 2021, Sports Biomech).
-    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45), (0.15, 0.85)),
+    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45), (0.15, 0.85), walking=(0.58, 0.65)),
     # Centre-of-mass vertical excursion per step: ~6-10 cm at 3-4 m/s (Cavanagh et al. 1977, Ann NY Acad
-    # Sci 301:328; Folland et al. 2017, MSSE 49:1412); a walk ~3-5 cm.
-    "vertical_oscillation": MetricSpec("Vertical oscillation", "cm", (6.0, 10.0), (0.5, 25.0)),
+    # Sci 301:328; Folland et al. 2017, MSSE 49:1412); a walk ~2.5-5 cm (Gard, Miff & Kuo 2004, Hum Mov
+    # Sci 22:597).
+    "vertical_oscillation": MetricSpec("Vertical oscillation", "cm", (6.0, 10.0), (0.5, 25.0), walking=(2.5, 5.0)),
     # Horizontal distance the landing foot (ankle) is ahead of the centre of mass at initial contact:
     # ~5-15 cm in recreational runners, more with overstriding (Lieberman et al. 2015, JEB 218:3406;
     # Heiderscheit et al. 2011).
@@ -94,9 +119,12 @@ METRICS: dict[str, MetricSpec] = {
     # that forefoot (Altman & Davis 2012, Gait Posture 35:298); most recreational runners land rearfoot.
     "foot_strike_angle": MetricSpec("Foot-strike angle (toe up +)", "deg", (-1.6, 20.0), (-40.0, 50.0)),
     # Knee flexion ~10-25 deg at initial contact and ~35-50 deg at midstance (peak in stance) (Novacheck
-    # 1998, Gait Posture 7:77; Heiderscheit et al. 2011).
-    "knee_flexion_contact": MetricSpec("Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0)),
-    "knee_flexion_midstance": MetricSpec("Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0)),
+    # 1998, Gait Posture 7:77; Heiderscheit et al. 2011). Walking: ~5 deg at initial contact, ~15-20 deg
+    # peak in loading response (Perry & Burnfield 2010).
+    "knee_flexion_contact": MetricSpec("Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0), walking=(0.0, 10.0)),
+    "knee_flexion_midstance": MetricSpec(
+        "Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0), walking=(10.0, 25.0)
+    ),
     # Forward trunk lean from vertical, mean over the stride: ~2-13 deg (Teng & Powers 2014, MSSE 46:1557;
     # Folland et al. 2017).
     "trunk_lean": MetricSpec("Trunk lean (forward +)", "deg", (2.0, 13.0), (-30.0, 60.0)),
@@ -217,24 +245,6 @@ def segments(g: GaitInput) -> list[tuple[int, int]]:
     return out
 
 
-def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray) -> np.ndarray:
-    """(T, 2) contact from sole heights (T, 2), measured from the lowest the foot gets within
-    :data:`GROUND_WINDOW_S` (so a floor estimate that drifts a little does not matter): a foot lands when
-    it comes within :data:`CONTACT_HEIGHT_M` and leaves when it rises above :data:`LIFT_OFF_HEIGHT_M`
-    (hysteresis: a heel rising a few cm in late stance is still stance, noise does not make steps)."""
-    height = np.empty(foot_soles.shape)
-    for i, t in enumerate(times):
-        near = np.abs(times - t) <= GROUND_WINDOW_S
-        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
-    out = np.zeros(foot_soles.shape, bool)
-    for k in range(foot_soles.shape[1]):
-        down = False
-        for i, h in enumerate(height[:, k]):
-            down = h <= (LIFT_OFF_HEIGHT_M if down else CONTACT_HEIGHT_M)
-            out[i, k] = down
-    return out
-
-
 @dataclass(frozen=True)
 class Stride:
     """One full stride of ``foot`` (0 left, 1 right): initial contact ``start``, toe-off ``toe_off``, next
@@ -288,6 +298,54 @@ def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _F
     return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
 
 
+def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: np.ndarray) -> np.ndarray:
+    """(T, 2) contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward
+    velocity of its lowest point relative to the centre of mass (:func:`foot_velocity`).
+
+    A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
+    the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
+    matter) to land, and within :data:`LIFT_OFF_HEIGHT_M` to stay (hysteresis: a fit that lifts a stance
+    foot a few cm, or noise, does not make steps). Planted: its lowest point moves over the ground at
+    under :data:`PLANTED_FRACTION` of the body's speed (at least :data:`PLANTED_MIN_MPS`). The ground's
+    velocity relative to the body is the median of the low feet's (a planted foot moves back under the
+    body at its speed), so no frame fixed to the ground is needed: a camera that follows the runner or a
+    treadmill give the same events. Height alone cannot tell a walk's swing (the sole passes 1-5 cm over
+    the floor, never higher than the lift-off height: contacts read 770-870 ms, or never ended) from its
+    stance; the swinging foot moves forward at 1-3x the body's speed, the planted one stays."""
+    height = np.empty(foot_soles.shape)
+    for i, t in enumerate(times):
+        near = np.abs(times - t) <= GROUND_WINDOW_S
+        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
+    low = height <= CONTACT_HEIGHT_M
+    ground = float(np.median(foot_velocity[low])) if low.any() else 0.0  # the ground, seen from the body
+    planted = np.abs(foot_velocity - ground) <= max(PLANTED_FRACTION * abs(ground), PLANTED_MIN_MPS)
+    out = np.zeros(foot_soles.shape, bool)
+    for k in range(foot_soles.shape[1]):
+        down = False
+        for i, h in enumerate(height[:, k]):
+            down = bool(planted[i, k]) and h <= (LIFT_OFF_HEIGHT_M if down else CONTACT_HEIGHT_M)
+            out[i, k] = down
+    return out
+
+
+def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
+    """(T, 2) forward velocity (m/s) of each foot's lowest point (heel or toe) relative to the centre of
+    mass: about minus the body's speed while the foot is planted, whatever frame the positions are in."""
+    out = np.empty((len(times), 2))
+    com = np.gradient(f.com[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2))
+    for k, side in enumerate(_SIDE):
+        heel, toe = f.site[f"{side}_heel"], f.site[f"{side}_foot_index"]
+        ends = [np.gradient(p[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2)) for p in (heel, toe)]
+        lowest = np.where((heel[:, 2] <= toe[:, 2])[:, None], ends[0], ends[1])
+        out[:, k] = ((lowest - com) * f.forward).sum(axis=1)
+    return out
+
+
+def motion_contact(g: GaitInput, kin: TrajectoryKinematics) -> np.ndarray:
+    """(T, 2) foot contact of ``g``'s motion from its kinematics (:func:`kinematic_contact`)."""
+    return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, _frames(g.qpos, g.body, kin)))
+
+
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
     """(2,) foot angle (deg) of the standing pose: the zero of the foot-strike angle."""
     hm = build_model(body)
@@ -336,8 +394,9 @@ def per_stride(
         out["step_length"].append(length / 2)
         contact_s = t[st.toe_off] - t[st.start]
         out[f"contact_time_{side}"].append(1000.0 * contact_s)
-        airborne = ~contact[st.start : st.end].any(axis=1)
-        out["flight_time"].append(1000.0 * float(np.diff(t[st.start : st.end + 1])[airborne].sum()) / 2)
+        down, dts = contact[st.start : st.end], np.diff(t[st.start : st.end + 1])
+        out["flight_time"].append(1000.0 * float(dts[~down.any(axis=1)].sum()) / 2)  # per step
+        out["double_support"].append(1000.0 * float(dts[down.all(axis=1)].sum()) / 2)
         out["duty_factor"].append(contact_s / stride_time)
         out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
         ahead = (f.site[f"{side}_ankle"][st.start, :2] - f.com[st.start, :2]) @ f.forward[st.start]
@@ -370,24 +429,45 @@ def per_stride(
     return out
 
 
-def _status(spec: MetricSpec, value: float) -> str:
+def _status(spec: MetricSpec, value: float, gait: str | None) -> str:
     lo, hi = spec.bounds
     if not lo <= value <= hi:
         return "implausible"
-    if spec.typical is None:
+    typical = spec.range_for(gait)
+    if typical is None:
         return "n/a"
-    return "typical" if spec.typical[0] <= value <= spec.typical[1] else "atypical"
+    return "typical" if typical[0] <= value <= typical[1] else "atypical"
+
+
+# A figure the gait makes meaningless: shown with this note, never judged against the other gait's range.
+NOT_IN_GAIT = {("flight_time", WALKING): "walking: no flight phase", ("double_support", RUNNING): "running: no double support"}
+
+
+def column_gait(values: dict[str, list[float]]) -> str | None:
+    """``walking`` when the strides' median double support exceeds their median flight (both feet down
+    together, never both off), ``running`` otherwise; None without strides."""
+    if not values["double_support"]:
+        return None
+    return WALKING if np.median(values["double_support"]) > np.median(values["flight_time"]) else RUNNING
 
 
 def metric(
-    name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence
+    name: str,
+    value: float | None,
+    reason: str | None,
+    window: dict[str, Any],
+    confidence: Confidence,
+    gait: str | None = None,
 ) -> dict[str, Any]:
-    """One figure as the report stores it (see the module docstring)."""
+    """One figure as the report stores it (see the module docstring); ``gait`` (walking, running; None:
+    unknown, judged as running) picks the published range and marks what the gait makes meaningless."""
     spec = METRICS[name]
+    note = NOT_IN_GAIT.get((name, gait))
     if value is None:
         status = NOT_ENOUGH if (reason or NOT_ENOUGH).startswith(NOT_ENOUGH) else NOT_MEASURED
     else:
-        status = _status(spec, value)
+        status = "n/a" if note and spec.bounds[0] <= value <= spec.bounds[1] else _status(spec, value, gait)
+    typical = spec.range_for(gait)
     return {
         "label": spec.label,
         "unit": spec.unit,
@@ -395,7 +475,9 @@ def metric(
         "status": status,
         "ok": None if value is None else status == "typical",
         "reason": reason if value is None else ("outside what a human body produces: an artefact" if status == "implausible" else None),
-        "range": list(spec.typical) if spec.typical else None,
+        "range": list(typical) if typical else None,
+        "gait": gait,
+        "note": note if value is not None else None,
         "bounds": list(spec.bounds),
         "n_strides": window["strides"],
         "window": window,
@@ -410,13 +492,15 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     n = len(g.times)
     contact = g.contact
     kin = Kinematics(build_model(g.body)).run(g.qpos) if n else None
+    frames = _frames(g.qpos, g.body, kin) if kin is not None else None
     if contact is None and kin is not None:
-        contact = kinematic_contact(g.times, kin.foot_soles)
+        contact = kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, frames))
     strides = find_strides(g, contact) if n >= 2 else []
     usable = sum(float(g.times[e - 1] - g.times[s]) for s, e in segments(g)) if n else 0.0
     values: dict[str, list[float]] = {name: [] for name in METRICS}
     if strides:
-        values = per_stride(g, strides, contact, _frames(g.qpos, g.body, kin), _standing_foot_angles(g.body))
+        values = per_stride(g, strides, contact, frames, _standing_foot_angles(g.body))
+    gait = column_gait(values)
     spans = _spans([(g.times[st.start], g.times[st.end]) for st in strides])
     window = {
         "strides": len(strides),  # left and right strides (each foot strike to its next), which overlap in time
@@ -458,7 +542,7 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
-        out[name] = metric(name, value, reason, win, conf)
+        out[name] = metric(name, value, reason, win, conf, gait)
     return _speed_consistent_with_steps(out)
 
 

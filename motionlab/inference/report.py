@@ -20,7 +20,7 @@ from matplotlib.patches import Rectangle
 
 from motionlab.io_utils import atomic_write, write_json
 
-REPORT_SCHEMA = "motionlab-report/2"
+REPORT_SCHEMA = "motionlab-report/3"  # 3: double support; each figure's gait (walking, running) and note
 COLUMNS = ("you", "closest", "ideal")
 TITLES = {"you": "You (video)", "closest": "Closest (simulated)", "ideal": "Ideal"}
 VERDICT_COLOURS = {"reliable": "#2e7d32", "use with care": "#ef8f00", "unreliable": "#c62828"}
@@ -45,12 +45,15 @@ def _plain(obj: Any) -> Any:
 
 
 def format_value(m: dict[str, Any]) -> str:
-    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible."""
+    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible,
+    or with its note when the gait makes it meaningless (a walk's flight time)."""
     if m["value"] is None:
         return m["status"]
     v = m["value"]
     text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
     text = f"{text} {m['unit']}".strip()
+    if m.get("note"):  # a figure the gait makes meaningless, e.g. a walk's flight time
+        return f"{text} ({m['note']})"
     return f"{text} (implausible)" if m["status"] == "implausible" else text
 
 
