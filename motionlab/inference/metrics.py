@@ -45,7 +45,8 @@ CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its lo
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
 GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s ...
 PLANTED_FRACTION = 0.5  # ... while its lowest point moves over the ground at under half the body's speed
-PLANTED_MIN_MPS = 0.2  # ... (at least this much leeway: standing, or walking on the spot)
+PLANTED_MIN_MPS = 0.2  # ... (at least this much leeway: standing, or walking on the spot) ...
+PLANTED_WINDOW_S = 0.3  # ... the ground's velocity from the feet within +-0.3 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
 BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
@@ -305,20 +306,28 @@ def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: 
     A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
     the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
     matter) to land, and within :data:`LIFT_OFF_HEIGHT_M` to stay (hysteresis: a fit that lifts a stance
-    foot a few cm, or noise, does not make steps). Planted: its lowest point moves over the ground at
-    under :data:`PLANTED_FRACTION` of the body's speed (at least :data:`PLANTED_MIN_MPS`). The ground's
-    velocity relative to the body is the median of the low feet's (a planted foot moves back under the
-    body at its speed), so no frame fixed to the ground is needed: a camera that follows the runner or a
-    treadmill give the same events. Height alone cannot tell a walk's swing (the sole passes 1-5 cm over
-    the floor, never higher than the lift-off height: contacts read 770-870 ms, or never ended) from its
-    stance; the swinging foot moves forward at 1-3x the body's speed, the planted one stays."""
+    foot a few cm, or noise, does not make steps). Planted: it moves with the ground, within
+    :data:`PLANTED_FRACTION` of the body's speed (at least :data:`PLANTED_MIN_MPS`). The ground's velocity
+    relative to the body is read off the feet themselves: the median, within :data:`PLANTED_WINDOW_S`, of
+    the low foot moving back the fastest (a planted foot moves back under the body at its speed; a
+    swinging or scuffing one moves forward of it). No frame fixed to the ground is needed (a camera that
+    follows the runner, a treadmill, a lift that lets the feet skate all give the same events), and a
+    runner who slows down or stops changes it within the window. Height alone cannot tell a walk's swing (the
+    sole passes 1-5 cm over the floor, never higher than the lift-off height: contacts read 770-870 ms, or
+    never ended) from its stance; the swinging foot moves forward at 1-3x the body's speed, the planted
+    one stays."""
     height = np.empty(foot_soles.shape)
     for i, t in enumerate(times):
         near = np.abs(times - t) <= GROUND_WINDOW_S
         height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
     low = height <= CONTACT_HEIGHT_M
-    ground = float(np.median(foot_velocity[low])) if low.any() else 0.0  # the ground, seen from the body
-    planted = np.abs(foot_velocity - ground) <= max(PLANTED_FRACTION * abs(ground), PLANTED_MIN_MPS)
+    rearmost = np.where(low, foot_velocity, np.inf).min(axis=1)  # the low foot moving back the fastest
+    ground = np.zeros(len(times))  # the ground's forward velocity seen from the body, from the nearby steps
+    for i, t in enumerate(times):
+        near = rearmost[(np.abs(times - t) <= PLANTED_WINDOW_S) & np.isfinite(rearmost)]
+        ground[i] = np.median(near) if len(near) else 0.0
+    leeway = np.maximum(PLANTED_FRACTION * np.abs(ground), PLANTED_MIN_MPS)[:, None]
+    planted = np.abs(foot_velocity - ground[:, None]) <= leeway
     out = np.zeros(foot_soles.shape, bool)
     for k in range(foot_soles.shape[1]):
         down = False
@@ -331,19 +340,22 @@ def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: 
 def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
     """(T, 2) forward velocity (m/s) of each foot's lowest point (heel or toe) relative to the centre of
     mass: about minus the body's speed while the foot is planted, whatever frame the positions are in."""
+
+    def rate(p: np.ndarray) -> np.ndarray:
+        return np.gradient(p[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2))
+
+    com = rate(f.com)
     out = np.empty((len(times), 2))
-    com = np.gradient(f.com[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2))
     for k, side in enumerate(_SIDE):
         heel, toe = f.site[f"{side}_heel"], f.site[f"{side}_foot_index"]
-        ends = [np.gradient(p[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2)) for p in (heel, toe)]
-        lowest = np.where((heel[:, 2] <= toe[:, 2])[:, None], ends[0], ends[1])
+        lowest = np.where((heel[:, 2] <= toe[:, 2])[:, None], rate(heel), rate(toe))
         out[:, k] = ((lowest - com) * f.forward).sum(axis=1)
     return out
 
 
-def motion_contact(g: GaitInput, kin: TrajectoryKinematics) -> np.ndarray:
+def motion_contact(g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None) -> np.ndarray:
     """(T, 2) foot contact of ``g``'s motion from its kinematics (:func:`kinematic_contact`)."""
-    return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, _frames(g.qpos, g.body, kin)))
+    return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, f or _frames(g.qpos, g.body, kin)))
 
 
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
@@ -494,7 +506,7 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     kin = Kinematics(build_model(g.body)).run(g.qpos) if n else None
     frames = _frames(g.qpos, g.body, kin) if kin is not None else None
     if contact is None and kin is not None:
-        contact = kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, frames))
+        contact = motion_contact(g, kin, frames)
     strides = find_strides(g, contact) if n >= 2 else []
     usable = sum(float(g.times[e - 1] - g.times[s]) for s, e in segments(g)) if n else 0.0
     values: dict[str, list[float]] = {name: [] for name in METRICS}
