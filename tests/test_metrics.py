@@ -409,6 +409,8 @@ def test_coaching_cues_use_reliable_differences_only() -> None:
     fast = measured(synthetic_run(step_s=0.15, contact_s=0.05, dt=0.005))  # 400 steps/min: timing is off
     assert fast["cadence"]["status"] == "implausible"
     assert coaching_cues({"you": fast, "closest": fast, "ideal": ideal}) == []
+    walking = {k: {**m, "gait": "walking"} for k, m in you.items()}  # a walk is not coached towards a run
+    assert coaching_cues({"you": walking, "closest": walking, "ideal": ideal}) == []
 
 
 def test_restarted_run_is_measured_on_strides_between_restarts() -> None:
