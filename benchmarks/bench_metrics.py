@@ -2,7 +2,7 @@
 it) against the ground truth of real motion capture, runs and walks.
 
     python benchmarks/bench_metrics.py [--part keypoints|video|all] [--seconds 6] [--cases clean,noise3px,...]
-        [--videos follow,oblique_45,cmu_run_right_to_left] [--videos-dir DIR]
+        [--videos follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow] [--videos-dir DIR]
 
 Ground truth: real motion capture on a 1.75 m / 70 kg body, its metrics computed by the same code on
 the true ``qpos`` sampled at the capture rate, 120 Hz (foot contact: the foot low and planted, on the
@@ -54,7 +54,7 @@ from motionlab.reference import Reference
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 VIDEO_RESULTS = Path(__file__).parent / "results" / "metrics_video.json"
-MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
+MOCAP_DIR = Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data") / "mocap"
 TARGETS = {
     "cadence": 2.0, "contact_time_left": 20.0, "contact_time_right": 20.0, "flight_time": 20.0,
     "double_support": 20.0, "duty_factor": 0.03,
@@ -242,7 +242,9 @@ def main() -> None:
     parser.add_argument("--part", choices=("keypoints", "video", "all"), default="all")
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--cases", default=",".join(CASES), help="keypoints part")
-    parser.add_argument("--videos", default="follow,oblique_45,cmu_run_right_to_left", help="video part: camera setups")
+    parser.add_argument(
+        "--videos", default="follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow", help="video part: camera setups"
+    )
     parser.add_argument("--videos-dir", type=Path, default=None, help="keep the rendered videos and keypoints here")
     parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips (cmu/...)")
     args = parser.parse_args()

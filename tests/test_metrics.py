@@ -28,7 +28,7 @@ from motionlab.inference.metrics import (
     rollout_input,
 )
 from motionlab.inference.reliability import Evidence, verdict
-from motionlab.inference.report import REPORT_SCHEMA, write_report
+from motionlab.inference.report import REPORT_SCHEMA, format_value, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
 from motionlab.motion import Kinematics
 from motionlab.reference import load_reference
@@ -372,6 +372,7 @@ def test_real_walks_have_a_walk_s_contact_and_double_support(clip: str, speed: f
     assert 0.55 <= m["duty_factor"]["value"] <= 0.67
     assert m["flight_time"]["value"] == 0.0 and m["flight_time"]["note"] == "walking: no flight phase"
     assert m["flight_time"]["status"] == "n/a" and m["flight_time"]["gait"] == "walking"
+    assert format_value(m["flight_time"]) == "0 ms (walking: no flight phase)"
     assert 0.04 * stride_ms <= m["double_support"]["value"] <= 0.15 * stride_ms
     assert m["duty_factor"]["range"] == [0.58, 0.65]  # judged as a walk
 

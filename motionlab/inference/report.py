@@ -52,8 +52,8 @@ def format_value(m: dict[str, Any]) -> str:
     v = m["value"]
     text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
     text = f"{text} {m['unit']}".strip()
-    if m.get("note"):  # a figure the gait makes meaningless, e.g. a walk's flight time
-        return f"{text} ({m['note']})"
+    if m.get("note"):  # a figure the gait makes meaningless, e.g. a walk's flight time: 0 ms (walking: ...)
+        return f"{v:.0f} {m['unit']} ({m['note']})"
     return f"{text} (implausible)" if m["status"] == "implausible" else text
 
 
