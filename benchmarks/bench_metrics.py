@@ -54,7 +54,9 @@ from motionlab.reference import Reference
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 VIDEO_RESULTS = Path(__file__).parent / "results" / "metrics_video.json"
-MOCAP_DIR = Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data") / "mocap"
+MOCAP_DIR = (
+    Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data") / "mocap"
+)
 TARGETS = {
     "cadence": 2.0, "contact_time_left": 20.0, "contact_time_right": 20.0, "flight_time": 20.0,
     "double_support": 20.0, "duty_factor": 0.03,
@@ -116,7 +118,9 @@ def case_views(
     view = mocap_case(clip, seconds, body, 30.0, mocap_dir, Camera.side_on(azimuth_deg=azimuth))
     if noise_px:
         view = dataclasses.replace(view, keypoints2d=view.keypoints2d.copy())
-        view.keypoints2d[..., :2] += rng.normal(0.0, noise_px, view.keypoints2d[..., :2].shape) / np.asarray(view.image_size)
+        view.keypoints2d[..., :2] += rng.normal(0.0, noise_px, view.keypoints2d[..., :2].shape) / np.asarray(
+            view.image_size
+        )
     return truth, view
 
 
@@ -154,7 +158,10 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
             row[f"{name}_vs_force"] = None if force is None or v[name] is None else round(v[name] - force, 3)
         rows[metric] = row
     confidence = {
-        name: {"level": columns[name]["cadence"]["confidence"]["level"], "notes": columns[name]["cadence"]["confidence"]["notes"]}
+        name: {
+            "level": columns[name]["cadence"]["confidence"]["level"],
+            "notes": columns[name]["cadence"]["confidence"]["notes"],
+        }
         for name in ("you", "closest")
     }  # the columns' confidence (without the main job's evidence: visibility, reprojection, restarts)
     gaits = {name: col["cadence"]["gait"] for name, col in columns.items()}

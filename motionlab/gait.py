@@ -96,7 +96,9 @@ def bounce_period(height: np.ndarray, fps: float) -> tuple[float | None, float]:
     if len(x) < 8 or not np.isfinite(x).all():
         return None, 0.0
     window = max(int(round(fps)), 1)
-    trend = np.convolve(np.pad(x, (window // 2, window - 1 - window // 2), mode="edge"), np.ones(window) / window, "valid")
+    trend = np.convolve(
+        np.pad(x, (window // 2, window - 1 - window // 2), mode="edge"), np.ones(window) / window, "valid"
+    )
     return _first_repeat(x - trend, fps)
 
 

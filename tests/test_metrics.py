@@ -16,7 +16,6 @@ from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
 from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
-from motionlab.mocap import mocap_reference
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
     METRICS,
@@ -30,6 +29,7 @@ from motionlab.inference.metrics import (
 from motionlab.inference.reliability import Evidence, verdict
 from motionlab.inference.report import REPORT_SCHEMA, format_value, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
+from motionlab.mocap import mocap_reference
 from motionlab.motion import Kinematics
 from motionlab.reference import load_reference
 from motionlab.step_physics import StepPhysics

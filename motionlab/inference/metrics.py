@@ -122,7 +122,9 @@ METRICS: dict[str, MetricSpec] = {
     # Knee flexion ~10-25 deg at initial contact and ~35-50 deg at midstance (peak in stance) (Novacheck
     # 1998, Gait Posture 7:77; Heiderscheit et al. 2011). Walking: ~5 deg at initial contact, ~15-20 deg
     # peak in loading response (Perry & Burnfield 2010).
-    "knee_flexion_contact": MetricSpec("Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0), walking=(0.0, 10.0)),
+    "knee_flexion_contact": MetricSpec(
+        "Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0), walking=(0.0, 10.0)
+    ),
     "knee_flexion_midstance": MetricSpec(
         "Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0), walking=(10.0, 25.0)
     ),
@@ -178,7 +180,7 @@ def lowest(*levels: str) -> str:
 class GaitInput:
     """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
     be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
-    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``physics`` (T stacked
+    (T, 2) measured foot contact (left, right) or None (from the kinematics: :func:`kinematic_contact`); ``physics`` (T stacked
     control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
     frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
@@ -203,8 +205,8 @@ def rollout_input(
     measured_contact: bool = False,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
-    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
-    heights as for You, so that the three columns time their events the same way (the force-plate
+    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the
+    kinematics (:func:`kinematic_contact`) as for You, so that the three columns time their events the same way (the force-plate
     threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
     energy and forces come from every physics step (``r.physics``), not from the frames.
     ``measured_contact`` uses the force-plate threshold instead."""
@@ -437,16 +439,13 @@ def per_stride(
         out["double_support"].append(1000.0 * max(-gap, 0.0))
         out["duty_factor"].append(contact_s / stride_time)
         out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
-        w = contact.lead_s[st.start, st.foot] / (t[st.start] - t[st.start - 1])  # the strike's place between frames
-
-        def at_strike(value: Any) -> float:
-            return float((1.0 - w) * value(st.start) + w * value(st.start - 1))
-
-        out["overstride"].append(
-            100.0 * at_strike(lambda i: (f.site[f"{side}_ankle"][i, :2] - f.com[i, :2]) @ f.forward[i])
-        )
-        out["foot_strike_angle"].append(at_strike(lambda i: _foot_angle(f, side, i)) - float(standing_foot[st.foot]))
-        out["knee_flexion_contact"].append(at_strike(lambda i: _knee_flexion(f, side, i)))
+        # what is read at initial contact: between the frame before the strike and the strike's frame
+        pair = np.array([st.start - 1, st.start])
+        w = np.array([1.0, -1.0]) * contact.lead_s[st.start, st.foot] / (t[st.start] - t[st.start - 1]) + [0.0, 1.0]
+        ahead = ((f.site[f"{side}_ankle"][pair, :2] - f.com[pair, :2]) * f.forward[pair]).sum(axis=1)
+        out["overstride"].append(100.0 * float(w @ ahead))
+        out["foot_strike_angle"].append(float(w @ _foot_angle(f, side, pair)) - float(standing_foot[st.foot]))
+        out["knee_flexion_contact"].append(float(w @ _knee_flexion(f, side, pair)))
         stance = np.arange(st.start, st.toe_off)
         out["knee_flexion_midstance"].append(float(_knee_flexion(f, side, stance).max()))
         along, up = _sagittal(
@@ -484,7 +483,10 @@ def _status(spec: MetricSpec, value: float, gait: str | None) -> str:
 
 
 # A figure the gait makes meaningless: shown with this note, never judged against the other gait's range.
-NOT_IN_GAIT = {("flight_time", WALKING): "walking: no flight phase", ("double_support", RUNNING): "running: no double support"}
+NOT_IN_GAIT = {
+    ("flight_time", WALKING): "walking: no flight phase",
+    ("double_support", RUNNING): "running: no double support",
+}
 
 
 def column_gait(values: dict[str, list[float]]) -> str | None:
