@@ -4,7 +4,9 @@ The step period is the first lag at which the body's bounce repeats: the image h
 and shoulders over the person's height, less its 1 s moving average (camera tilt, approach), by
 normalised autocorrelation. The body rises and falls once per step in running and walking, and the
 bounce does not depend on which leg MediaPipe calls left. When the first clear repeat is a whole
-stride (a limp, or a bounce that differs between legs) and half of it also repeats, the half is taken. A running pose is told from a walking one by how
+stride (a limp, or a bounce that differs between legs) and half of it also repeats, the half is taken;
+when half of it is only a lesser peak of negative correlation (steps too unlike to repeat), the period is
+not known (None), never the stride taken for a step. A running pose is told from a walking one by how
 far the knees bend in swing (the lifted motion's knee angles, else MediaPipe's world landmarks, which
 underestimate it: running swings past :data:`RUNNING_KNEE_FLEXION_DEG`, walking stays near 60-70 deg).
 People run at 140-220 steps/min and walk at 90-130; a running pose at under :data:`SLOW_RUNNING_SPM` (or any gait under
@@ -121,7 +123,9 @@ def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
     if not good:
         return None, float(corr.max(initial=0.0))
     best = good[0]  # the first clear repeat is one step (later ones are multiples)
-    half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= 0.15 * lags[best] and corr[i] > 0.0]
+    half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= 0.15 * lags[best]]
+    if half and corr[half[0]] <= 0.0:  # a repeat at half of it, but the steps differ too much to tell
+        return None, float(corr[best])
     best = half[0] if half else best
     step = _peak_lag(corr, best) + lags[0]
     for k in range(2 * int(lags[-1] / step / 2), 0, -2):
