@@ -24,6 +24,10 @@ video (:mod:`motionlab.synthetic`'s camera setups, lengthened to ``--seconds``),
 path: MediaPipe (``extract_keypoints``) and ``lift_footage`` (camera motion, time base, facing), so
 the errors include MediaPipe's on a rendered capsule figure (not on people: see ``motionlab.synthetic``).
 
+``--part ideal`` (results ``metrics_ideal.json``): the shipped Ideal at ``--ideal-speeds``: its cadence,
+contact and flight as the report measures them (kinematic events) against the same run's simulated foot
+forces, and the cadence of its bounce.
+
 Targets (issue #12): cadence +-2 spm, contact time +-20 ms, vertical oscillation +-1.5 cm, knee flexion at
 contact +-5 deg, trunk lean +-3 deg, overstride +-3 cm.
 """
@@ -54,6 +58,7 @@ from motionlab.reference import Reference
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 VIDEO_RESULTS = Path(__file__).parent / "results" / "metrics_video.json"
+IDEAL_RESULTS = Path(__file__).parent / "results" / "metrics_ideal.json"
 MOCAP_DIR = (
     Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data") / "mocap"
 )
@@ -244,9 +249,44 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     print(f"saved {VIDEO_RESULTS}")
 
 
+def ideal_part(args: argparse.Namespace, body: BodyParams) -> None:
+    """The shipped Ideal on ``body`` at ``--ideal-speeds`` for ``--seconds``: its cadence and contact as
+    the report measures them (kinematic events), from its own simulated foot forces, and from its bounce."""
+    import gymnasium as gym
+
+    from motionlab.gait import bounce_period
+    from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
+    from motionlab.inference.rollout import run_policy
+
+    policy = load_policy(DEFAULT_IDEAL_CKPT)
+    results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
+               "policy": str(DEFAULT_IDEAL_CKPT), "speeds": {}}  # fmt: skip
+    print("\nIdeal: the report's events (kinematic) against its simulated foot forces, and its bounce")
+    for speed in (float(v) for v in args.ideal_speeds.split(",")):
+        env = gym.make(policy.env_id, target_speed=speed, max_episode_seconds=args.seconds, body=body)
+        run = run_policy(env, policy, args.seconds, seed=0)
+        events, force = gait_metrics(rollout_input(run)), gait_metrics(rollout_input(run, measured_contact=True))
+        period, _ = bounce_period(Kinematics(build_model(body)).run(run.qpos).com[:, 2], 1.0 / run.dt)
+        row = {"fell": run.fell, "bounce_spm": None if period is None else round(60.0 / period, 2)}
+        for name in ("cadence", "contact_time_left", "contact_time_right", "flight_time", "double_support"):
+            e, f = events[name]["value"], force[name]["value"]
+            row[name] = {
+                "events": e,
+                "force": f,
+                "events_minus_force": None if e is None or f is None else round(e - f, 2),
+            }
+        row["confidence"] = events["cadence"]["confidence"]["level"]
+        results["speeds"][str(speed)] = row
+        print(f"  {speed} m/s: " + ", ".join(f"{k} {v['events']} vs {v['force']}" for k, v in row.items() if isinstance(v, dict))
+              + f"; bounce {row['bounce_spm']}, confidence {row['confidence']}, fell {run.fell}")  # fmt: skip
+    write_json(IDEAL_RESULTS, results)
+    print(f"saved {IDEAL_RESULTS}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("keypoints", "video", "all"), default="all")
+    parser.add_argument("--part", choices=("keypoints", "video", "ideal", "all"), default="all")
+    parser.add_argument("--ideal-speeds", default="2.5,3.5", help="ideal part: target speeds (m/s)")
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--cases", default=",".join(CASES), help="keypoints part")
     parser.add_argument(
@@ -261,6 +301,8 @@ def main() -> None:
         keypoints_part(args, body, policy)
     if args.part in ("video", "all"):
         video_part(args, body, policy)
+    if args.part in ("ideal", "all"):
+        ideal_part(args, body)
 
 
 if __name__ == "__main__":
