@@ -27,7 +27,7 @@ from motionlab.inference.metrics import (
     rollout_input,
 )
 from motionlab.inference.reliability import Evidence, verdict
-from motionlab.inference.report import REPORT_SCHEMA, format_value, write_report
+from motionlab.inference.report import REPORT_SCHEMA, format_value, range_text, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
 from motionlab.mocap import mocap_reference
 from motionlab.motion import Kinematics
@@ -515,3 +515,14 @@ def test_events_between_frames_give_at_30_fps_what_the_capture_rate_gives() -> N
     for name, tol in (("cadence", 0.5), ("contact_time_left", 10.0), ("contact_time_right", 10.0),
                       ("flight_time", 10.0), ("overstride", 1.5), ("knee_flexion_contact", 2.0)):  # fmt: skip
         assert m[30.0][name]["value"] == pytest.approx(m[120.0][name]["value"], abs=tol), name
+
+
+def test_a_walk_beside_a_run_shows_each_gait_s_range() -> None:
+    """A walking You beside a running Ideal: each is judged against its own gait's published range, and
+    the range column says which is which (it showed the You column's range for all three)."""
+    walk, run = measured(synthetic_run()), measured(synthetic_run())
+    walk = {k: {**m, "gait": "walking", "range": list(METRICS[k].walking) if METRICS[k].walking else None} for k, m in walk.items()}
+    assert range_text([walk["cadence"], walk["cadence"], run["cadence"]]) == "walking 100–125 · running 150–190 steps/min"
+    assert range_text([walk["overstride"], run["overstride"]]) == "5–15 cm"  # only the run has one
+    assert range_text([run["cadence"], run["cadence"]]) == "150–190 steps/min"
+    assert range_text([run["double_support"]]) == ""  # no published range for a run

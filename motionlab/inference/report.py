@@ -57,6 +57,23 @@ def format_value(m: dict[str, Any]) -> str:
     return f"{text} (implausible)" if m["status"] == "implausible" else text
 
 
+def range_text(cells: list[dict[str, Any]], sep: str = " · ") -> str:
+    """The published range(s) a row's figures are judged against, with the unit: one range, or one per gait
+    (joined by ``sep``) when the columns' gaits each have theirs (a walking You beside a running Ideal);
+    "" when none."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for m in cells:
+        if m.get("range"):
+            ranges.setdefault(m.get("gait") or "running", tuple(m["range"]))
+    unit = cells[0]["unit"] if cells else ""
+    if not ranges:
+        return ""
+    if len(ranges) == 1:
+        ((lo, hi),) = ranges.values()
+        return f"{lo:g}–{hi:g} {unit}".strip()
+    return (sep.join(f"{gait} {lo:g}–{hi:g}" for gait, (lo, hi) in ranges.items()) + f" {unit}").strip()
+
+
 def write_report(
     path_json: str | os.PathLike,
     path_png: str | os.PathLike,
@@ -163,9 +180,8 @@ def _table_panel(ax, columns: dict[str, dict[str, dict[str, Any]]], runs: list[s
             else:
                 sub = (m.get("reason") or "")[:48]
             ax.text(xs[r] + 0.005, row + 0.78, sub, va="center", fontsize=6.5, color="0.35")
-        rng = first.get("range")
-        unit = first["unit"]
-        ax.text(xs["range"] + 0.005, row + 0.5, f"{rng[0]:g}–{rng[1]:g} {unit}" if rng else "–", va="center", fontsize=8.5)
+        rng = range_text([columns[r][name] for r in runs], sep="\n") or "–"
+        ax.text(xs["range"] + 0.005, row + 0.5, rng, va="center", fontsize=8.5 if "\n" not in rng else 7.5)
 
 
 def _cues_panel(ax, cues: list[dict[str, Any]]) -> None:
