@@ -95,6 +95,7 @@ SETUPS: dict[str, Setup] = {
         ),  # fmt: skip
         Setup("cmu_jog_follow", camera="follow", clip="cmu/35/35_17.amc"),
         Setup("cmu_run_right_to_left", camera="follow", direction=-1, clip="cmu/09/09_01.amc"),
+        Setup("cmu_walk_follow", camera="follow", clip="cmu/07/07_01.amc"),
         Setup("cmu_walk_static", camera="static", distance=4.5, seconds=2.0, clip="cmu/07/07_01.amc"),
         Setup("cmu_walk_slow_motion_2x", camera="follow", slow_motion=2.0, seconds=3.0, clip="cmu/07/07_01.amc"),
     )

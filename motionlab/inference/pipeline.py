@@ -448,7 +448,7 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
     """The verdict first, then what each column rests on, You | Closest | Ideal per metric, the coaching cues."""
     from rich.table import Table
 
-    from motionlab.inference.report import COLUMNS, TITLES, format_value
+    from motionlab.inference.report import COLUMNS, TITLES, format_value, range_text
 
     colour = {"reliable": "green", "use with care": "yellow", "unreliable": "red"}.get(verdict["level"], "white")
     console.print(f"\n[bold {colour}]{verdict['headline']}[/]")
@@ -456,15 +456,15 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
         console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
     for c in COLUMNS:
         m = columns[c]["cadence"]
-        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides (left and right) over {m['window']['seconds']:.1f} s")
+        gait = f"{m['gait']}, " if m.get("gait") else ""  # walking or running, from its strides
+        console.print(f"  {TITLES[c]}: {gait}confidence {m['confidence']['level']}, {m['n_strides']} strides (left and right) over {m['window']['seconds']:.1f} s")
     table = Table(show_edge=False, pad_edge=False)
     for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
         table.add_column(title, overflow="fold")
     style = {"typical": "green", "atypical": "yellow", "implausible": "bold red"}
     for name, first in columns["you"].items():
         cells = [f"[{style.get(columns[c][name]['status'], 'dim')}]{format_value(columns[c][name])}[/]" for c in COLUMNS]
-        rng = first["range"]
-        table.add_row(first["label"], *cells, f"{rng[0]:g}–{rng[1]:g}" if rng else "")
+        table.add_row(first["label"], *cells, range_text([columns[c][name] for c in COLUMNS]))
     console.print(table)
     for cue in cues:
         console.print(f"  • {cue['text']}")
