@@ -7,7 +7,11 @@ from the video itself, each decision written into the lift report's notes (and s
    ground's image motion at the runner's feet (:mod:`motionlab.camera_motion`) becomes a per-frame
    camera track: the camera moves by the ground's pixel motion times the person's metres per pixel.
    When that cannot be estimated the camera is taken as static and the notes say so.
-2. **Lift** (:func:`motionlab.lift.lift_reference`).
+2. **Lift** (:func:`motionlab.lift.lift_reference`). A camera travelling with the runner, at a given
+   speed or along a measured track, goes where the runner runs (:func:`motionlab.lift.lift_following`): on
+   an oblique shot its travel is turned to the body's heading (a measured track keeps its sideways part,
+   the part it reads well), recorded in the notes' ``camera_heading``; the speed's confidence (6) is
+   judged on the turned track.
 3. **Time base.** ``time_scale`` given: the video plays that many times slower than real life. Else a
    capture rate in the container's metadata, else the cadence (:mod:`motionlab.gait`): a running pose
    at an implausibly low cadence is slow motion by the usual factor; when no usual factor explains it
@@ -101,7 +105,7 @@ def lift_footage(
     notes: dict[str, Any] = {}
     camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
     ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
-    travelling = camera is not None and track is None and yaw is None and any(camera.velocity)
+    travelling = camera is not None and yaw is None and (track is not None or any(camera.velocity))
     lift = lift_following if travelling else lift_reference  # a tracking shot goes where the runner runs
     lifted, report = lift(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground)
     if "camera" not in ref.source and not travelling and track is None and yaw is None:

@@ -264,34 +264,64 @@ def lift_reference(
 
 
 def lift_following(
-    ref: Reference, body: BodyParams | dict | None, camera: Camera, **kwargs: Any
+    ref: Reference,
+    body: BodyParams | dict | None,
+    camera: Camera,
+    camera_track: np.ndarray | None = None,
+    **kwargs: Any,
 ) -> tuple[Reference, LiftReport]:
-    """:func:`lift_reference` for a camera that travels with the runner at ``camera.velocity``.
+    """:func:`lift_reference` for a camera that travels with the runner: at ``camera.velocity`` (a given
+    speed), or along ``camera_track`` (as measured by :func:`motionlab.footage.camera_track_from_motion`).
 
     Such a camera travels the way the runner runs. The image alone does not say which way that is when
     the shot is oblique: lifted with the camera moving along its own x axis (sideways in the image), an
     oblique tracking shot's body runs crabwise, facing up to the shot's angle away from where it goes.
-    So the keypoints are lifted once, and when the body's mean heading is :data:`FOLLOW_TURN_DEG` off the
-    camera's direction of travel they are lifted again with the camera's horizontal velocity turned to
-    that heading (same speed). ``notes["camera_heading"]`` (the report's and the given ``notes``) records it."""
-    lifted, report = lift_reference(ref, body, camera, **kwargs)
-    velocity = np.asarray(camera.velocity, dtype=float)
-    speed = float(np.hypot(*velocity[:2]))
+    (A measured track is such a camera too: its sideways part is read well, its part along the line of
+    sight, from the ground's vertical motion, is under-measured.) So the keypoints are lifted once, and
+    when the body's mean heading is :data:`FOLLOW_TURN_DEG` off the camera's direction of travel they are
+    lifted again with the camera travelling along that heading (:func:`_turn_camera`: a given speed kept,
+    a measured track's image-plane part kept). ``notes["camera_heading"]`` (the report's and the given
+    ``notes``) records it."""
+    lifted, report = lift_reference(ref, body, camera, camera_track=camera_track, **kwargs)
+    ends = None if camera_track is None else np.asarray(camera_track, dtype=float)[[0, -1], :2]
+    travel = np.asarray(camera.velocity, dtype=float)[:2] if ends is None else ends[1] - ends[0]
     facing = pelvis_forward(lifted.qpos)[:, :2].mean(axis=0)
-    if speed < 1e-6 or not np.any(facing):
+    if np.hypot(*travel) < 1e-6 or not np.any(facing):
         return lifted, report
-    turn = float(np.degrees(np.angle(complex(*facing) / complex(*velocity[:2]))))
-    note = {"turned_deg": 0.0, "heading_offset_deg": round(turn, 1)}
-    if FOLLOW_TURN_DEG[0] < abs(turn) <= FOLLOW_TURN_DEG[1]:
-        heading = facing / np.linalg.norm(facing)
-        turned = dataclasses.replace(camera, velocity=(float(speed * heading[0]), float(speed * heading[1]), float(velocity[2])))
-        lifted, report = lift_reference(ref, body, turned, **kwargs)
+    turn = float(np.degrees(np.angle(complex(*facing) / complex(*travel))))
+    source = "speed" if camera_track is None else "track"
+    note = {"turned_deg": 0.0, "heading_offset_deg": round(turn, 1), "camera_travel_from": source}
+    heading = facing / np.linalg.norm(facing)
+    turnable = FOLLOW_TURN_DEG[0] < abs(turn) <= FOLLOW_TURN_DEG[1]
+    if camera_track is not None:  # its sideways part sets the pace: not for a heading across the image
+        turnable = turnable and heading[0] * np.sign(travel[0]) >= np.cos(np.radians(FOLLOW_TURN_DEG[1]))
+    if turnable:
+        camera, camera_track = _turn_camera(camera, camera_track, heading)
+        lifted, report = lift_reference(ref, body, camera, camera_track=camera_track, **kwargs)
         note["turned_deg"] = round(turn, 1)
     report.notes["camera_heading"] = note
     if kwargs.get("notes") is not None:  # the caller's notes, which it may write into the report again
         kwargs["notes"]["camera_heading"] = note
     lifted.source["lift"] = report.to_dict()
     return lifted, report
+
+
+def _turn_camera(
+    camera: Camera, camera_track: np.ndarray | None, heading: np.ndarray
+) -> tuple[Camera, np.ndarray | None]:
+    """``camera`` (and ``camera_track``) travelling along the horizontal unit ``heading`` instead. A given
+    velocity keeps its speed. A measured track keeps what was read well, its part along the camera's x
+    axis (the lift world's x, sideways in the image) every frame: a step ``s`` sideways becomes
+    ``s / cos(a)`` along the heading, ``a`` its angle to x; height as measured."""
+    if camera_track is None:
+        velocity = np.asarray(camera.velocity, dtype=float)
+        speed = float(np.hypot(*velocity[:2]))
+        turned = (float(speed * heading[0]), float(speed * heading[1]), float(velocity[2]))
+        return dataclasses.replace(camera, velocity=turned), None
+    track = np.array(camera_track, dtype=float)
+    along = (track[:, 0] - track[0, 0]) / heading[0]  # |a| <= 75 deg (lift_following)
+    track[:, :2] = track[0, :2] + along[:, None] * heading
+    return camera, track
 
 
 def joint_position_errors(hm: HumanoidModel, qpos_true: np.ndarray, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from conftest import require_shared_data
 
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
+from motionlab.camera import focal_from_fov
 from motionlab.footage import (
     FootageError,
     FootageOptions,
@@ -24,7 +25,7 @@ from motionlab.footage import (
 )
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.inference.analysis import speed_over_ground_known
-from motionlab.lift import lift_reference
+from motionlab.lift import estimate_camera, lift_following, lift_reference
 from motionlab.mocap import mocap_reference
 from motionlab.mocap_lifted import Shot, project_shot
 from motionlab.mocap_split import HELDOUT_CLIPS
@@ -227,6 +228,29 @@ def test_a_tracking_shot_at_an_angle_runs_the_body_where_it_faces():
     lifted, report = lift_footage(seen, BODY, options=FootageOptions(camera_speed=speed))
     assert abs(facing_offset_deg(lifted)) < 10.0
     assert abs(report.notes["camera_heading"]["turned_deg"]) > 30.0  # recorded in the report
+    assert np.hypot(*(lifted.qpos[-1, :2] - lifted.qpos[0, :2])) / lifted.duration == pytest.approx(speed, rel=0.1)
+
+
+@pytest.mark.parametrize("azimuth", [-45.0, 45.0])
+def test_a_measured_oblique_tracking_shot_runs_the_body_where_it_faces(azimuth):
+    """A following camera's track measured from the background (no ``--camera-speed``): its sideways
+    (image-plane) part is read well, its part along the line of sight (from the ground's vertical flow)
+    is under-measured, here not at all. Lifted on that track the camera crossed the view and the 45 deg
+    oblique runner faced ~45 deg off where it went. The track is turned to the body's heading, keeping
+    its image-plane part per frame: the body runs where it faces, at the truth's speed."""
+    truth = mocap_reference(RUN_CLIP, BODY, cycles=3)
+    speed = float(truth.source["speed_mps"])
+    shot = Shot("following", azimuth_deg=azimuth, pitch_deg=0.0, fov_deg=65.0, distance_m=5.0)
+    seen = project_shot(truth, shot)
+    camera = estimate_camera(seen, BODY, focal_px=focal_from_fov(max(seen.image_size), 65.0))
+    times = np.arange(seen.num_frames) / seen.fps
+    sideways = speed * np.cos(np.radians(azimuth)) * times  # what the ground's sideways flow gives
+    track = np.asarray(camera.position) + np.c_[sideways, np.zeros((len(times), 2))]
+    notes: dict = {}
+    lifted, report = lift_following(seen, BODY, camera, camera_track=track, notes=notes, ground=True)
+    assert abs(facing_offset_deg(lifted)) < 10.0
+    assert abs(report.notes["camera_heading"]["turned_deg"]) > 30.0 and "camera_heading" in notes
+    assert report.camera_track is not None and abs(report.camera_track[-1, 1] - report.camera_track[0, 1]) > 1.0
     assert np.hypot(*(lifted.qpos[-1, :2] - lifted.qpos[0, :2])) / lifted.duration == pytest.approx(speed, rel=0.1)
 
 
