@@ -276,8 +276,8 @@ def lift_following(
     Such a camera travels the way the runner runs. The image alone does not say which way that is when
     the shot is oblique: lifted with the camera moving along its own x axis (sideways in the image), an
     oblique tracking shot's body runs crabwise, facing up to the shot's angle away from where it goes.
-    (A measured track is such a camera too: its sideways part is read well, its part along the line of
-    sight, from the ground's vertical motion, is under-measured.) So the keypoints are lifted once, and
+    (So is a measured track that could not read the camera's motion along the line of sight, from the
+    ground's vertical motion: its sideways part is all it has.) So the keypoints are lifted once, and
     when the body's mean heading is :data:`FOLLOW_TURN_DEG` off the camera's direction of travel they are
     lifted again with the camera travelling along that heading (:func:`_turn_camera`: a given speed kept,
     a measured track's image-plane part kept). ``notes["camera_heading"]`` (the report's and the given
@@ -298,7 +298,10 @@ def lift_following(
     if turnable:
         camera, camera_track = _turn_camera(camera, camera_track, heading)
         lifted, report = lift_reference(ref, body, camera, camera_track=camera_track, **kwargs)
-        note["turned_deg"] = round(turn, 1)
+        note |= {"turned_deg": round(turn, 1), "warn": True, "message": (
+            f"the camera travelling with the runner was turned {turn:+.0f} deg to where the body faces (an oblique "
+            f"tracking shot; its {'speed' if source == 'speed' else 'sideways motion'} kept)"
+        )}  # fmt: skip
     report.notes["camera_heading"] = note
     if kwargs.get("notes") is not None:  # the caller's notes, which it may write into the report again
         kwargs["notes"]["camera_heading"] = note
