@@ -107,16 +107,10 @@ def _measure(run: Rollout, truth: Reference, body: BodyParams, wall_s: float, cp
 
 
 def _with(settings: RefineSettings | None, overrides: dict[str, str]) -> RefineSettings | None:
-    """``settings`` with ``--set`` overrides (each converted to the field's type; ``none`` for None, a
-    number for a field that is None by default)."""
+    """``settings`` with ``--set`` overrides (each converted to the field's type)."""
     if settings is None or not overrides:
         return settings
-
-    def value(key: str, text: str) -> Any:
-        current = getattr(settings, key)
-        return None if text.lower() == "none" else float(text) if current is None else type(current)(text)
-
-    return dataclasses.replace(settings, **{k: value(k, v) for k, v in overrides.items()})
+    return dataclasses.replace(settings, **{k: type(getattr(settings, k))(v) for k, v in overrides.items()})
 
 
 def _run(

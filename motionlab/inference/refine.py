@@ -26,7 +26,6 @@ over the horizon.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -72,12 +71,6 @@ class RefineSettings:
     score_every: int = 1  # score every this many control steps of a candidate (and its last); 2 halves the cost
     threads: int = 2
     seed: int = 0
-    # A control step is *safe* when the policy's own closed-loop plan stays up over the horizon and earns at
-    # least this Track-v0 reward on every step: then only the fixed candidates (the policy's plan, the warm
-    # start, the shifted previous plan) are scored, with no sampling. None: sample on every step.
-    safe_reward: float | None = None
-    safe_sampling: bool = False
-    timestep_factor: int = 1  # candidates simulated with this many times the env's physics timestep  # on a safe step, still sample the first round (skip only the later ones)
 
 
 # Held-out lifted CMU references (README, benchmarks/results/refine*.json): restarts per 10 s against the
@@ -96,7 +89,6 @@ class RefineStats:
 
     steps: int = 0
     overridden: int = 0
-    sampled: int = 0  # steps at risk, on which candidates were sampled (all steps without ``safe_reward``)
     wall_s: float = 0.0
     cpu_s: float = 0.0  # process CPU time (all threads): what the planning costs on an otherwise idle machine
     policy_s: float = 0.0  # of which: the policy's closed-loop plan
@@ -149,15 +141,9 @@ class Refiner:
         if self._model_id == id(base.model):
             return
         self._model_id = id(base.model)
-        k = self.settings.timestep_factor
-        if base.frame_skip % k:
-            raise ValueError(f"timestep_factor={k} must divide the env's frame_skip={base.frame_skip}")
-        self._plan_model = copy.copy(base.model)
-        self._plan_model.opt.timestep = base.model.opt.timestep * k
-        self._plan_skip = base.frame_skip // k
         self._scratch = mujoco.MjData(base.model)
         self._scratch.qacc_warmstart[:] = 0.0
-        self._datas = [mujoco.MjData(self._plan_model) for _ in range(max(self.settings.threads, 1))]
+        self._datas = [mujoco.MjData(base.model) for _ in range(max(self.settings.threads, 1))]
         self._force_limit = np.maximum(np.abs(base.model.actuator_forcerange).max(axis=1), 1e-6)
 
     # ------------------------------------------------------------------ policy API
@@ -167,11 +153,11 @@ class Refiner:
         base = self.base
         if base.steps == 0 or self._last_t is None or base.t != self._last_t:
             self._plan = self._delta = None  # a new episode (reset or restart): no warm start
-        nominal, at_risk = self._policy_plan(observation)
+        nominal = self._policy_plan(observation)
         self.stats.policy_s += time.perf_counter() - tic
-        candidates = self._candidates(nominal, sample=at_risk or self.settings.safe_sampling)
+        candidates = self._candidates(nominal)
         returns = self._score(candidates)
-        for _ in range(self.settings.iterations - 1 if at_risk else 0):
+        for _ in range(self.settings.iterations - 1):
             elite = candidates[np.argsort(returns)[-self.settings.elite :]].mean(axis=0)
             more = self._perturbed(elite, self.settings.samples - 1, self.settings.sigma * 0.5)
             more = np.concatenate([elite[None], more])
@@ -183,26 +169,22 @@ class Refiner:
         self._last_t = base.t + 1
         self.stats.steps += 1
         self.stats.overridden += int(best != 0)
-        self.stats.sampled += int(at_risk)
         self.stats.wall_s += time.perf_counter() - tic
         self.stats.cpu_s += time.process_time() - cpu
         return plan[0].astype(np.float32)
 
     # ------------------------------------------------------------------ steps of the planner
-    def _policy_plan(self, observation: np.ndarray) -> tuple[np.ndarray, bool]:
-        """The policy's actions over the horizon, closed loop from the current state (state restored), and
-        whether the step is at risk: the plan ends the episode (a fall or drifting off) or earns less than
-        ``safe_reward`` on one of its steps (always at risk without ``safe_reward``)."""
-        base, d, safe_reward = self.base, self.base.data, self.settings.safe_reward
+    def _policy_plan(self, observation: np.ndarray) -> np.ndarray:
+        """The policy's actions over the horizon, closed loop from the current state (state restored)."""
+        base, d = self.base, self.base.data
         saved = get_state(base.model, d, _FULL)
         t, steps, warnings = base.t, base.steps, list(base._warning_counts)
-        actions, obs, at_risk = [], observation, safe_reward is None
+        actions, obs = [], observation
         try:
             for h in range(self.settings.horizon):
                 actions.append(np.asarray(self._act(obs), dtype=np.float64))
                 if h + 1 < self.settings.horizon:
-                    obs, reward, terminated, truncated, _ = base.step(actions[-1])
-                    at_risk = at_risk or terminated or reward < safe_reward
+                    obs, _, terminated, truncated, _ = base.step(actions[-1])
                     if terminated or truncated:
                         actions += [actions[-1]] * (self.settings.horizon - h - 1)
                         break
@@ -210,14 +192,13 @@ class Refiner:
             mujoco.mj_setState(base.model, d, saved, _FULL)
             mujoco.mj_forward(base.model, d)
             base.t, base.steps, base._warning_counts = t, steps, warnings
-        return np.clip(np.array(actions), -1.0, 1.0), at_risk
+        return np.clip(np.array(actions), -1.0, 1.0)
 
     def _act(self, obs: np.ndarray) -> np.ndarray:
         a = self.policy.predict(obs, deterministic=True)
         return a[0] if isinstance(a, tuple) else a
 
-    def _candidates(self, nominal: np.ndarray, sample: bool = True) -> np.ndarray:
-        """The fixed candidates (the policy's plan first), then, if ``sample``, perturbed ones up to ``samples``."""
+    def _candidates(self, nominal: np.ndarray) -> np.ndarray:
         s = self.settings
         fixed = [nominal]
         if self._delta is not None:
@@ -227,7 +208,7 @@ class Refiner:
             fixed += [warm, shifted_plan]
         else:
             warm = nominal
-        noisy = self._perturbed(warm, max(s.samples - len(fixed), 0) if sample else 0, s.sigma)
+        noisy = self._perturbed(warm, max(s.samples - len(fixed), 0), s.sigma)
         return np.concatenate([np.array(fixed), noisy])
 
     def _perturbed(self, mean: np.ndarray, n: int, sigma: float) -> np.ndarray:
@@ -259,7 +240,7 @@ class Refiner:
             xfrc[:, :, 1, :3] = rf[..., :3] * base.residual_force_scale * weight
             xfrc[:, :, 1, 3:] = rf[..., 3:] * base.residual_force_scale * weight * base.body.height
         per_step = np.concatenate([ctrl, xfrc.reshape(n, h, -1)], axis=2)
-        return np.repeat(per_step, self._plan_skip, axis=1)
+        return np.repeat(per_step, base.frame_skip, axis=1)
 
     def simulate(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Roll every candidate ``actions`` (n, H, act) out open-loop from the env's current state with
@@ -270,7 +251,7 @@ class Refiner:
         state0 = get_state(base.model, d, _STATE)
         control = self.controls(actions, base.t)
         states, _ = self._pool.rollout(
-            self._plan_model, self._datas, state0[None], control,
+            base.model, self._datas, state0[None], control,
             control_spec=_CONTROL, initial_warmstart=d.qacc_warmstart[None].copy(),
         )  # fmt: skip
         return np.concatenate([np.broadcast_to(state0, (len(states), 1, len(state0))), states], axis=1), control
@@ -282,7 +263,7 @@ class Refiner:
         states, controls = self.simulate(actions)
         toc = time.perf_counter()
         self.stats.rollout_s += toc - tic
-        fs = self._plan_skip
+        fs = base.frame_skip
         before_last, controls = states[:, fs - 1 : -1 : fs], controls[:, fs - 1 :: fs]  # each control step's last
         n, h = before_last.shape[:2]
         scored = sorted({*range(s.score_every - 1, h, s.score_every), h - 1})
@@ -331,7 +312,7 @@ class Refiner:
         s, base, scratch = self.settings, self.base, self._scratch
         mujoco.mj_setState(base.model, scratch, before_last, _STATE)
         mujoco.mj_setState(base.model, scratch, control, _CONTROL)
-        mujoco.mj_step(self._plan_model, scratch)
+        mujoco.mj_step(base.model, scratch)
         if not (np.isfinite(scratch.qpos).all() and np.isfinite(scratch.qvel).all()):
             return 0.0, True
         with self._on_scratch(t):
