@@ -21,7 +21,7 @@ IK. Conditions:
 Each rollout runs the deterministic policy with restarts after a fall (as the main job does), with the
 residual force, and for (a) also with it off (its actions zeroed: ``residual_force_scale=0``). Per rollout:
 restarts per 10 s, whether it fell, MPJPE of the simulated body's 12 body landmarks against the mocap's
-own (hip-centred per frame, mm), residual force (% body weight, mean), ground penetration (mean depth
+own (centred per frame, after one turn about the vertical for the whole clip: :func:`same_heading`; mm), residual force (% body weight, mean), ground penetration (mean depth
 of the lowest sole point below the floor, mm) and foot skate (mean horizontal speed of a foot in ground
 contact, the slower of its heel and toe; cm/s). Prints a table and writes
 ``benchmarks/results/tracking_<label>.json``.
@@ -70,6 +70,19 @@ def _truth(amc: Path, asf: Path | None, body: BodyParams) -> Reference:
     return mocap_reference(amc, body, cycles=int(np.ceil(SECONDS / stride)) + 1, asf=asf)
 
 
+def same_heading(points: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``points`` (T, N, 3) turned about the vertical by the one angle that best fits ``truth`` over the
+    whole clip. A lifted reference lives in its camera's world: the shot's azimuth to the mocap's axes is
+    not in the image, so the simulated body is compared with the mocap after that one turn (least
+    squares, closed form; ~0 for a clean reference, which shares the mocap's axes)."""
+    a, b = points[..., :2].reshape(-1, 2), truth[..., :2].reshape(-1, 2)
+    angle = np.arctan2((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum(), (a * b).sum())
+    c, s = np.cos(angle), np.sin(angle)
+    turned = points.copy()
+    turned[..., 0], turned[..., 1] = c * points[..., 0] - s * points[..., 1], s * points[..., 0] + c * points[..., 1]
+    return turned
+
+
 def rollout_metrics(rollout: Rollout, truth: Reference, seconds_scale: float) -> dict[str, Any]:
     """The benchmark's numbers for one rollout against the mocap truth (same body)."""
     hm = build_model(rollout.body)
@@ -81,7 +94,7 @@ def rollout_metrics(rollout: Rollout, truth: Reference, seconds_scale: float) ->
     true_sites = kin.sites(true_q, ids[list(BODY_LANDMARKS)])
     sim_sites = sim.site_xpos[:, ids[list(BODY_LANDMARKS)]]
     centred = lambda p: p - p.mean(axis=1, keepdims=True)  # noqa: E731
-    mpjpe = np.linalg.norm(centred(sim_sites) - centred(true_sites), axis=-1).mean()
+    mpjpe = np.linalg.norm(same_heading(centred(sim_sites), centred(true_sites)) - centred(true_sites), axis=-1).mean()
     feet = sim.site_xpos[:, ids[_FEET]]  # (T, 4, 3): left heel/toe, right heel/toe
     speed = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1) / rollout.dt  # (T-1, 4)
     planted = speed.reshape(-1, 2, 2).min(axis=2)  # per foot, its slower end (heel or toe) is the one on the ground

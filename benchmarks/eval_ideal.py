@@ -4,7 +4,7 @@
     python benchmarks/eval_ideal.py ~/runs/ideal_v1/best --label v1 --seconds 8 --bodies 3 --speeds 2.5,3.5,5
 
 Every run is simulated in ``Ideal-v1`` (an Ideal-v0 policy gets a zero gait-clock action, with which
-Ideal-v1 is Ideal-v0 step for step): per body and speed, falls (and when), and over the run before any
+Ideal-v1 is Ideal-v0 step for step; an Ideal-v2 policy in its own env, whose clock starts at people's cadence): per body and speed, falls (and when), and over the run before any
 fall the report's gait metrics (:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride
 length, contact and flight time, duty factor, vertical oscillation, peak vertical ground reaction force
 and loading rate, medians over strides; energy and forces over every 5 ms physics step, from the env's
@@ -36,37 +36,19 @@ from motionlab.inference.metrics import METRICS, gait_metrics
 from motionlab.inference.rollout import run_policy
 from motionlab.io_utils import atomic_write, record_json_run, write_json
 from motionlab.policy_io import LoadedPolicy, load_policy
+from motionlab.running_norms import HUMAN_RUNNING_CADENCE, human_cadence
 
 RESULTS = Path(__file__).parent / "results"
 SPEEDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
 WALK_BELOW_MPS = 2.0  # speeds below this are walking speeds
 # Five bodies over heights 1.5-2.0 m and BMI 17-32 (height m, mass kg)
 BODIES = ((1.50, 40.0), (1.65, 86.0), (1.75, 70.0), (1.85, 78.0), (2.00, 100.0))
-# Published running cadences (speed m/s, steps/min, source). Dorn et al.'s are approximate: stride
-# frequency ~1.4 Hz at 3.5 m/s, then +10 % at 5.2 and +12 % more at 7.0 m/s, read from their Fig. 2.
-HUMAN_RUNNING_CADENCE = (
-    (2.4, 154.0, "van Oeveren et al. 2017, PLoS ONE 12:e0184273 (self-selected, 77 strides/min)"),
-    (2.6, 158.0, "van Oeveren et al. 2017 (79 strides/min)"),
-    (2.9, 160.0, "van Oeveren et al. 2017 (80 strides/min)"),
-    (3.0, 169.6, "Lieberman et al. 2015, J Exp Biol 218:3406 (metabolic optimum, 84.8 strides/min)"),
-    (3.5, 168.0, "Dorn et al. 2012, J Exp Biol 215:1944, Fig. 2 (approx. 1.4 Hz strides)"),
-    (5.2, 185.0, "Dorn et al. 2012, Fig. 2 (approx.)"),
-    (7.0, 207.0, "Dorn et al. 2012, Fig. 2 (approx.)"),
-)
 # The CMU subjects in ../shared/data/mocap/cmu (speed m/s, steps/min of their steadiest stride, measured
 # by motionlab.cmu through `motionlab import-mocap`): 16_35, 35_22, 09_11, 16_46 running; 07_01 walking.
 CMU_SUBJECTS = ((2.82, 151.6), (3.55, 165.5), (3.53, 154.8), (4.13, 180.0), (1.40, 111.6))
 CADENCE_TOLERANCE = 0.05  # the issue's target: within +-5 % of the human relation
 PEAK_VGRF_RANGE_BW = (2.0, 3.0)  # running's active peak (Cavanagh & Lafortune 1980; Munro et al. 1987)
 DUTY_FACTOR_RANGE = (0.30, 0.45)  # running (Alexander 1989; van Oeveren et al. 2021)
-
-
-def human_cadence(speed: np.ndarray | float) -> np.ndarray:
-    """Least-squares line through :data:`HUMAN_RUNNING_CADENCE` (steps/min at ``speed`` m/s; measured
-    over 2.4-7.0 m/s, dashed outside)."""
-    v, c = np.array([(p[0], p[1]) for p in HUMAN_RUNNING_CADENCE]).T
-    slope, intercept = np.polyfit(v, c, 1)
-    return intercept + slope * np.asarray(speed, dtype=float)
 
 
 class _MetabolicLog(gym.Wrapper):
@@ -97,9 +79,8 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     """Metrics of one deterministic run of ``policy`` at ``speed`` on ``body`` (until a fall or ``seconds``)."""
     trained = policy.env_kwargs
     kwargs = {k: trained[k] for k in ("action_scale", "clock_scale") if k in trained}
-    env = _MetabolicLog(
-        gym.make("MotionLab/Ideal-v1", body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs)
-    )
+    env_id = policy.env_id if policy.env_id == "MotionLab/Ideal-v2" else "MotionLab/Ideal-v1"
+    env = _MetabolicLog(gym.make(env_id, body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs))
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
     rollout = run_policy(env, actor, seconds, seed=seed)
     keep = rollout.times < rollout.fall_time if rollout.fall_time is not None else np.ones(rollout.num_steps, bool)

@@ -15,6 +15,7 @@ from motionlab.errors import UserError
 from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
+from motionlab.running_norms import body_cadence
 
 from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
@@ -393,3 +394,30 @@ class IdealV1Env(IdealEnv):
             "metabolic_power_w": self._energy / self.dt,
             "mechanical_power_w": float(self.step_physics.positive_work.sum()) / self.dt,
         }
+
+
+class IdealV2Env(IdealV1Env):
+    """``Ideal-v1`` with its gait clock starting from people's cadence at the target speed.
+
+    Differences from ``Ideal-v1`` (everything not listed is the same):
+
+    ## Action space
+    ``a_clock`` scales a base rate that is the published human running cadence at the target speed,
+    scaled to the body's leg length by dynamic similarity
+    (:func:`motionlab.running_norms.body_cadence`), in athlete cadences, clipped to [0.5, 2.0]; Ideal-v1's
+    base rate was ``target_speed / athlete_speed`` (cadence proportional to speed, the athlete's stride
+    at every speed: 94 steps/min at 2 m/s, where people take ~152). The policy still sets its own
+    cadence around it (``clock_scale``).
+
+    ## Version History
+    * v2: the gait clock's base rate follows the human cadence-speed relation for the body instead of
+      being proportional to the target speed. Observation, reward and arguments as Ideal-v1's, so an
+      Ideal-v1 policy loads as it is (``init_from``).
+    * v1, v0: see :class:`IdealV1Env`.
+    """
+
+    def _set_target_speed(self, speed: float) -> None:
+        self.target_speed = float(speed)
+        athlete_cadence = 120.0 / self.stride_period
+        cadence = float(body_cadence(self.target_speed, self.body.leg_length))
+        self.clock_rate = float(np.clip(cadence / athlete_cadence, *CLOCK_BOUNDS))

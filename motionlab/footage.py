@@ -35,6 +35,7 @@ from motionlab.camera import Camera, focal_from_35mm, focal_from_fov, fov_from_f
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
+from motionlab.ground_plane import MIN_CORRECTION_DEG, fit_ground, ground_points
 from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import (
     MIN_VALID_FRACTION,
@@ -45,6 +46,7 @@ from motionlab.lift import (
     LiftReport,
     detected_frames,
     estimate_camera,
+    lift_following,
     lift_reference,
 )
 from motionlab.motion import pelvis_forward
@@ -89,13 +91,18 @@ def lift_footage(
     notes: dict[str, Any] = {}
     camera, track, yaw = _camera(ref, body, video, options, notes)
     ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
-    lifted, report = lift_reference(
-        ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground
-    )
+    travelling = camera is not None and track is None and yaw is None and any(camera.velocity)
+    lift = lift_following if travelling else lift_reference  # a tracking shot goes where the runner runs
+    lifted, report = lift(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground)
+    if "camera" not in ref.source and not travelling and track is None and yaw is None:
+        tilted = _pitch_from_the_ground(ref, body, lifted, report, notes)
+        if tilted is not None:
+            camera, ground = tilted, True
+            lifted, report = lift(ref, body, camera, notes=notes, ground=ground)
     facing = facing_offset_deg(lifted)
     notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
     if facing is not None and abs(facing) > BACKWARDS_DEG:
-        lifted, report = lift_reference(
+        lifted, report = lift(
             seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw,
             ground=ground,
         )  # fmt: skip
@@ -118,6 +125,30 @@ def lift_footage(
     report = dataclasses.replace(report, notes=notes)
     lifted.source = {**lifted.source, "lift": report.to_dict()}
     return lifted, report
+
+
+def _pitch_from_the_ground(
+    ref: Reference, body: BodyParams, lifted: Reference, report: LiftReport, notes: dict
+) -> Camera | None:
+    """A static camera re-estimated with the pitch that puts ``lifted``'s ground points on a level floor
+    (:mod:`motionlab.ground_plane`), or None when the fit is inconclusive or the pitch already right;
+    ``notes["ground_plane"]`` says which and why."""
+    camera = report.camera
+    view = np.subtract(camera.target, camera.position)
+    before = float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
+    fit = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
+    pitch = before - fit.slope_deg
+    used = fit.conclusive and abs(fit.slope_deg) >= MIN_CORRECTION_DEG and abs(pitch) <= MAX_PITCH_DEG
+    notes["ground_plane"] = {**fit.to_dict(), "pitch_before_deg": round(before, 2), "used": used,
+                             "pitch_deg": round(pitch if used else before, 2)}  # fmt: skip
+    if used:
+        notes["ground_plane"]["warn"] = True  # a correction: said, as every decision is
+        notes["ground_plane"]["message"] = (
+            f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'}) from the ground the runner "
+            f"stands on: {fit.reason}"
+        )
+        return estimate_camera(ref, body, focal_px=camera.focal_px, pitch_deg=pitch)
+    return None
 
 
 def speed_known(report: LiftReport) -> bool:
@@ -154,7 +185,7 @@ def _check_detections(ref: Reference) -> None:
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "facing", "time_base", "treadmill", "field_of_view"):
+    for key in ("camera_motion", "ground_plane", "facing", "time_base", "treadmill", "field_of_view"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])

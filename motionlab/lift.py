@@ -28,7 +28,7 @@ from motionlab.errors import LiftError
 from motionlab.humanoid import NQ, NV, HumanoidModel, build_model, standing_qpos
 from motionlab.ik import LANDMARK_TRUST, FrameIK, FrameObservation, IKWeights, TemporalPrior
 from motionlab.keypoints import BODY_LANDMARKS, INDEX
-from motionlab.motion import Kinematics, quat_wxyz_to_rotation, rotation_to_quat_wxyz
+from motionlab.motion import Kinematics, pelvis_forward, quat_wxyz_to_rotation, rotation_to_quat_wxyz
 from motionlab.reference import Reference
 from motionlab.video.smoothing import valid_runs
 
@@ -45,6 +45,10 @@ STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long
 HEADINGS = 8  # candidate headings tried when initialising
 INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
 INIT_ITERATIONS = 30  # Levenberg-Marquardt iterations per candidate (a predicted frame needs far fewer)
+# A camera travelling with the runner is turned to the body's heading when they differ by more than the
+# first (an oblique tracking shot), and left alone beyond the second (a body read front-for-back, which
+# motionlab.footage relabels instead)
+FOLLOW_TURN_DEG = (10.0, 75.0)
 
 _PAIRS = {  # body segment -> landmark pairs (both sides) measuring it
     "upper_arm": [("left_shoulder", "left_elbow"), ("right_shoulder", "right_elbow")],
@@ -256,6 +260,37 @@ def lift_reference(
     lifted = dataclasses.replace(
         ref, qpos=qpos, body=body, source={**ref.source, "lift": report.to_dict()}, qpos_observed=detected.copy()
     )
+    return lifted, report
+
+
+def lift_following(
+    ref: Reference, body: BodyParams | dict | None, camera: Camera, **kwargs: Any
+) -> tuple[Reference, LiftReport]:
+    """:func:`lift_reference` for a camera that travels with the runner at ``camera.velocity``.
+
+    Such a camera travels the way the runner runs. The image alone does not say which way that is when
+    the shot is oblique: lifted with the camera moving along its own x axis (sideways in the image), an
+    oblique tracking shot's body runs crabwise, facing up to the shot's angle away from where it goes.
+    So the keypoints are lifted once, and when the body's mean heading is :data:`FOLLOW_TURN_DEG` off the
+    camera's direction of travel they are lifted again with the camera's horizontal velocity turned to
+    that heading (same speed). ``notes["camera_heading"]`` (the report's and the given ``notes``) records it."""
+    lifted, report = lift_reference(ref, body, camera, **kwargs)
+    velocity = np.asarray(camera.velocity, dtype=float)
+    speed = float(np.hypot(*velocity[:2]))
+    facing = pelvis_forward(lifted.qpos)[:, :2].mean(axis=0)
+    if speed < 1e-6 or not np.any(facing):
+        return lifted, report
+    turn = float(np.degrees(np.angle(complex(*facing) / complex(*velocity[:2]))))
+    note = {"turned_deg": 0.0, "heading_offset_deg": round(turn, 1)}
+    if FOLLOW_TURN_DEG[0] < abs(turn) <= FOLLOW_TURN_DEG[1]:
+        heading = facing / np.linalg.norm(facing)
+        turned = dataclasses.replace(camera, velocity=(float(speed * heading[0]), float(speed * heading[1]), float(velocity[2])))
+        lifted, report = lift_reference(ref, body, turned, **kwargs)
+        note["turned_deg"] = round(turn, 1)
+    report.notes["camera_heading"] = note
+    if kwargs.get("notes") is not None:  # the caller's notes, which it may write into the report again
+        kwargs["notes"]["camera_heading"] = note
+    lifted.source["lift"] = report.to_dict()
     return lifted, report
 
 

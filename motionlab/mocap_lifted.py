@@ -13,9 +13,11 @@ makes that output from mocap whose truth is known:
    or of the whole body for a few frames, and world landmarks with noise, compressed depth and a wrong
    scale, as MediaPipe's are.
 3. **Pipeline** (:func:`lift_like_pipeline`): :func:`motionlab.video.swaps.fix_left_right_swaps`,
-   :func:`motionlab.video.smoothing.savgol`, then :func:`motionlab.lift.lift_reference` with the camera
-   the main job would use: estimated (level, 65 degree phone field of view), static for a static shot,
-   else moving at the runner's speed as a user gives ``--camera-speed`` for a tracking or panning shot.
+   :func:`motionlab.video.smoothing.savgol`, then the main job's lift of footage
+   (:func:`motionlab.footage.lift_footage`, real time): the camera estimated (65 degree phone field of
+   view), static for a static shot (its pitch from the ground the runner stands on when that is
+   conclusive), else travelling with the runner at their speed as a user gives ``--camera-speed`` for a
+   tracking or panning shot.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.humanoid import build_model
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, MIRROR_PERMUTATION, NUM_LANDMARKS
-from motionlab.lift import estimate_camera, lift_reference
+from motionlab.footage import FootageOptions, lift_footage
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
@@ -173,8 +175,8 @@ def lift_like_pipeline(detected: Reference, body: BodyParams, camera_speed: floa
     kp[..., :2] = savgol(kp[..., :2] * size, times, valid, SmoothingParams()) / size
     world = savgol(world, times, valid, SmoothingParams())
     cleaned = dataclasses.replace(detected, keypoints2d=kp, world_keypoints=world)
-    camera = None if camera_speed is None else estimate_camera(cleaned, body, speed=camera_speed)
-    lifted, report = lift_reference(cleaned, body=body, camera=camera)
+    options = FootageOptions(camera_speed=camera_speed, time_scale=1.0)  # mocap plays in real time
+    lifted, _ = lift_footage(cleaned, body, options=options)
     lifted.source = {**lifted.source, "kind": "lifted-mocap", "swaps_repaired": len(swaps)}
     return lifted
 

@@ -8,12 +8,15 @@ import subprocess
 import imageio_ffmpeg
 import numpy as np
 import pytest
+from conftest import require_shared_data
 
+from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.footage import (
     FootageError,
     FootageOptions,
     _time_scale,
+    facing_offset_deg,
     lift_footage,
     messages,
     seen_from_the_other_side,
@@ -22,6 +25,9 @@ from motionlab.footage import (
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.inference.analysis import speed_over_ground_known
 from motionlab.lift import lift_reference
+from motionlab.mocap import mocap_reference
+from motionlab.mocap_lifted import Shot, project_shot
+from motionlab.mocap_split import HELDOUT_CLIPS
 from motionlab.synthetic import SETUPS, ground_truth, render_test_video, score_lift
 from motionlab.video.pose import extract_keypoints
 from motionlab.video.reader import VideoReader, capture_fps, focal_length_35mm
@@ -190,3 +196,45 @@ def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
     assert report.notes["camera_motion"]["pitch_deg"] == pytest.approx(-15, abs=1.5)
     scores = score_lift(truth, lifted)
     assert abs(scores["stance_sole_height_m"]) < 0.01 and abs(scores["floor_height_error_m"]) < 0.03, scores
+
+
+def test_a_tracking_shot_at_an_angle_runs_the_body_where_it_faces():
+    """``--camera-speed`` on an oblique tracking shot (45 deg): the camera travels with the runner, so
+    the lifted body runs the way it faces, not sideways across the image (it faced 45 deg off)."""
+    truth = mocap_reference(RUN_CLIP, BODY, cycles=3)
+    speed = float(truth.source["speed_mps"])
+    seen = project_shot(truth, Shot("following", azimuth_deg=45.0, pitch_deg=3.0, fov_deg=65.0, distance_m=5.0))
+    lifted, report = lift_footage(seen, BODY, options=FootageOptions(camera_speed=speed))
+    assert abs(facing_offset_deg(lifted)) < 10.0
+    assert abs(report.notes["camera_heading"]["turned_deg"]) > 30.0  # recorded in the report
+    assert np.hypot(*(lifted.qpos[-1, :2] - lifted.qpos[0, :2])) / lifted.duration == pytest.approx(speed, rel=0.1)
+
+
+@pytest.mark.parametrize("pitch_down", [10.0, 25.0])
+def test_a_static_camera_looking_down_is_levelled_by_the_ground_the_runner_stands_on(pitch_down):
+    """A static camera above a held-out CMU walker who comes diagonally towards it: lifted as a level
+    camera, the stance feet climbed 1-2.5 m along the line of sight. The ground points' slope gives the
+    pitch; lifted again with it, the walker stays on the floor and its speed is right."""
+    spec = next(c for c in HELDOUT_CLIPS if c.amc.endswith("39_13.amc"))
+    amc, asf = spec.paths(require_shared_data("mocap", "cmu"))
+    truth = mocap_reference(amc, BODY, cycles=4, asf=asf)
+    seen = project_shot(truth, Shot("static", azimuth_deg=60.0, pitch_deg=pitch_down, fov_deg=65.0, distance_m=8.0))
+    level, _ = lift_reference(seen, BODY)
+    assert np.ptp(level.qpos[:, 2]) > 0.8  # the defect: the walker climbs or sinks with distance
+    lifted, report = lift_footage(seen, BODY)
+    note = report.notes["ground_plane"]
+    assert note["used"] and note["pitch_deg"] == pytest.approx(-pitch_down, abs=1.5)
+    assert any("camera pitch" in m for m in messages(report))
+    assert np.ptp(lifted.qpos[:, 2]) < 0.3
+    shown = np.flatnonzero(seen.keypoints2d_valid)
+    path = lambda q: np.linalg.norm(q[shown[-1], :2] - q[shown[0], :2])  # noqa: E731
+    assert path(lifted.qpos) == pytest.approx(path(truth.qpos), rel=0.1)
+
+
+def test_a_side_on_runner_at_one_distance_leaves_the_pitch_alone():
+    """No depth spread, no evidence of tilt: the level camera is kept and the note says why."""
+    truth = mocap_reference(RUN_CLIP, BODY, cycles=6)
+    seen = project_shot(truth, Shot("static", azimuth_deg=0.0, pitch_deg=0.0, fov_deg=65.0, distance_m=12.0))
+    _, report = lift_footage(seen, BODY)
+    note = report.notes["ground_plane"]
+    assert not note["used"] and note["pitch_deg"] == pytest.approx(0.0, abs=0.5) and "distance" in note["reason"]

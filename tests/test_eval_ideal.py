@@ -14,12 +14,6 @@ eval_ideal = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(eval_ideal)
 
 
-def test_the_human_relation_goes_through_the_published_cadences():
-    for speed, cadence, _ in eval_ideal.HUMAN_RUNNING_CADENCE:
-        assert eval_ideal.human_cadence(speed) == pytest.approx(cadence, rel=0.05)
-    assert 150 < eval_ideal.human_cadence(2.5) < 165 and eval_ideal.human_cadence(5.5) > 180
-
-
 def test_a_run_is_measured_over_physics_steps_before_any_fall():
     """The shipped Ideal-v0 policy in Ideal-v1 (zero clock action) at 3.5 m/s for 4 s on the default body."""
     row = eval_ideal.run_one(load_policy(DEFAULT_IDEAL_CKPT), BodyParams(), 3.5, 4.0, seed=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import gymnasium as gym
 import imageio.v2 as imageio
@@ -232,6 +233,18 @@ def test_live_numbers_follow_the_run_and_hide_what_cannot_be_trusted() -> None:
     assert np.isnan(live["cadence"][after]).all() and np.isnan(live["speed"][after]).all()
     jitter = live_gait(synthetic_run(step_s=0.03, contact_s=0.01, dt=0.005))
     assert np.isnan(jitter["cadence"]).all()  # 2000 spm is never shown
+
+
+def test_live_cadence_of_two_feet_landing_together_is_not_a_division_by_zero() -> None:
+    """A body dropped onto both feet (a restart) strikes twice in one sample: no step time, no cadence."""
+    run = synthetic_run(seconds=1.0)
+    both = run.foot_contact.copy()
+    both[:] = False
+    both[40:60] = True  # both feet land at 0.41 s, the only strikes of the run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        live = live_gait(dataclasses.replace(run, foot_contact=both))
+    assert np.isnan(live["cadence"]).all()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,10 @@ range as it stops falling there (real Ideal envs; zero action stands in for a po
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -10,8 +14,10 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from motionlab.errors import UserError
+from motionlab.policy_io import read_meta
 from motionlab.training.envs import SpeedCurriculum, env_spec, make_env, make_training_env
 
+TRAIN_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
 SPEED_OBS = 83  # after the 81 proprioception dims and the gait clock's sin, cos
 
 
@@ -76,3 +82,25 @@ def test_config_wraps_training_envs_only():
         SpeedCurriculum(gym.make("MotionLab/Ideal-v1", target_speed_range=(1.8, 6.5)), 9.0)
     with pytest.raises(UserError, match="target_speed_range"):
         SpeedCurriculum(gym.make("MotionLab/Ideal-v1"), 3.0)
+
+
+def test_a_resumed_run_continues_the_curriculum_where_it_was(tmp_path):
+    """Episodes of 0.3 s end before any fall, so every 3 frontier episodes move the lower end down by
+    0.2 m/s. The lowest end reached is in the checkpoint, and the resumed run starts there, not at 4.0."""
+    run_dir = tmp_path / "run"
+    tiny = [
+        "task=ideal_v1", "task.env_kwargs.max_episode_seconds=0.3", "task.env_kwargs.target_speed_range=[1.8,4.4]",
+        "task.speed_curriculum={start_low:4.0,step:0.2,min_episodes:1}", "n_envs=1", "vec_env=dummy",
+        "ppo.n_steps=64", "ppo.batch_size=64", "ppo.n_epochs=1", "policy.hidden=[16,16]", "policy.components=2",
+        "progress_bar=false", "eval_episodes=1", "eval_every=128", "checkpoint_every=128",
+    ]  # fmt: skip
+
+    def train(total: int, extra: list[str]) -> float:
+        args = [sys.executable, str(TRAIN_SCRIPT), *extra, f"total_timesteps={total}", f"run_dir={run_dir}"]
+        result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return read_meta(run_dir / "latest")["speed_curriculum"]["lower"]
+
+    first = train(128, tiny)
+    assert first <= 3.6 + 1e-9  # 14 episodes of 9 steps, half at the frontier: at least two moves from 4.0
+    assert train(192, []) <= first + 1e-9  # resumed: not back up at 4.0 (7 more episodes move it once at most)

@@ -560,7 +560,8 @@ def live_gait(rollout: Rollout, window_s: float = 2.0) -> dict[str, np.ndarray]:
     idx = np.arange(r.num_steps)
     lo = np.maximum(idx + 1 - k, 0)
     speed = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
-    strikes = np.array(sorted(r.times[s] for runs in gait_events(r) for s, _ in runs if s > 0))
+    # both feet landing in one sample (a body dropped at a restart) is one event, not a step of no time
+    strikes = np.unique([r.times[s] for runs in gait_events(r) for s, _ in runs if s > 0])
     restarts = np.asarray(r.restart_times)
     cadence = np.full(r.num_steps, np.nan)
     for i, t in enumerate(r.times):

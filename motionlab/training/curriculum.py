@@ -1,16 +1,21 @@
-"""Residual-force curriculum of a Track-v0 run: the non-physical root force's limit goes toward zero.
+"""Curricula of a training run, each continued where it was when the run is resumed.
 
-Residual force control lets a tracker survive references no body can follow exactly, but the Closest
-run should need as little of it as possible. :class:`ResidualForceSchedule` lowers the env's
-``residual_force_scale`` (the force and torque per unit action) by ``factor`` after every evaluation
-whose fall rate is at most ``lower_at_fall_rate``, raises it back by the same factor (never above where it
-started) when the fall rate exceeds ``raise_at_fall_rate``, and sets it to 0 (fully physical) once it
-drops below ``floor``. :class:`ResidualForceCurriculum` applies it to the training and evaluation envs.
+**Residual force** (Track): the non-physical root force's limit goes toward zero. Residual force control
+lets a tracker survive references no body can follow exactly, but the Closest run should need as little
+of it as possible. :class:`ResidualForceSchedule` lowers the env's ``residual_force_scale`` (the force
+and torque per unit action) by ``factor`` after every evaluation whose fall rate is at most
+``lower_at_fall_rate``, raises it back by the same factor (never above where it started) when the fall
+rate exceeds ``raise_at_fall_rate``, and sets it to 0 (fully physical) once it drops below ``floor``.
+:class:`ResidualForceCurriculum` applies it to the training and evaluation envs. The schedule's state is
+saved in every checkpoint's ``meta.json`` (``residual_curriculum``) and the checkpoint's ``env_kwargs``
+carry the limit it was trained at, so a resumed run continues the schedule and inference drives the
+policy with the force it learnt with. Configured by ``task.residual_curriculum`` (``null``: off).
 
-The schedule's state is saved in every checkpoint's ``meta.json`` (``residual_curriculum``) and the
-checkpoint's ``env_kwargs`` carry the limit it was trained at, so a resumed run continues the schedule
-and inference drives the policy with the force it learnt with. Configured by ``task.residual_curriculum``
-(``null``: off).
+**Target speed** (Ideal): :class:`motionlab.training.envs.SpeedCurriculum` moves the lower end of the
+target speeds down as the policy stops falling there (``task.speed_curriculum``).
+:class:`SpeedCurriculumRecord` keeps the lowest end the training envs have reached in the checkpoints'
+``meta.json`` (``speed_curriculum``), and a resumed run starts there (:func:`resumed_speed_curriculum`)
+instead of at ``start_low`` again.
 """
 
 from __future__ import annotations
@@ -132,3 +137,32 @@ class ResidualForceCurriculum(BaseCallback):
         info = self.checkpointer.info
         info["env_kwargs"] = {**info["env_kwargs"], SCALE_KEY: scale}
         info[META_KEY] = self.schedule.state()
+
+
+SPEED_META_KEY = "speed_curriculum"  # the target-speed curriculum's state in a checkpoint's meta.json
+
+
+class SpeedCurriculumRecord(BaseCallback):
+    """Writes the lowest ``lower`` end of the training envs' target-speed curricula into the run's
+    checkpoint metadata after every rollout."""
+
+    def __init__(self, checkpointer: Checkpointer):
+        super().__init__()
+        self.checkpointer = checkpointer
+
+    def _on_rollout_end(self) -> None:
+        self.checkpointer.info[SPEED_META_KEY] = {"lower": float(min(self.training_env.get_attr("lower")))}
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def resumed_speed_curriculum(
+    settings: Mapping[str, float] | None, resume_meta: Mapping[str, Any] | None
+) -> dict[str, float] | None:
+    """The ``task.speed_curriculum`` settings a run starts with: those of the config, starting where the
+    checkpoint being resumed had got to (its ``speed_curriculum.lower``) when it has one."""
+    if settings is None:
+        return None
+    saved = (resume_meta or {}).get(SPEED_META_KEY)
+    return dict(settings) if saved is None else {**settings, "start_low": float(saved["lower"])}

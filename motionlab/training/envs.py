@@ -87,8 +87,8 @@ class SpeedCurriculum(gym.Wrapper):
     step)`` with probability ``frontier_share``, else uniformly from ``[lower, high]``. The frontier
     keeps a running fall rate (exponential average over its last ~5 episodes, starting at 0.5); after at
     least ``min_episodes`` frontier episodes with a fall rate below ``promote_below``, ``lower`` moves
-    down by ``step`` (not below ``low``). ``lower`` is this process's state: a resumed run starts again
-    at ``start_low`` and moves down as fast as its policy allows."""
+    down by ``step`` (not below ``low``). A resumed run starts at the ``lower`` its checkpoint recorded
+    (:mod:`motionlab.training.curriculum`)."""
 
     FAILURE_DECAY = 0.2
 

@@ -33,7 +33,14 @@ from motionlab.policy_io import export_policy, policy_spec
 
 from .callbacks import CheckpointCallback, EvalCallback
 from .checkpoint import Checkpointer, find_checkpoint, read_resume_meta, restore_training, warm_start
-from .curriculum import META_KEY, SCALE_KEY, ResidualForceCurriculum, ResidualForceSchedule
+from .curriculum import (
+    META_KEY,
+    SCALE_KEY,
+    ResidualForceCurriculum,
+    ResidualForceSchedule,
+    SpeedCurriculumRecord,
+    resumed_speed_curriculum,
+)
 from .envs import EnvSpec, env_spec, make_env, make_training_env
 
 log = logging.getLogger(__name__)
@@ -262,6 +269,7 @@ def _train(cfg: DictConfig, run_dir: Path) -> Path:
     start = int(resume_meta["num_timesteps"]) if resume_meta else 0
 
     spec = env_spec(config)
+    spec = replace(spec, speed_curriculum=resumed_speed_curriculum(spec.speed_curriculum, resume_meta))
     schedule = _residual_schedule(config, spec, resume_meta)
     if schedule is not None:  # the envs start at the schedule's limit (a resumed run's may be lower)
         spec = replace(spec, env_kwargs={**spec.env_kwargs, SCALE_KEY: schedule.scale})
@@ -287,6 +295,8 @@ def _train(cfg: DictConfig, run_dir: Path) -> Path:
             checkpointer, eval_env, int(config["eval_every"]), int(config["eval_episodes"]), metrics_path, EVAL_SEED
         )
         curriculum = [] if schedule is None else [ResidualForceCurriculum(schedule, checkpointer, eval_env, evaluator)]
+        if spec.speed_curriculum is not None:
+            curriculum.append(SpeedCurriculumRecord(checkpointer))
         callbacks = CallbackList(
             [evaluator, *curriculum, CheckpointCallback(checkpointer, int(config["checkpoint_every"]))]
         )

@@ -1,0 +1,42 @@
+"""What people do when they run: published cadences against speed, scaled to a body.
+
+The Ideal runner's gait clock starts from these (``MotionLab/Ideal-v2``) and the Ideal benchmark
+(``benchmarks/eval_ideal.py``) compares with them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from motionlab.body import BodyParams
+
+# Published running cadences (speed m/s, steps/min, source). Dorn et al.'s are approximate: stride
+# frequency ~1.4 Hz at 3.5 m/s, then +10 % at 5.2 and +12 % more at 7.0 m/s, read from their Fig. 2.
+HUMAN_RUNNING_CADENCE = (
+    (2.4, 154.0, "van Oeveren et al. 2017, PLoS ONE 12:e0184273 (self-selected, 77 strides/min)"),
+    (2.6, 158.0, "van Oeveren et al. 2017 (79 strides/min)"),
+    (2.9, 160.0, "van Oeveren et al. 2017 (80 strides/min)"),
+    (3.0, 169.6, "Lieberman et al. 2015, J Exp Biol 218:3406 (metabolic optimum, 84.8 strides/min)"),
+    (3.5, 168.0, "Dorn et al. 2012, J Exp Biol 215:1944, Fig. 2 (approx. 1.4 Hz strides)"),
+    (5.2, 185.0, "Dorn et al. 2012, Fig. 2 (approx.)"),
+    (7.0, 207.0, "Dorn et al. 2012, Fig. 2 (approx.)"),
+)
+# The studies' runners were adults of about the default body's size: its leg length is the reference
+# of the dynamic-similarity scaling in body_cadence
+REFERENCE_LEG_LENGTH_M = BodyParams().resolved().leg_length
+
+
+def human_cadence(speed: np.ndarray | float) -> np.ndarray:
+    """Least-squares line through :data:`HUMAN_RUNNING_CADENCE` (steps/min at ``speed`` m/s; measured
+    over 2.4-7.0 m/s, extrapolated outside)."""
+    v, c = np.array([(p[0], p[1]) for p in HUMAN_RUNNING_CADENCE]).T
+    slope, intercept = np.polyfit(v, c, 1)
+    return intercept + slope * np.asarray(speed, dtype=float)
+
+
+def body_cadence(speed: np.ndarray | float, leg_length: float) -> np.ndarray:
+    """:func:`human_cadence` for a body with legs ``leg_length`` m long, by dynamic similarity (Alexander
+    & Jayes 1983, J Zool 201:135): runners at the same Froude number ``v^2 / (g L)`` take the same
+    steps per leg length, so cadence scales with ``sqrt(L0 / L)`` at speed ``v sqrt(L0 / L)``."""
+    ratio = np.sqrt(REFERENCE_LEG_LENGTH_M / float(leg_length))
+    return ratio * human_cadence(np.asarray(speed, dtype=float) * ratio)
