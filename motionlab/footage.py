@@ -56,6 +56,10 @@ from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
 MIN_BELOW_HORIZON = 0.08  # of the image height: the ground point this far below centre shows depth motion
 MIN_SLOW_MOTION = 1.2  # metadata capture rate / playback rate above this counts as slow motion
+# A step period read off a bounce that repeats less clearly than this neither corrects the time base
+# nor stops the job (vtest.avi's 74 px walker at 10 fps: 0.24, read as 35 steps/min; the rendered test runs,
+# slow motion included, repeat above it)
+CLEAR_STEP_CORRELATION = 0.5
 # The hips' mean height when running, in leg lengths, as MediaPipe's hip landmarks place them on the rendered
 # test runs (0.93 calibrated on the DeepMimic run when the mocap import had flattened its flight phase; x1.03
 # since commit 6419075 restored it: the reference's mean hip height went 0.981 -> 1.012 leg lengths).
@@ -344,6 +348,13 @@ def _time_scale(
             f"x{scale:g}",
         }  # fmt: skip
         return scale
+    if gait.slow_motion != 1.0 and gait.correlation < CLEAR_STEP_CORRELATION:
+        notes["time_base"] = {
+            "scale": 1.0, "source": "assumed", "warn": True,
+            "message": f"real time assumed: the steps could not be timed (the body's bounce repeats only weakly, "
+            f"correlation {gait.correlation:.2f}); if the video is in slow motion give --time-scale N",
+        }  # fmt: skip
+        return 1.0
     if gait.slow_motion is None:
         raise FootageError(
             f"the {gait.gait} pose steps at {gait.cadence_spm:.0f} steps/min of video time, too slow for "

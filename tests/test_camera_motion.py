@@ -238,3 +238,16 @@ def test_a_side_on_runner_at_one_distance_leaves_the_pitch_alone():
     _, report = lift_footage(seen, BODY)
     note = report.notes["ground_plane"]
     assert not note["used"] and note["pitch_deg"] == pytest.approx(0.0, abs=0.5) and "distance" in note["reason"]
+
+
+def test_a_real_walker_whose_steps_cannot_be_timed_is_taken_as_real_time_and_said():
+    """vtest.avi (a real 10 fps pedestrian ~74 px tall): the body's bounce is below a pixel, its
+    autocorrelation weak (0.24), and the 'cadence' it gave (35 steps/min) stopped the job as if the
+    video were in an unknown slow motion. Weak evidence neither corrects nor refuses: real time, said."""
+    video = require_shared_data("media", "vtest.avi")
+    keypoints, _ = extract_keypoints(video, (380, 170, 340, 230), max_seconds=6)
+    lifted, report = lift_footage(keypoints, BODY, video)
+    assert lifted.fps == keypoints.fps and report.notes["time_base"]["scale"] == 1.0
+    assert any("--time-scale" in m and "could not" in m for m in messages(report))
+    with pytest.raises(FootageError, match="--time-scale"):  # a clear period that no factor explains still stops
+        _time_scale(None, 30.0, Gait(12.0, "running", 100.0, None, 0.8), FootageOptions(), {})
