@@ -1,22 +1,32 @@
 """Accuracy of the report's gait metrics: You (the lifted kinematics) and Closest (the tracking policy on
-it) against the ground truth of real motion capture.
+it) against the ground truth of real motion capture, runs and walks.
 
-    python benchmarks/bench_metrics.py [--part keypoints|video|all] [--seconds 6] [--cases clean,noise3px,oblique45]
-        [--videos follow,oblique_45,cmu_run_right_to_left] [--videos-dir DIR]
+    python benchmarks/bench_metrics.py [--part keypoints|video|all] [--seconds 6] [--cases clean,noise3px,...]
+        [--videos follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow] [--videos-dir DIR]
 
 Ground truth: real motion capture on a 1.75 m / 70 kg body, its metrics computed by the same code on
-the true ``qpos`` (contact from the true foot heights). Each case gives the pipeline some view of it,
-lifts it, runs the bundled tracking policy on the lifted motion (as the main job does, without
-refinement) and compares, per metric, You and Closest with the truth.
+the true ``qpos`` sampled at the capture rate, 120 Hz (foot contact: the foot low and planted, on the
+exact motion; ``motionlab.inference.metrics.kinematic_contact``). Each case gives the pipeline a 30 fps
+view of it, lifts it, runs the bundled tracking policy on the lifted motion (as the main job does,
+without refinement) and compares, per metric, You and Closest with the truth. A second truth, for the
+contact rule itself: the Closest run's own simulated foot forces (``rollout_input(measured_contact=True)``),
+against which the same run's kinematic events are scored. Every You and Closest figure is also given
+with the contact rule this change replaced (:func:`height_only_contact`: height alone, which never ended a
+walk's stance), so before and after come from one run.
 
-``--part keypoints`` (results ``metrics.json``): the real run clip (DeepMimic's mocap, made periodic)
-projected to 2D keypoints through a known camera (side-on 6 m away following the runner, or 45 deg
-oblique), optionally with 3 px noise, lifted with that camera (``lift_reference``): no pose model.
+``--part keypoints`` (results ``metrics.json``): real runs and walks (DeepMimic's run; CMU runs 09_01 and
+16_35, walks 07_01, 39_13 and 07_04) projected to 2D keypoints through a known camera (side-on 6 m away
+following the runner, or 45 deg oblique), optionally with 3 px noise, lifted with that camera
+(``lift_reference``): no pose model.
 
 ``--part video`` (results ``metrics_video.json``): the humanoid replaying the mocap rendered to a 30 fps
 video (:mod:`motionlab.synthetic`'s camera setups, lengthened to ``--seconds``), then the main job's
 path: MediaPipe (``extract_keypoints``) and ``lift_footage`` (camera motion, time base, facing), so
 the errors include MediaPipe's on a rendered capsule figure (not on people: see ``motionlab.synthetic``).
+
+``--part ideal`` (results ``metrics_ideal.json``): the shipped Ideal at ``--ideal-speeds``: its cadence,
+contact and flight as the report measures them (kinematic events) against the same run's simulated foot
+forces, and the cadence of its bounce.
 
 Targets (issue #12): cadence +-2 spm, contact time +-20 ms, vertical oscillation +-1.5 cm, knee flexion at
 contact +-5 deg, trunk lean +-3 deg, overstride +-3 cm.
@@ -36,41 +46,96 @@ import numpy as np
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
-from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
+from motionlab.humanoid import build_model
+from motionlab.inference.metrics import GROUND_WINDOW_S, GaitInput, gait_metrics, rollout_input
 from motionlab.inference.pipeline import DEFAULT_TRACK_CKPT, _simulate
 from motionlab.io_utils import write_json
 from motionlab.lift import lift_reference
 from motionlab.mocap import mocap_reference
+from motionlab.motion import Kinematics
 from motionlab.policy_io import load_policy
 from motionlab.reference import Reference
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 VIDEO_RESULTS = Path(__file__).parent / "results" / "metrics_video.json"
-MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
+IDEAL_RESULTS = Path(__file__).parent / "results" / "metrics_ideal.json"
+MOCAP_DIR = (
+    Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data") / "mocap"
+)
 TARGETS = {
     "cadence": 2.0, "contact_time_left": 20.0, "contact_time_right": 20.0, "flight_time": 20.0,
+    "double_support": 20.0, "duty_factor": 0.03,
     "vertical_oscillation": 1.5, "knee_flexion_contact": 5.0, "trunk_lean": 3.0, "overstride": 3.0,
 }  # fmt: skip
+TRUTH_FPS = 120.0  # the capture rate of the CMU clips
+# name -> (clip, gait, camera azimuth (deg), keypoint noise (px)); DeepMimic's run first (the earlier cases)
+CASES = {
+    "clean": (RUN_CLIP, "run", 0.0, 0.0),
+    "noise3px": (RUN_CLIP, "run", 0.0, 3.0),
+    "oblique45": (RUN_CLIP, "run", 45.0, 0.0),
+    "cmu_run_09_01": ("cmu/09/09_01.amc", "run", 0.0, 0.0),
+    "cmu_jog_16_35": ("cmu/16/16_35.amc", "run", 0.0, 0.0),
+    "cmu_walk_07_01": ("cmu/07/07_01.amc", "walk", 0.0, 0.0),
+    "cmu_walk_07_01_noise3px": ("cmu/07/07_01.amc", "walk", 0.0, 3.0),
+    "cmu_walk_39_13": ("cmu/39/39_13.amc", "walk", 0.0, 0.0),
+    "cmu_walk_07_04": ("cmu/07/07_04.amc", "walk", 0.0, 0.0),
+}
+# The contact rule before foot contact needed the foot planted (kept here only to measure the change):
+# a foot lands within 3 cm of its lowest within +-1 s and leaves above 6 cm.
+OLD_CONTACT_HEIGHT_M, OLD_LIFT_OFF_HEIGHT_M = 0.03, 0.06
 
 
-def cases(seconds: float, body: BodyParams, rng: np.random.Generator) -> dict[str, Reference]:
-    base = mocap_reference(RUN_CLIP, body, cycles=1, fps=30.0)
-    cycles = int(np.ceil(seconds / base.source["stride_period_s"]))
-    side = mocap_reference(RUN_CLIP, body, cycles=cycles, fps=30.0)
-    noisy = dataclasses.replace(side, keypoints2d=side.keypoints2d.copy())
-    noisy.keypoints2d[..., :2] += rng.normal(0.0, 3.0, noisy.keypoints2d[..., :2].shape) / np.asarray(side.image_size)
-    oblique = mocap_reference(RUN_CLIP, body, cycles=cycles, fps=30.0, camera=Camera.side_on(azimuth_deg=45.0))
-    return {"clean": side, "noise3px": noisy, "oblique45": oblique}
+def height_only_contact(times: np.ndarray, foot_soles: np.ndarray) -> np.ndarray:
+    """(T, 2) contact by the replaced rule: sole heights only, with hysteresis."""
+    height = np.empty(foot_soles.shape)
+    for i, t in enumerate(times):
+        height[i] = foot_soles[i] - foot_soles[np.abs(times - t) <= GROUND_WINDOW_S].min(axis=0)
+    out = np.zeros(foot_soles.shape, bool)
+    for k in range(foot_soles.shape[1]):
+        down = False
+        for i, h in enumerate(height[:, k]):
+            down = h <= (OLD_LIFT_OFF_HEIGHT_M if down else OLD_CONTACT_HEIGHT_M)
+            out[i, k] = down
+    return out
+
+
+def with_old_rule(g: GaitInput) -> GaitInput:
+    """``g`` with its contact from :func:`height_only_contact`."""
+    soles = Kinematics(build_model(g.body)).run(g.qpos).foot_soles
+    return dataclasses.replace(g, contact=height_only_contact(g.times, soles))
+
+
+def mocap_case(
+    clip: str, seconds: float, body: BodyParams, fps: float, mocap_dir: Path, camera: Camera | None = None
+) -> Reference:
+    """``seconds`` (whole cycles) of ``clip`` (under ``mocap_dir``, or DeepMimic's run) at ``fps``."""
+    path = clip if clip == RUN_CLIP else mocap_dir / clip
+    period = mocap_reference(path, body, cycles=1, fps=fps).source["stride_period_s"]
+    return mocap_reference(path, body, cycles=int(np.ceil(seconds / period)), fps=fps, camera=camera)
+
+
+def case_views(
+    name: str, seconds: float, body: BodyParams, rng: np.random.Generator, mocap_dir: Path
+) -> tuple[Reference, Reference]:
+    """(the truth at :data:`TRUTH_FPS`, the 30 fps view of it the lift gets) of case ``name``."""
+    clip, _, azimuth, noise_px = CASES[name]
+    truth = mocap_case(clip, seconds, body, TRUTH_FPS, mocap_dir)
+    view = mocap_case(clip, seconds, body, 30.0, mocap_dir, Camera.side_on(azimuth_deg=azimuth))
+    if noise_px:
+        view = dataclasses.replace(view, keypoints2d=view.keypoints2d.copy())
+        view.keypoints2d[..., :2] += rng.normal(0.0, noise_px, view.keypoints2d[..., :2].shape) / np.asarray(
+            view.image_size
+        )
+    return truth, view
 
 
 def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyParams, seconds: float, policy) -> dict:
     """Per metric of :data:`TARGETS`: the truth, You (``lifted`` on its ``valid`` frames) and Closest (the
-    tracking policy on ``lifted``) with their errors; and Closest's restarts."""
-    n = min(len(truth.qpos), len(lifted.qpos))
-    true_m = gait_metrics(
-        GaitInput(np.arange(len(truth.qpos)) / truth.fps, truth.qpos, body, np.ones(len(truth.qpos), bool))
-    )
-    you_m = gait_metrics(GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], body, valid[:n]))
+    tracking policy on ``lifted``) with their errors, each also by the replaced contact rule; Closest's
+    figures from its simulated foot forces (``closest_force``) and its restarts."""
+    n = min(len(lifted.qpos), len(valid))
+    truth_in = GaitInput(np.arange(len(truth.qpos)) / truth.fps, truth.qpos, body, np.ones(len(truth.qpos), bool))
+    you_in = GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], body, valid[:n])
     run = _simulate(
         policy,
         "MotionLab/Track-v0",
@@ -80,44 +145,64 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
         body=body,
         reference_state_init=False,
     )
-    closest_m = gait_metrics(rollout_input(run))
+    closest_in = rollout_input(run)
+    columns = {
+        "truth": gait_metrics(truth_in), "truth_old_rule": gait_metrics(with_old_rule(truth_in)),
+        "you": gait_metrics(you_in), "you_old_rule": gait_metrics(with_old_rule(you_in)),
+        "closest": gait_metrics(closest_in), "closest_old_rule": gait_metrics(with_old_rule(closest_in)),
+        "closest_force": gait_metrics(rollout_input(run, measured_contact=True)),
+    }  # fmt: skip
     rows = {}
     for metric, tol in TARGETS.items():
-        t, y, c = (m[metric]["value"] for m in (true_m, you_m, closest_m))
-        rows[metric] = {
-            "truth": t, "you": y, "closest": c, "target_abs_error": tol,
-            "you_error": None if t is None or y is None else round(y - t, 3),
-            "closest_error": None if t is None or c is None else round(c - t, 3),
-            "you_strides": you_m[metric]["n_strides"],
-        }  # fmt: skip
+        v = {name: col[metric]["value"] for name, col in columns.items()}
+        row = {**v, "target_abs_error": tol, "you_strides": columns["you"][metric]["n_strides"]}
+        for name in ("you", "you_old_rule", "closest", "closest_old_rule"):
+            row[f"{name}_error"] = None if v["truth"] is None or v[name] is None else round(v[name] - v["truth"], 3)
+        for name in ("closest", "closest_old_rule"):  # the kinematic rule against the same run's forces
+            force = v["closest_force"]
+            row[f"{name}_vs_force"] = None if force is None or v[name] is None else round(v[name] - force, 3)
+        rows[metric] = row
     confidence = {
-        name: {"level": m["cadence"]["confidence"]["level"], "notes": m["cadence"]["confidence"]["notes"]}
-        for name, m in (("you", you_m), ("closest", closest_m))
+        name: {
+            "level": columns[name]["cadence"]["confidence"]["level"],
+            "notes": columns[name]["cadence"]["confidence"]["notes"],
+        }
+        for name in ("you", "closest")
     }  # the columns' confidence (without the main job's evidence: visibility, reprojection, restarts)
-    return {"closest_restarts": len(run.restart_times), "confidence": confidence, "metrics": rows}
+    gaits = {name: col["cadence"]["gait"] for name, col in columns.items()}
+    return {"closest_restarts": len(run.restart_times), "gait": gaits, "confidence": confidence, "metrics": rows}
 
 
 def print_case(name: str, header: str, rows: dict) -> None:
     print(f"\n{name}: {header}")
-    print(f"  {'metric':<22}{'truth':>9}{'You':>9}{'err':>8}{'Closest':>9}{'err':>8}{'target':>8}")
+    heads = ("truth", "You", "err", "(old)", "Closest", "err", "(old)", "vsForce", "(old)")
+    print(f"  {'metric':<22}" + "".join(f"{h:>9}" for h in heads) + f"{'target':>8}")
+    keys = ("truth", "you", "you_error", "you_old_rule_error", "closest", "closest_error", "closest_old_rule_error",
+            "closest_vs_force", "closest_old_rule_vs_force")  # fmt: skip
     for metric, r in rows.items():
-        cells = [r["truth"], r["you"], r["you_error"], r["closest"], r["closest_error"]]
-        text = "".join(f"{'--' if v is None else f'{v:.1f}':>{w}}" for v, w in zip(cells, (9, 9, 8, 9, 8)))
+        text = "".join(f"{'--' if r[k] is None else f'{r[k]:.1f}':>9}" for k in keys)
         print(f"  {metric:<22}{text}{r['target_abs_error']:>8g}")
 
 
 def keypoints_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
-    results = {"machine": platform.processor() or platform.machine(), "seconds": args.seconds, "targets": TARGETS,
+    results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
+               "targets": TARGETS, "truth_fps": TRUTH_FPS,
                "input": "mocap projected to 2D through a known camera (not rendered video)", "cases": {}}  # fmt: skip
-    for name, truth in cases(args.seconds, body, np.random.default_rng(0)).items():
-        if name not in args.cases.split(","):
-            continue
-        lifted, report = lift_reference(dataclasses.replace(truth, qpos=None, body=None), body)
+    rng = np.random.default_rng(0)
+    for name in args.cases.split(","):
+        truth, view = case_views(name, args.seconds, body, rng, args.mocap_dir)
+        lifted, report = lift_reference(dataclasses.replace(view, qpos=None, body=None), body)
         row = compare(truth, lifted, np.ones(len(lifted.qpos), bool), body, args.seconds, policy)
-        results["cases"][name] = {"lift_reprojection_px": round(report.mean_reprojection_px, 2), **row}
+        clip, gait, azimuth, noise_px = CASES[name]
+        results["cases"][name] = {
+            "clip": Path(clip).name, "gait": gait, "speed_mps": round(truth.source["speed_mps"], 3),
+            "camera_azimuth_deg": azimuth, "noise_px": noise_px,
+            "lift_reprojection_px": round(report.mean_reprojection_px, 2), **row,
+        }  # fmt: skip
         print_case(
             name,
-            f"lift {report.mean_reprojection_px:.2f} px, Closest restarts {row['closest_restarts']}",
+            f"{Path(clip).name} {gait} {truth.source['speed_mps']:.2f} m/s, lift {report.mean_reprojection_px:.2f} px, "
+            f"Closest restarts {row['closest_restarts']}, gait read {row['gait']}",
             row["metrics"],
         )
     write_json(RESULTS, results)
@@ -164,12 +249,49 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     print(f"saved {VIDEO_RESULTS}")
 
 
+def ideal_part(args: argparse.Namespace, body: BodyParams) -> None:
+    """The shipped Ideal on ``body`` at ``--ideal-speeds`` for ``--seconds``: its cadence and contact as
+    the report measures them (kinematic events), from its own simulated foot forces, and from its bounce."""
+    import gymnasium as gym
+
+    from motionlab.gait import bounce_period
+    from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
+    from motionlab.inference.rollout import run_policy
+
+    policy = load_policy(DEFAULT_IDEAL_CKPT)
+    results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
+               "policy": str(DEFAULT_IDEAL_CKPT), "speeds": {}}  # fmt: skip
+    print("\nIdeal: the report's events (kinematic) against its simulated foot forces, and its bounce")
+    for speed in (float(v) for v in args.ideal_speeds.split(",")):
+        env = gym.make(policy.env_id, target_speed=speed, max_episode_seconds=args.seconds, body=body)
+        run = run_policy(env, policy, args.seconds, seed=0)
+        events, force = gait_metrics(rollout_input(run)), gait_metrics(rollout_input(run, measured_contact=True))
+        period, _ = bounce_period(Kinematics(build_model(body)).run(run.qpos).com[:, 2], 1.0 / run.dt)
+        row = {"fell": run.fell, "bounce_spm": None if period is None else round(60.0 / period, 2)}
+        for name in ("cadence", "contact_time_left", "contact_time_right", "flight_time", "double_support"):
+            e, f = events[name]["value"], force[name]["value"]
+            row[name] = {
+                "events": e,
+                "force": f,
+                "events_minus_force": None if e is None or f is None else round(e - f, 2),
+            }
+        row["confidence"] = events["cadence"]["confidence"]["level"]
+        results["speeds"][str(speed)] = row
+        print(f"  {speed} m/s: " + ", ".join(f"{k} {v['events']} vs {v['force']}" for k, v in row.items() if isinstance(v, dict))
+              + f"; bounce {row['bounce_spm']}, confidence {row['confidence']}, fell {run.fell}")  # fmt: skip
+    write_json(IDEAL_RESULTS, results)
+    print(f"saved {IDEAL_RESULTS}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("keypoints", "video", "all"), default="all")
+    parser.add_argument("--part", choices=("keypoints", "video", "ideal", "all"), default="all")
+    parser.add_argument("--ideal-speeds", default="2.5,3.5", help="ideal part: target speeds (m/s)")
     parser.add_argument("--seconds", type=float, default=6.0)
-    parser.add_argument("--cases", default="clean,noise3px,oblique45", help="keypoints part")
-    parser.add_argument("--videos", default="follow,oblique_45,cmu_run_right_to_left", help="video part: camera setups")
+    parser.add_argument("--cases", default=",".join(CASES), help="keypoints part")
+    parser.add_argument(
+        "--videos", default="follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow", help="video part: camera setups"
+    )
     parser.add_argument("--videos-dir", type=Path, default=None, help="keep the rendered videos and keypoints here")
     parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips (cmu/...)")
     args = parser.parse_args()
@@ -179,6 +301,8 @@ def main() -> None:
         keypoints_part(args, body, policy)
     if args.part in ("video", "all"):
         video_part(args, body, policy)
+    if args.part in ("ideal", "all"):
+        ideal_part(args, body)
 
 
 if __name__ == "__main__":

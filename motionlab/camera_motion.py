@@ -59,6 +59,8 @@ class CameraMotion:
     horizon_row: float = float("nan")  # image row where the ground stops moving (a travelling camera)
     hips_row: np.ndarray | None = None  # (T,) image row of the runner's hips
     flow_slope: np.ndarray | None = None  # (T,) d(ground x motion)/d(row) per frame (1/frame)
+    horizon_spread_px: float = float("nan")  # robust spread (1.4826 MAD) of the per-frame horizon rows
+    horizon_frames: int = 0  # frame pairs the horizon was read from
 
     @property
     def tracked_fraction(self) -> float:
@@ -74,6 +76,8 @@ class CameraMotion:
             else round(self.bottom_to_feet_ratio, 3),
             "total_motion_person_heights": round(self.total_motion_heights, 3),
             "horizon_row_px": None if np.isnan(self.horizon_row) else round(self.horizon_row, 1),
+            "horizon_spread_px": None if np.isnan(self.horizon_spread_px) else round(self.horizon_spread_px, 1),
+            "horizon_frames": self.horizon_frames,
             "message": self.message,
         }
 
@@ -132,8 +136,11 @@ def estimate_camera_motion(
     if motion.kind == "following":  # a travelling camera: ground motion grows linearly below the horizon
         slope = (bottom_flow - flow[:, 0]) / np.maximum(len_y := (reader.info.height - 1.0) - feet[:, 1], 1.0)
         steady = tracked & (np.abs(flow[:, 0]) > 1.0) & (np.abs(slope) > 1e-4) & (len_y > 0.1 * reader.info.height)
-        if steady.sum() >= MIN_HORIZON_FRAMES:
-            motion.horizon_row = float(np.median(feet[steady, 1] - flow[steady, 0] / slope[steady]))
+        if steady.sum() >= MIN_HORIZON_FRAMES:  # each frame pair's own horizon; one plane gives one row
+            rows = feet[steady, 1] - flow[steady, 0] / slope[steady]
+            motion.horizon_row = float(np.median(rows))
+            motion.horizon_spread_px = float(1.4826 * np.median(np.abs(rows - motion.horizon_row)))
+            motion.horizon_frames = int(steady.sum())
             motion.flow_slope = np.where(tracked, slope, np.median(slope[steady]))
     return motion
 

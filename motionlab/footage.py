@@ -19,6 +19,9 @@ from the video itself, each decision written into the lift report's notes (and s
 5. **Treadmill.** A static camera and a runner who keeps stepping but does not travel: the speed over
    ground is unknown unless ``treadmill_speed`` is given, which then moves the runner along its
    facing direction at that speed (as a camera travelling with the belt would see it).
+6. **Speed confidence.** A speed over ground measured from the video (not given, no treadmill) gets a
+   confidence, uncertainty and likely interval of its own (:mod:`motionlab.speed_confidence`), in the
+   notes' ``speed_confidence``; a low one is said.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from motionlab.lift import (
     PHONE_FOV_DEG,
     VISIBLE,
     LiftReport,
+    camera_rotations,
     detected_frames,
     estimate_camera,
     lift_following,
@@ -51,6 +55,7 @@ from motionlab.lift import (
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
+from motionlab.speed_confidence import assess_speed, stance_slip
 from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_step
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
@@ -90,11 +95,12 @@ def lift_footage(
 ) -> tuple[Reference, LiftReport]:
     """Lift ``ref`` (keypoints of ``video``) onto ``body`` with the camera, time base and treadmill
     handling of the module docstring. Returns the lifted reference (``fps`` in real time) and the
-    report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base`` and ``treadmill``."""
+    report, whose ``notes`` hold ``camera_motion``, ``gait``, ``time_base``, ``treadmill`` and (a measured
+    speed over ground) ``speed_confidence``."""
     _check_detections(ref)
     notes: dict[str, Any] = {}
-    camera, track, yaw = _camera(ref, body, video, options, notes)
-    ground = camera is not None  # the camera is an estimate: stand the stance feet on the floor
+    camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
+    ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
     travelling = camera is not None and track is None and yaw is None and any(camera.velocity)
     lift = lift_following if travelling else lift_reference  # a tracking shot goes where the runner runs
     lifted, report = lift(ref, body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw, ground=ground)
@@ -116,7 +122,7 @@ def lift_footage(
             "message": f"the body faced {abs(facing):.0f} deg away from where it travelled: MediaPipe read it from "
             "the wrong side (front for back); left and right swapped and lifted again",
         }  # fmt: skip
-    _warn_if_the_lens_matters(lifted, notes)
+    _warn_if_the_lens_matters(lifted, report, notes)
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -126,6 +132,14 @@ def lift_footage(
     notes["treadmill"] = treadmill
     if treadmill.get("detected") and options.treadmill_speed:
         lifted = _on_belt(lifted, options.treadmill_speed)
+    motion_note = notes.get("camera_motion") or {}
+    if motion_note.get("known") and not treadmill.get("detected"):  # a speed over ground was measured
+        lens_assumed = (notes.get("field_of_view") or {}).get("source") == "assumed"
+        observed = lifted.qpos_observed if lifted.qpos_observed is not None else np.ones(lifted.num_frames, bool)
+        slip = None if ground_flow is None else stance_slip(ref.keypoints_px(), detected_frames(ref), ground_flow)
+        notes["speed_confidence"] = assess_speed(
+            lifted.qpos, lifted.fps, observed, motion_note, lens_assumed, runner_depth_m(lifted, report), slip
+        )
     report = dataclasses.replace(report, notes=notes)
     lifted.source = {**lifted.source, "lift": report.to_dict()}
     return lifted, report
@@ -189,7 +203,7 @@ def _check_detections(ref: Reference) -> None:
 def messages(report: LiftReport) -> list[str]:
     """The notes a user should see (fallbacks, corrections, unknowns), one line each."""
     out = []
-    for key in ("camera_motion", "ground_plane", "facing", "time_base", "treadmill", "field_of_view"):
+    for key in ("camera_motion", "ground_plane", "facing", "time_base", "treadmill", "field_of_view", "speed_confidence"):
         note = report.notes.get(key) or {}
         if note.get("warn"):
             out.append(note["message"])
@@ -229,18 +243,33 @@ def camera_track_from_motion(camera: Camera, motion: CameraMotion, hip_height_m:
     ``f * hip_height / d`` below the runner's hips' row (the hips' height is known from the body,
     unlike where the soles are, which MediaPipe places a few cm off); else at the feet."""
     distance = abs(camera.position[1])
-    flow = motion.ground_flow_px.copy()
-    ground_row = motion.feet_px[:, 1]
+    flow = runner_ground_flow(camera, motion, hip_height_m)
+    ground_row = runner_ground_row(camera, motion, hip_height_m)
     horizon = motion.horizon_row if np.isfinite(motion.horizon_row) else camera.height / 2
-    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
-        ground_row = motion.hips_row + camera.focal_px * hip_height_m / distance
-        flow[:, 0] = motion.flow_slope * (ground_row - motion.horizon_row)
-        flow[0] = 0.0
     sideways = -np.cumsum(flow[:, 0]) * distance / camera.focal_px
     below = ground_row - horizon
     usable = below > MIN_BELOW_HORIZON * camera.height
     forward = np.cumsum(np.where(usable, flow[:, 1] * distance / np.where(usable, below, 1.0), 0.0))
     return np.asarray(camera.position) + np.c_[sideways, forward, np.zeros(len(flow))]
+
+
+def runner_ground_flow(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T, 2) the ground's image motion at the runner's depth (px per frame) that the camera track is made
+    from: sideways, from the horizon and the per-frame slope when the horizon is known, else as read at
+    the feet (:func:`camera_track_from_motion`)."""
+    flow = motion.ground_flow_px.copy()
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        flow[:, 0] = motion.flow_slope * (runner_ground_row(camera, motion, hip_height_m) - motion.horizon_row)
+        flow[0] = 0.0
+    return flow
+
+
+def runner_ground_row(camera: Camera, motion: CameraMotion, hip_height_m: float) -> np.ndarray:
+    """(T,) image row of the ground at the runner's depth: ``f * hip_height / d`` below the hips when the
+    horizon is known (:func:`camera_track_from_motion`), else the soles' row."""
+    if np.isfinite(motion.horizon_row) and motion.flow_slope is not None:
+        return motion.hips_row + camera.focal_px * hip_height_m / abs(camera.position[1])
+    return motion.feet_px[:, 1]
 
 
 def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
@@ -252,18 +281,20 @@ def camera_yaw_from_motion(camera: Camera, motion: CameraMotion) -> np.ndarray:
 
 def _camera(
     ref: Reference, body: BodyParams, video: str | os.PathLike | None, options: FootageOptions, notes: dict
-) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None]:
-    """The camera, its per-frame track and its per-frame yaw (None where they do not apply)."""
+) -> tuple[Camera | None, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The camera, its per-frame track, its per-frame yaw and the ground's sideways image motion at the
+    runner (px per frame: what the track or yaw was made from; zero for a static camera) (None where they
+    do not apply)."""
     if "camera" in ref.source:
-        return None, None, None  # the reference's own camera
+        return None, None, None, None  # the reference's own camera
     focal = focal_length_px(ref, video, notes)
     if options.camera_speed is not None:
         notes["camera_motion"] = {
             "kind": "given", "known": True, "message": f"camera speed {options.camera_speed:g} m/s given"
         }  # fmt: skip
-        return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None
+        return estimate_camera(ref, body, focal_px=focal, speed=options.camera_speed), None, None, None
     if video is None:
-        return None, None, None  # the lift's own static estimate (the same assumed field of view)
+        return None, None, None, None  # the lift's own static estimate (the same assumed field of view)
     motion = estimate_camera_motion(video, ref.keypoints_px(), ref.keypoints2d_valid, every=source_frame_step(ref.source))
     notes["camera_motion"] = {
         **motion.to_dict(),
@@ -274,11 +305,18 @@ def _camera(
     pitch = pitch_from_horizon(motion.horizon_row, ref.image_size[1], focal)
     camera = estimate_camera(ref, body, focal_px=focal, pitch_deg=pitch)
     notes["camera_motion"]["pitch_deg"] = round(pitch, 2)
-    if motion.kind in ("static", "unknown"):
-        return camera, None, None
+    if motion.kind == "unknown":
+        return camera, None, None, None
+    if motion.kind == "static":
+        return camera, None, None, np.zeros(ref.num_frames)
     if motion.kind == "panning":
-        return camera, None, camera_yaw_from_motion(camera, motion)
-    return camera, camera_track_from_motion(camera, motion, RUNNING_HIP_HEIGHT * body.leg_length), None
+        return camera, None, camera_yaw_from_motion(camera, motion), motion.ground_flow_px[:, 0]
+    hip_height = RUNNING_HIP_HEIGHT * body.leg_length
+    if np.isfinite(motion.horizon_row):  # the lever the camera's motion is read with (speed_confidence)
+        below = float(np.median(runner_ground_row(camera, motion, hip_height)) - motion.horizon_row)
+        notes["camera_motion"]["ground_row_below_horizon_px"] = round(below, 1)
+    track = camera_track_from_motion(camera, motion, hip_height)
+    return camera, track, None, runner_ground_flow(camera, motion, hip_height)[:, 0]
 
 
 def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict) -> float:
@@ -303,11 +341,32 @@ def focal_length_px(ref: Reference, video: str | os.PathLike | None, notes: dict
     return float(focal)
 
 
-def _warn_if_the_lens_matters(lifted: Reference, notes: dict) -> None:
+def travel_seen_from_camera(lifted: Reference, report: LiftReport) -> np.ndarray:
+    """(2,) the root's horizontal travel over the clip relative to the camera (minus the camera track's
+    own travel), in the lift's world, whose ``y`` is the camera's line of sight."""
+    travel = lifted.qpos[-1, :2] - lifted.qpos[0, :2]
+    if report.camera_track is not None:
+        travel = travel - (report.camera_track[-1, :2] - report.camera_track[0, :2])
+    return travel
+
+
+def runner_depth_m(lifted: Reference, report: LiftReport) -> np.ndarray:
+    """(T,) the root's depth along the camera's optical axis at every frame (through a pan's turns and a
+    travelling camera's track): the part of the runner's position read from their apparent size."""
+    camera, frames = report.camera, lifted.num_frames
+    track = report.camera_track
+    if track is None:
+        times = np.arange(frames) / lifted.fps
+        track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+    rotations = camera_rotations(camera, report.camera_yaw_deg, frames)
+    return np.einsum("tj,tj->t", rotations[:, 2], lifted.qpos[:, :3] - track)
+
+
+def _warn_if_the_lens_matters(lifted: Reference, report: LiftReport, notes: dict) -> None:
     """An assumed field of view, for a runner travelling mostly towards or away from the camera (its
     line of sight is the lift world's y): the speed scales with the unknown focal length, so say so."""
     note = notes.get("field_of_view")
-    travel = np.abs(lifted.qpos[-1, :2] - lifted.qpos[0, :2])
+    travel = np.abs(travel_seen_from_camera(lifted, report))
     slow = np.hypot(*travel) / max(lifted.duration, 1e-6) < MIN_TRAVEL_SPEED_MPS
     if note is None or note["source"] != "assumed" or slow or travel[1] <= travel[0]:
         return

@@ -4,7 +4,9 @@ The step period is the first lag at which the body's bounce repeats: the image h
 and shoulders over the person's height, less its 1 s moving average (camera tilt, approach), by
 normalised autocorrelation. The body rises and falls once per step in running and walking, and the
 bounce does not depend on which leg MediaPipe calls left. When the first clear repeat is a whole
-stride (a limp, or a bounce that differs between legs) and half of it also repeats, the half is taken. A running pose is told from a walking one by how
+stride (a limp, or a bounce that differs between legs) and half of it also repeats, the half is taken;
+when half of it is only a lesser peak of negative correlation (steps too unlike to repeat), the period is
+not known (None), never the stride taken for a step. A running pose is told from a walking one by how
 far the knees bend in swing (the lifted motion's knee angles, else MediaPipe's world landmarks, which
 underestimate it: running swings past :data:`RUNNING_KNEE_FLEXION_DEG`, walking stays near 60-70 deg).
 People run at 140-220 steps/min and walk at 90-130; a running pose at under :data:`SLOW_RUNNING_SPM` (or any gait under
@@ -71,7 +73,8 @@ def analyse_gait(ref: Reference) -> Gait:
 
 
 def step_period(ref: Reference) -> tuple[float | None, float]:
-    """(seconds of video per step, its autocorrelation); None when no clear period."""
+    """(seconds of video per step, its autocorrelation) from the image height of the hips and shoulders
+    over the person's height (:func:`bounce_period`); None when no clear period."""
     px = ref.keypoints_px().astype(float)
     valid = ref.keypoints2d_valid
     if valid.sum() < 8:
@@ -79,15 +82,32 @@ def step_period(ref: Reference) -> tuple[float | None, float]:
     height = float(np.median(px[valid][:, _FEET, 1].max(axis=1) - px[valid, INDEX["nose"], 1])) or 1.0
     frames, known = np.arange(len(px)), np.flatnonzero(valid)
     trunk = np.interp(frames, known, px[known][:, _TRUNK, 1].mean(axis=1)) / abs(height)
-    window = max(int(round(ref.fps)), 1)
+    return bounce_period(trunk, ref.fps)
+
+
+def bounce_period(height: np.ndarray, fps: float) -> tuple[float | None, float]:
+    """(seconds per step, its autocorrelation) of a body's bounce: ``height`` (T,) is any measure of how
+    high the body is (the centre of mass in metres, the trunk's image row), sampled at ``fps``. The body
+    rises and falls once per step in running and walking, so the step period is the first clear repeat of
+    the height less its 1 s moving average (camera tilt, approach, a drifting floor), by normalised
+    autocorrelation (module docstring); None (with the best correlation seen) when nothing repeats with a
+    correlation of at least :data:`MIN_CORRELATION`. The one estimator of step timing from the bounce: the
+    slow-motion check (:func:`step_period`) and the report's check of foot events against the body
+    (:mod:`motionlab.inference.metrics`) both use it."""
+    x = np.asarray(height, dtype=float)
+    if len(x) < 8 or not np.isfinite(x).all():
+        return None, 0.0
+    window = max(int(round(fps)), 1)
     trend = np.convolve(
-        np.pad(trunk, (window // 2, window - 1 - window // 2), mode="edge"), np.ones(window) / window, "valid"
+        np.pad(x, (window // 2, window - 1 - window // 2), mode="edge"), np.ones(window) / window, "valid"
     )
-    return _first_repeat(trunk - trend, ref.fps)
+    return _first_repeat(x - trend, fps)
 
 
 def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
-    """(seconds, correlation) of the first clear autocorrelation peak of ``x``; None when none."""
+    """(seconds, correlation) of the first clear autocorrelation peak of ``x``; None when none. The
+    period is then read off the latest clear repeat of the stride (an even multiple of the step, where
+    unequal left and right steps do not shift the peak), divided by its multiple: sub-frame precision."""
     x = np.asarray(x, dtype=float)
     n = len(x)
     min_lag = max(int(np.ceil(MIN_STEP_S * fps)), 2)
@@ -95,19 +115,30 @@ def _first_repeat(x: np.ndarray, fps: float) -> tuple[float | None, float]:
     if max_lag <= min_lag:
         return None, 0.0
     lags = np.arange(min_lag, max_lag + 1)
-    corr = np.array([np.corrcoef(x[:-lag], x[lag:])[0, 1] for lag in lags])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a flat stretch has no correlation: 0
+        corr = np.array([np.corrcoef(x[:-lag], x[lag:])[0, 1] for lag in lags])
     corr = np.nan_to_num(corr)
     peaks = [i for i in range(1, len(lags) - 1) if corr[i] >= corr[i - 1] and corr[i] >= corr[i + 1]]
     good = [i for i in peaks if corr[i] >= MIN_CORRELATION]
     if not good:
         return None, float(corr.max(initial=0.0))
     best = good[0]  # the first clear repeat is one step (later ones are multiples)
-    half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= 0.15 * lags[best] and corr[i] > 0.0]
+    half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= 0.15 * lags[best]]
+    if half and corr[half[0]] <= 0.0:  # a repeat at half of it, but the steps differ too much to tell
+        return None, float(corr[best])
     best = half[0] if half else best
-    # sub-frame peak by a parabola through the three samples
-    a, b, c = corr[best - 1 : best + 2]
-    shift = 0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0
-    return (lags[best] + shift) / fps, float(corr[best])
+    step = _peak_lag(corr, best) + lags[0]
+    for k in range(2 * int(lags[-1] / step / 2), 0, -2):
+        near = [i for i in good if abs(lags[i] - k * step) <= 0.15 * step]
+        if near:
+            return (_peak_lag(corr, max(near, key=lambda i: corr[i])) + lags[0]) / (k * fps), float(corr[best])
+    return step / fps, float(corr[best])
+
+
+def _peak_lag(corr: np.ndarray, i: int) -> float:
+    """Sub-sample position of the peak of ``corr`` at index ``i``: a parabola through three samples."""
+    a, b, c = corr[i - 1 : i + 2]
+    return i + (0.5 * (a - c) / (a - 2 * b + c) if a - 2 * b + c < 0 else 0.0)
 
 
 def _knee_flexion_p90(ref: Reference) -> float:

@@ -29,9 +29,9 @@ import numpy as np
 
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
+from motionlab.footage import FootageOptions, lift_footage
 from motionlab.humanoid import build_model
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, MIRROR_PERMUTATION, NUM_LANDMARKS
-from motionlab.footage import FootageOptions, lift_footage
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs

@@ -198,6 +198,26 @@ def test_a_camera_looking_down_leaves_the_stance_feet_on_the_floor(tmp_path):
     assert abs(scores["stance_sole_height_m"]) < 0.01 and abs(scores["floor_height_error_m"]) < 0.03, scores
 
 
+@pytest.mark.parametrize(
+    "shot",
+    [
+        dict(name="toward", seconds=1.0),  # a level camera, the runner approaching it
+        dict(name="static", seconds=1.0, azimuth_deg=45.0, height=1.6, pitch_deg=-12.0),  # from above, oblique
+    ],
+)
+def test_without_a_video_the_lifts_own_camera_stands_the_stance_feet_on_the_floor(shot):
+    """Keypoints without their video (``motionlab-infer --ref``): the lift estimates the camera itself and,
+    like any estimated camera, must be moved so that the stance feet stand on the floor. ``lift_footage``
+    passed ``ground=False`` then (no camera of its own): the stance soles floated 4-14 cm above the floor
+    the simulated body runs on."""
+    setup = dataclasses.replace(SETUPS[shot.pop("name")], **shot)
+    truth = ground_truth(setup, BODY)
+    keypoints = dataclasses.replace(truth, qpos=None, body=None, source={})
+    lifted, report = lift_footage(keypoints, BODY)
+    assert report.camera_source == "estimated"
+    assert abs(score_lift(truth, lifted)["stance_sole_height_m"]) < 0.01
+
+
 def test_a_tracking_shot_at_an_angle_runs_the_body_where_it_faces():
     """``--camera-speed`` on an oblique tracking shot (45 deg): the camera travels with the runner, so
     the lifted body runs the way it faces, not sideways across the image (it faced 45 deg off)."""

@@ -10,16 +10,16 @@ import gymnasium as gym
 import imageio.v2 as imageio
 import numpy as np
 import pytest
-from conftest import standing_reference
+from conftest import require_shared_data, standing_reference
 
 from motionlab.assets import DEFAULT_REFERENCE
 from motionlab.body import BodyParams
+from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
     METRICS,
     GaitInput,
-    bounce_cadence,
     gait_events,
     gait_metrics,
     kinematic_contact,
@@ -27,8 +27,9 @@ from motionlab.inference.metrics import (
     rollout_input,
 )
 from motionlab.inference.reliability import Evidence, verdict
-from motionlab.inference.report import REPORT_SCHEMA, write_report
+from motionlab.inference.report import REPORT_SCHEMA, format_value, range_text, write_report
 from motionlab.inference.rollout import DIVERGED, FALL, LOST, Rollout, run_policy, zero_policy
+from motionlab.mocap import mocap_reference
 from motionlab.motion import Kinematics
 from motionlab.reference import load_reference
 from motionlab.step_physics import StepPhysics
@@ -129,8 +130,8 @@ def test_the_body_s_bounce_gives_the_cadence_without_foot_events() -> None:
     ref = load_reference(DEFAULT_REFERENCE)
     times = np.arange(ref.num_frames) / ref.fps
     com = Kinematics(build_model(ref.body)).run(ref.qpos).com
-    assert bounce_cadence(times, com[:, 2]) == pytest.approx(150.0, abs=1.0)
-    assert bounce_cadence(times, 0.9 + 0.001 * times) is None  # no periodic bounce
+    assert 60.0 / bounce_period(com[:, 2], ref.fps)[0] == pytest.approx(150.0, abs=1.0)
+    assert bounce_period(0.9 + 0.001 * times, ref.fps)[0] is None  # no periodic bounce
 
 
 def test_foot_events_out_of_step_with_the_body_lower_the_confidence() -> None:
@@ -332,14 +333,56 @@ def test_track_rollout_restarts_after_falls_and_keeps_time_running() -> None:
 
 
 def test_kinematic_contact_keeps_a_rising_heel_in_stance() -> None:
-    """Hysteresis: a foot lands within 3 cm of the ground and leaves above 6 cm, so a heel rising 3-5 cm
-    late in stance (the real run clip's right foot) is not a toe-off and a new strike."""
+    """Hysteresis: a planted foot lands within 3 cm of the ground and leaves above 6 cm, so a sole rising
+    3-5 cm late in stance (the real run clip's right foot) is not a toe-off and a new strike."""
     times = np.arange(12) / 30.0
     soles = np.zeros((12, 2))
     soles[:, 0] = [0.2, 0.1, 0.0, 0.0, 0.035, 0.028, 0.045, 0.05, 0.1, 0.2, 0.3, 0.2]
-    soles[:, 1] = 0.0
-    contact = kinematic_contact(times, soles)
+    velocity = np.full((12, 2), -3.5)  # both feet move back under the body at its speed: planted
+    contact = kinematic_contact(times, soles, velocity).down
     assert contact[:, 0].tolist() == [False, False, True, True, True, True, True, True, False, False, False, False]
+
+
+def test_a_low_foot_swinging_forward_is_not_on_the_ground() -> None:
+    """A walk's swinging sole passes 1-5 cm over the floor (CMU 07_01, imported): by height alone it never
+    left. It moves forward relative to the body (+2 m/s) while the planted foot moves back at the body's
+    speed (-1.4 m/s): only the planted one is down."""
+    times = np.arange(10) / 30.0
+    soles = np.array([[0.0, 0.02, 0.045, 0.05, 0.04, 0.025, 0.015, 0.02, 0.01, 0.0], np.zeros(10)]).T
+    velocity = np.array([[-1.4, 0.5, 2.5, 3.5, 3.5, 3.0, 2.0, 0.5, -1.0, -1.4], np.full(10, -1.4)]).T
+    contact = kinematic_contact(times, soles, velocity).down
+    assert contact[:, 0].tolist() == [True, False, False, False, False, False, False, False, True, True]
+    assert contact[:, 1].all()
+
+
+@pytest.mark.parametrize(
+    ("clip", "speed"), [("07/07_01.amc", 1.48), ("35/35_01.amc", 1.27), ("39/39_13.amc", 1.63), ("07/07_04.amc", 1.02)]
+)
+def test_real_walks_have_a_walk_s_contact_and_double_support(clip: str, speed: float) -> None:
+    """CMU walks at 1.0-1.6 m/s imported on one body: stance ~60-65 % of the stride (people: 58-65 %, 550-750 ms
+    at 1.1-1.6 m/s, longer when slower), both feet down between steps, never both off; the flight time is
+    shown as a walk's (not a figure judged against running), and the walking ranges judge the rest."""
+    ref = mocap_reference(require_shared_data("mocap", "cmu") / clip, BodyParams(1.75, 70.0), cycles=4, fps=30.0)
+    assert ref.source["speed_mps"] == pytest.approx(speed, abs=0.05)
+    m = gait_metrics(GaitInput(np.arange(ref.num_frames) / ref.fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    assert m["cadence"]["value"] == pytest.approx(ref.source["cadence_spm"], abs=2.0)
+    stride_ms = 120_000.0 / ref.source["cadence_spm"]
+    for side in ("left", "right"):
+        assert 0.56 * stride_ms <= m[f"contact_time_{side}"]["value"] <= 0.67 * stride_ms
+    assert 0.55 <= m["duty_factor"]["value"] <= 0.67
+    assert m["flight_time"]["value"] == 0.0 and m["flight_time"]["note"] == "walking: no flight phase"
+    assert m["flight_time"]["status"] == "n/a" and m["flight_time"]["gait"] == "walking"
+    assert format_value(m["flight_time"]) == "0 ms (walking: no flight phase)"
+    assert 0.04 * stride_ms <= m["double_support"]["value"] <= 0.15 * stride_ms
+    assert m["duty_factor"]["range"] == [0.58, 0.65]  # judged as a walk
+
+
+def test_real_runs_have_a_flight_and_no_double_support() -> None:
+    ref = mocap_reference(require_shared_data("mocap", "cmu") / "09/09_01.amc", BodyParams(1.75, 70.0), cycles=4)
+    m = gait_metrics(GaitInput(np.arange(ref.num_frames) / ref.fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    assert m["flight_time"]["value"] > 60 and m["flight_time"]["gait"] == "running" and m["flight_time"]["note"] is None
+    assert m["double_support"]["value"] == 0.0 and m["double_support"]["note"] == "running: no double support"
+    assert 200 <= m["contact_time_left"]["value"] <= 300 and m["duty_factor"]["range"] == [0.30, 0.45]
 
 
 def _evidence(**kw) -> Evidence:
@@ -380,6 +423,8 @@ def test_coaching_cues_use_reliable_differences_only() -> None:
     fast = measured(synthetic_run(step_s=0.15, contact_s=0.05, dt=0.005))  # 400 steps/min: timing is off
     assert fast["cadence"]["status"] == "implausible"
     assert coaching_cues({"you": fast, "closest": fast, "ideal": ideal}) == []
+    walking = {k: {**m, "gait": "walking"} for k, m in you.items()}  # a walk is not coached towards a run
+    assert coaching_cues({"you": walking, "closest": walking, "ideal": ideal}) == []
 
 
 def test_restarted_run_is_measured_on_strides_between_restarts() -> None:
@@ -456,3 +501,28 @@ def test_runner_size_is_judged_only_for_keypoints_a_pose_model_found() -> None:
     assert person_height_px(sample, detected) is None
     as_if_detected = dataclasses.replace(sample, source={**sample.source, "model": {"name": "mediapipe.solutions.pose"}})
     assert 100 < person_height_px(as_if_detected, detected) < 300  # the sample's runner is ~170 px tall
+
+
+def test_events_between_frames_give_at_30_fps_what_the_capture_rate_gives() -> None:
+    """A CMU run (3.4 m/s) analysed at 30 fps and at its 120 Hz capture rate: events placed between the
+    frames give the same cadence, contact time, overstride and knee at contact. On the frame after the
+    event, 30 fps read the stride 1/4 frame long (-1.9 steps/min) and the foot 3.4 cm further under the body."""
+    clip, body = require_shared_data("mocap", "cmu") / "09/09_01.amc", BodyParams(1.75, 70.0)
+    m = {}
+    for fps in (30.0, 120.0):
+        ref = mocap_reference(clip, body, cycles=5, fps=fps)
+        m[fps] = gait_metrics(GaitInput(np.arange(ref.num_frames) / fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool)))
+    for name, tol in (("cadence", 0.5), ("contact_time_left", 10.0), ("contact_time_right", 10.0),
+                      ("flight_time", 10.0), ("overstride", 1.5), ("knee_flexion_contact", 2.0)):  # fmt: skip
+        assert m[30.0][name]["value"] == pytest.approx(m[120.0][name]["value"], abs=tol), name
+
+
+def test_a_walk_beside_a_run_shows_each_gait_s_range() -> None:
+    """A walking You beside a running Ideal: each is judged against its own gait's published range, and
+    the range column says which is which (it showed the You column's range for all three)."""
+    walk, run = measured(synthetic_run()), measured(synthetic_run())
+    walk = {k: {**m, "gait": "walking", "range": list(METRICS[k].walking) if METRICS[k].walking else None} for k, m in walk.items()}
+    assert range_text([walk["cadence"], walk["cadence"], run["cadence"]]) == "walking 100–125 · running 150–190 steps/min"
+    assert range_text([walk["overstride"], run["overstride"]]) == "5–15 cm"  # only the run has one
+    assert range_text([run["cadence"], run["cadence"]]) == "150–190 steps/min"
+    assert range_text([run["double_support"]]) == ""  # no published range for a run

@@ -15,7 +15,7 @@ import numpy as np
 
 from motionlab.footage import speed_known
 from motionlab.inference.coaching import coaching_cues, strike_pattern
-from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input
+from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input, speed_over_ground_confidence
 from motionlab.inference.reliability import (
     Evidence,
     Finding,
@@ -61,6 +61,14 @@ def speed_over_ground_known(lifted: Reference, report: LiftReport, camera_speed:
     return camera_motion_known(lifted, report, camera_speed) and speed_known(report)
 
 
+def speed_over_ground_trusted(lifted: Reference, report: LiftReport, camera_speed: float | None) -> bool:
+    """:func:`speed_over_ground_known`, and not of low confidence (``speed_confidence`` in the lift's notes,
+    :mod:`motionlab.speed_confidence`): a speed the job may name as the user's (the Ideal's target, the
+    report's ``user_speed_mps``) rather than show only as an uncertain figure."""
+    doubtful = (report.notes.get("speed_confidence") or {}).get("level") == "low"
+    return speed_over_ground_known(lifted, report, camera_speed) and not doubtful
+
+
 def person_height_px(ref: Reference, detected: np.ndarray) -> float | None:
     """Median height (px) of the box around the visible landmarks, over the first ``len(detected)`` frames
     where ``detected``; None where no pose model found the keypoints (e.g. the embedded sample, projected
@@ -104,14 +112,18 @@ def analyse(
         extra_findings=list(extra_findings or []),
     )  # fmt: skip
     conf_you = you_confidence(base)
+    speed_conf = speed_over_ground_confidence(lift_report.notes.get("speed_confidence"))
+    base.speed_confidence = speed_conf
     you = GaitInput(
         np.arange(n) / lifted.fps, lifted.qpos[:n], lifted.body, detected,
         speed_known=speed_over_ground_known(lifted, lift_report, camera_speed), confidence=conf_you,
+        speed_confidence=speed_conf,
     )  # fmt: skip
     closest_valid = detected[_frame_of(closest.times, lifted.fps, n)]
+    closest_conf = run_confidence(closest, seconds, conf_you)
     columns = {
         "you": gait_metrics(you),
-        "closest": gait_metrics(rollout_input(closest, closest_valid, run_confidence(closest, seconds, conf_you))),
+        "closest": gait_metrics(rollout_input(closest, closest_valid, closest_conf, speed_confidence=speed_conf)),
         "ideal": gait_metrics(rollout_input(ideal, confidence=run_confidence(ideal, seconds))),
     }
     for col in columns.values():  # the foot-strike pattern beside its angle

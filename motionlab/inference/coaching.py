@@ -4,7 +4,8 @@ A difference counts when both figures are measured, physiologically plausible an
 the Ideal's figure is inside the typical human range (an Ideal outside it, e.g. 110 steps/min while
 jogging, is no model to follow), and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
 change) apart; cues are ranked by the difference in steps. Your own motion (You) is compared when it is
-reliable, else the Closest run; a column whose cadence is implausible (its timing is off) gives no cue.
+reliable, else the Closest run; a column whose cadence is implausible (its timing is off) gives no cue,
+nor one that walks where the Ideal runs (or the other way round).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3)
             mine = columns.get(who, {}).get(name)
             if columns.get(who, {}).get("cadence", {}).get("status") == "implausible":
                 continue  # its timing is off (slow or fast motion?): none of its figures can coach
+            if _usable(mine) and mine.get("gait") != ideal.get("gait"):
+                break  # a walk is not coached towards a run (nor a run towards a walk)
             if _usable(mine):
                 diff = abs(mine["value"] - ideal["value"]) / step
                 if diff >= 1.0:

@@ -3,7 +3,10 @@
 Any motion is a :class:`GaitInput`: a ``qpos`` trajectory on a body, the frames that may be analysed
 (``valid``: seen in the video, between restarts) and, for simulated runs, the measured foot contact
 (vertical ground reaction force). Without measured contact a foot is on the ground while its sole is
-within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby (the lifted motion has no forces).
+within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby and it is planted: moving over the ground at
+under :data:`PLANTED_FRACTION` of the body's speed (:func:`kinematic_contact`; the lifted motion has no
+forces). A stride with both feet down at once and no flight is a walk's: its flight time is not a figure
+(a walk has none) and its double support is; a run's double support likewise.
 
 Only **full strides** count: from one foot's initial contact to its next, with one contact of the other
 foot in between, all inside one stretch of usable frames; left and right strides are both counted (they
@@ -13,7 +16,7 @@ column's confidence. Fewer than :data:`MIN_STRIDES` full strides gives "not enou
 number. A value outside the physiological bounds is ``implausible`` (flagged, never presented as in
 range); inside them it is ``typical`` or ``atypical`` against the published range for recreational
 running at 3-4 m/s. A column whose foot events' cadence is more than :data:`BOUNCE_MISMATCH` off the
-cadence of its own bounce (:func:`bounce_cadence`, from the centre of mass's height alone) gets
+cadence of its own bounce (:func:`motionlab.gait.bounce_period`, from the centre of mass's height alone) gets
 confidence ``low`` with the reason: a pose model that misplaced the feet. Simulated runs' energy and
 forces come from every physics step (``Rollout.physics``), never from the frames. Nothing here raises on
 short or odd input.
@@ -27,10 +30,12 @@ from typing import Any
 import numpy as np
 
 from motionlab.body import BodyParams
+from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model, standing_qpos
 from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
+from motionlab.speed_confidence import speed_interval
 from motionlab.step_physics import StepPhysics
 
 G = 9.81
@@ -39,13 +44,16 @@ MIN_STRIDES = 3  # fewer full strides (either foot) than this: "not enough data"
 MIN_STRIDES_PER_FOOT = 2  # for the per-foot figures (contact time left / right)
 CONTACT_HEIGHT_M = 0.03  # kinematic contact: a foot lands within 3 cm of its local lowest ...
 LIFT_OFF_HEIGHT_M = 0.06  # ... and leaves above 6 cm
-GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s
+GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s ...
+PLANTED_FRACTION = 0.5  # ... while its lowest point moves over the ground at under half the body's speed
+PLANTED_MIN_MPS = 0.2  # ... (at least this much leeway: standing, or walking on the spot) ...
+PLANTED_WINDOW_S = 0.3  # ... the ground's velocity from the feet within +-0.3 s
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
-BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted ...
-BOUNCE_DOMINANCE = 2.0  # ... when the bounce's frequency is clear: twice the power of any other peak
+BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
 NOT_ENOUGH = "not enough data"
 NOT_MEASURED = "not measured"
+WALKING, RUNNING = "walking", "running"
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,10 @@ class MetricSpec:
     """How a metric is shown and judged.
 
     ``typical``: the range published for recreational running at 3-4 m/s (None: no human range, e.g. a
-    simulation quantity); ``bounds``: what a human body can produce at all (running or walking), outside
-    which a value is an artefact; ``needs_speed``: needs the camera's motion to be known."""
+    simulation quantity); ``walking``: the range published for walking at 1.1-1.6 m/s, against which a
+    walking column is judged (None: none, the figure is shown unjudged); ``bounds``: what a human body can
+    produce at all (running or walking), outside which a value is an artefact; ``needs_speed``: needs the
+    camera's motion to be known."""
 
     label: str
     unit: str
@@ -62,30 +72,47 @@ class MetricSpec:
     bounds: tuple[float, float]
     needs_speed: bool = False
     simulation_only: bool = False
+    walking: tuple[float, float] | None = None
+
+    def range_for(self, gait: str | None) -> tuple[float, float] | None:
+        """The published range a ``gait`` ("walking", "running"; None: running) is judged against."""
+        return self.walking if gait == WALKING else self.typical
 
 
 METRICS: dict[str, MetricSpec] = {
     # Recreational / training running speeds (easy running to ~4:00 min/km); sprinting tops out ~12 m/s.
-    "speed": MetricSpec("Speed", "m/s", (2.5, 4.5), (0.3, 12.0), needs_speed=True),
+    # Walking: comfortable speed 1.27-1.46 m/s at ages 20-59 (Bohannon 1997, Age Ageing 26:15).
+    "speed": MetricSpec("Speed", "m/s", (2.5, 4.5), (0.3, 12.0), needs_speed=True, walking=(1.1, 1.6)),
     # 150-190 steps/min at 3-4 m/s (Cavanagh & Kram 1989, MSSE 21:467; Heiderscheit et al. 2011, MSSE
     # 43:296, mean ~170). Slow walking ~80, sprinting ~260 (Weyand et al. 2000, J Appl Physiol 89:1991).
-    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0), (60.0, 260.0)),
+    # Free walking ~100-125 (mean ~113; Perry & Burnfield 2010, Gait Analysis, 2nd ed., ch. 1).
+    "cadence": MetricSpec("Cadence", "steps/min", (150.0, 190.0), (60.0, 260.0), walking=(100.0, 125.0)),
     # Stride (two steps) ~2-3 m at 3-4 m/s (Cavanagh & Kram 1989; Dorn et al. 2012, JEB 215:1944).
-    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0), (0.4, 5.5), needs_speed=True),
-    "step_length": MetricSpec("Step length", "m", (1.0, 1.5), (0.2, 2.8), needs_speed=True),
+    # Walking: stride ~1.2-1.6 m (Perry & Burnfield 2010: ~1.4 m at free speed).
+    "stride_length": MetricSpec("Stride length", "m", (2.0, 3.0), (0.4, 5.5), needs_speed=True, walking=(1.2, 1.6)),
+    "step_length": MetricSpec("Step length", "m", (1.0, 1.5), (0.2, 2.8), needs_speed=True, walking=(0.6, 0.8)),
     # 200-300 ms at 3-4 m/s (Nummela et al. 2007, EJAP 101:297; Di Michele & Merni 2014, J Sports Sci
-    # 32:1777); sprinters ~90 ms, slow walking ~900 ms.
-    "contact_time_left": MetricSpec("Ground contact time, left", "ms", (200.0, 300.0), (70.0, 1200.0)),
-    "contact_time_right": MetricSpec("Ground contact time, right", "ms", (200.0, 300.0), (70.0, 1200.0)),
+    # 32:1777); sprinters ~90 ms, slow walking ~900 ms. Walking: stance ~60-62 % of a ~1.0-1.1 s gait
+    # cycle, 550-750 ms (Perry & Burnfield 2010).
+    "contact_time_left": MetricSpec(
+        "Ground contact time, left", "ms", (200.0, 300.0), (70.0, 1200.0), walking=(550.0, 750.0)
+    ),
+    "contact_time_right": MetricSpec(
+        "Ground contact time, right", "ms", (200.0, 300.0), (70.0, 1200.0), walking=(550.0, 750.0)
+    ),
     # Both feet off the ground 50-150 ms per step at 3-4 m/s (step time ~330-400 ms minus contact);
-    # 0 for walking.
+    # 0 for walking (shown as "walking", not judged).
     "flight_time": MetricSpec("Flight time", "ms", (50.0, 150.0), (0.0, 300.0)),
+    # Both feet on the ground per step: each double stance ~10-12 % of the walking cycle, ~80-150 ms
+    # (Perry & Burnfield 2010); 0 for running (shown as "running", not judged).
+    "double_support": MetricSpec("Double support", "ms", None, (0.0, 600.0), walking=(80.0, 150.0)),
     # Contact / stride time: 0.30-0.45 in running, < 0.5 by definition, > 0.5 walking (Alexander 1989,
     # Physiol Rev 69:1199; van Oeveren et al. 2021, Sports Biomech).
-    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45), (0.15, 0.85)),
+    "duty_factor": MetricSpec("Duty factor", "", (0.30, 0.45), (0.15, 0.85), walking=(0.58, 0.65)),
     # Centre-of-mass vertical excursion per step: ~6-10 cm at 3-4 m/s (Cavanagh et al. 1977, Ann NY Acad
-    # Sci 301:328; Folland et al. 2017, MSSE 49:1412); a walk ~3-5 cm.
-    "vertical_oscillation": MetricSpec("Vertical oscillation", "cm", (6.0, 10.0), (0.5, 25.0)),
+    # Sci 301:328; Folland et al. 2017, MSSE 49:1412); a walk ~2.5-5 cm (Gard, Miff & Kuo 2004, Hum Mov
+    # Sci 22:597).
+    "vertical_oscillation": MetricSpec("Vertical oscillation", "cm", (6.0, 10.0), (0.5, 25.0), walking=(2.5, 5.0)),
     # Horizontal distance the landing foot (ankle) is ahead of the centre of mass at initial contact:
     # ~5-15 cm in recreational runners, more with overstriding (Lieberman et al. 2015, JEB 218:3406;
     # Heiderscheit et al. 2011).
@@ -94,9 +121,14 @@ METRICS: dict[str, MetricSpec] = {
     # that forefoot (Altman & Davis 2012, Gait Posture 35:298); most recreational runners land rearfoot.
     "foot_strike_angle": MetricSpec("Foot-strike angle (toe up +)", "deg", (-1.6, 20.0), (-40.0, 50.0)),
     # Knee flexion ~10-25 deg at initial contact and ~35-50 deg at midstance (peak in stance) (Novacheck
-    # 1998, Gait Posture 7:77; Heiderscheit et al. 2011).
-    "knee_flexion_contact": MetricSpec("Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0)),
-    "knee_flexion_midstance": MetricSpec("Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0)),
+    # 1998, Gait Posture 7:77; Heiderscheit et al. 2011). Walking: ~5 deg at initial contact, ~15-20 deg
+    # peak in loading response (Perry & Burnfield 2010).
+    "knee_flexion_contact": MetricSpec(
+        "Knee flexion at contact", "deg", (10.0, 25.0), (-5.0, 70.0), walking=(0.0, 10.0)
+    ),
+    "knee_flexion_midstance": MetricSpec(
+        "Knee flexion at midstance", "deg", (35.0, 50.0), (5.0, 100.0), walking=(10.0, 25.0)
+    ),
     # Forward trunk lean from vertical, mean over the stride: ~2-13 deg (Teng & Powers 2014, MSSE 46:1557;
     # Folland et al. 2017).
     "trunk_lean": MetricSpec("Trunk lean (forward +)", "deg", (2.0, 13.0), (-30.0, 60.0)),
@@ -149,11 +181,13 @@ def lowest(*levels: str) -> str:
 class GaitInput:
     """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
     be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
-    (T, 2) measured foot contact (left, right) or None (from the foot heights); ``physics`` (T stacked
+    (T, 2) measured foot contact (left, right) or None (from the kinematics: :func:`kinematic_contact`); ``physics`` (T stacked
     control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
     frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
-    BW); ``speed_known``: whether positions are in a frame that does not move with the camera."""
+    BW); ``speed_known``: whether positions are in a frame that does not move with the camera;
+    ``speed_confidence``: how far the speed over ground can be trusted (its evidence may hold
+    ``uncertainty_rel``), which speed, stride and step length (one measurement) then carry."""
 
     times: np.ndarray
     qpos: np.ndarray
@@ -165,6 +199,7 @@ class GaitInput:
     per_frame: dict[str, np.ndarray] = field(default_factory=dict)
     speed_known: bool = True
     confidence: Confidence = Confidence("high")
+    speed_confidence: Confidence | None = None  # of the speed over ground (:func:`speed_over_ground_confidence`)
 
 
 def rollout_input(
@@ -172,13 +207,15 @@ def rollout_input(
     valid: np.ndarray | None = None,
     confidence: Confidence = Confidence("high"),
     measured_contact: bool = False,
+    speed_confidence: Confidence | None = None,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
-    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the foot
-    heights as for You, so that the three columns time their events the same way (the force-plate
+    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the
+    kinematics (:func:`kinematic_contact`) as for You, so that the three columns time their events the same way (the force-plate
     threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
     energy and forces come from every physics step (``r.physics``), not from the frames.
-    ``measured_contact`` uses the force-plate threshold instead."""
+    ``measured_contact`` uses the force-plate threshold instead; ``speed_confidence``: that of the speed over
+    ground of the reference it tracked (a tracker follows a misread speed as faithfully as a right one)."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
@@ -189,7 +226,7 @@ def rollout_input(
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
         breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
-        per_frame=per_frame, confidence=confidence,
+        per_frame=per_frame, confidence=confidence, speed_confidence=speed_confidence,
     )  # fmt: skip
 
 
@@ -214,24 +251,6 @@ def segments(g: GaitInput) -> list[tuple[int, int]]:
     for s, e in contact_runs(ok):
         cuts = [s, *[b for b in g.breaks if s < b < e], e]
         out += [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b - a >= 2]
-    return out
-
-
-def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray) -> np.ndarray:
-    """(T, 2) contact from sole heights (T, 2), measured from the lowest the foot gets within
-    :data:`GROUND_WINDOW_S` (so a floor estimate that drifts a little does not matter): a foot lands when
-    it comes within :data:`CONTACT_HEIGHT_M` and leaves when it rises above :data:`LIFT_OFF_HEIGHT_M`
-    (hysteresis: a heel rising a few cm in late stance is still stance, noise does not make steps)."""
-    height = np.empty(foot_soles.shape)
-    for i, t in enumerate(times):
-        near = np.abs(times - t) <= GROUND_WINDOW_S
-        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
-    out = np.zeros(foot_soles.shape, bool)
-    for k in range(foot_soles.shape[1]):
-        down = False
-        for i, h in enumerate(height[:, k]):
-            down = h <= (LIFT_OFF_HEIGHT_M if down else CONTACT_HEIGHT_M)
-            out[i, k] = down
     return out
 
 
@@ -288,6 +307,84 @@ def _frames(qpos: np.ndarray, body: BodyParams, kin: TrajectoryKinematics) -> _F
     return _Frames(kin.com, fwd, {n: kin.site_xpos[:, ids[INDEX[n]]] for n in names})
 
 
+@dataclass(frozen=True)
+class FootContact:
+    """Each foot's contact, frame by frame: ``down`` (T, 2), and ``lead_s`` (T, 2) how long before a
+    frame its foot's state changed to that frame's (0 where it did not change, or where the contact was
+    measured, not interpolated): the events fall between frames, not on them."""
+
+    down: np.ndarray
+    lead_s: np.ndarray
+
+
+def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: np.ndarray) -> FootContact:
+    """Contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward velocity
+    of its lowest point relative to the centre of mass (:func:`foot_velocity`).
+
+    A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
+    the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
+    matter) to land, and within :data:`LIFT_OFF_HEIGHT_M` to stay (hysteresis: a fit that lifts a stance
+    foot a few cm, or noise, does not make steps). Planted: it moves with the ground, within
+    :data:`PLANTED_FRACTION` of the body's speed (at least :data:`PLANTED_MIN_MPS`). The ground's velocity
+    relative to the body is read off the feet themselves: the median, within :data:`PLANTED_WINDOW_S`, of
+    the low foot moving back the fastest (a planted foot moves back under the body at its speed; a
+    swinging or scuffing one moves forward of it). No frame fixed to the ground is needed (a camera that
+    follows the runner, a treadmill, a lift that lets the feet skate all give the same events), and a
+    runner who slows down or stops changes it within the window. Height alone cannot tell a walk's swing
+    (the sole passes 1-5 cm over the floor, never higher than the lift-off height: contacts read 770-870
+    ms, or never ended) from its stance; the swinging foot moves forward at 1-3x the body's speed, the
+    planted one stays. Each change of state is placed between its two frames where the binding margin
+    (height under its limit, or speed under its leeway, each as a fraction) crosses zero, linearly: at
+    30 fps an event on the frame after it is 17 ms late on average, the foot 6 cm further under a body
+    moving at 3.5 m/s."""
+    height = np.empty(foot_soles.shape)
+    for i, t in enumerate(times):
+        near = np.abs(times - t) <= GROUND_WINDOW_S
+        height[i] = foot_soles[i] - foot_soles[near].min(axis=0)
+    low = height <= CONTACT_HEIGHT_M
+    rearmost = np.where(low, foot_velocity, np.inf).min(axis=1)  # the low foot moving back the fastest
+    ground = np.zeros(len(times))  # the ground's forward velocity seen from the body, from the nearby steps
+    for i, t in enumerate(times):
+        near = rearmost[(np.abs(times - t) <= PLANTED_WINDOW_S) & np.isfinite(rearmost)]
+        ground[i] = np.median(near) if len(near) else 0.0
+    leeway = np.maximum(PLANTED_FRACTION * np.abs(ground), PLANTED_MIN_MPS)[:, None]
+    planted = 1.0 - np.abs(foot_velocity - ground[:, None]) / leeway  # >= 0: planted
+    down = np.zeros(foot_soles.shape, bool)
+    lead = np.zeros(foot_soles.shape)
+    for k in range(foot_soles.shape[1]):
+        for i in range(len(times)):
+            limit = LIFT_OFF_HEIGHT_M if i and down[i - 1, k] else CONTACT_HEIGHT_M
+            margin = np.minimum(1.0 - height[i - 1 : i + 1, k] / limit, planted[i - 1 : i + 1, k]) if i else None
+            down[i, k] = planted[i, k] >= 0 and height[i, k] <= limit
+            if i and down[i, k] != down[i - 1, k]:  # the margin crossed zero between the frames: where
+                before, now = margin
+                lead[i, k] = (times[i] - times[i - 1]) * float(np.clip(now / (now - before), 0.0, 1.0))
+    return FootContact(down, lead)
+
+
+def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
+    """(T, 2) forward velocity (m/s) of each foot's lowest point (heel or toe) relative to the centre of
+    mass: about minus the body's speed while the foot is planted, whatever frame the positions are in."""
+
+    def rate(p: np.ndarray) -> np.ndarray:
+        return np.gradient(p[:, :2], times, axis=0) if len(times) > 1 else np.zeros((len(times), 2))
+
+    com = rate(f.com)
+    out = np.empty((len(times), 2))
+    for k, side in enumerate(_SIDE):
+        heel, toe = f.site[f"{side}_heel"], f.site[f"{side}_foot_index"]
+        lowest = np.where((heel[:, 2] <= toe[:, 2])[:, None], rate(heel), rate(toe))
+        out[:, k] = ((lowest - com) * f.forward).sum(axis=1)
+    return out
+
+
+def motion_contact(g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None) -> FootContact:
+    """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`)."""
+    if g.contact is not None:
+        return FootContact(np.asarray(g.contact, bool), np.zeros(np.shape(g.contact)))
+    return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, f or _frames(g.qpos, g.body, kin)))
+
+
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
     """(2,) foot angle (deg) of the standing pose: the zero of the foot-strike angle."""
     hm = build_model(body)
@@ -319,31 +416,42 @@ def _knee_flexion(f: _Frames, side: str, i: Any) -> np.ndarray:
 
 
 def per_stride(
-    g: GaitInput, strides: list[Stride], contact: np.ndarray, f: _Frames, standing_foot: np.ndarray
+    g: GaitInput, strides: list[Stride], contact: FootContact, f: _Frames, standing_foot: np.ndarray
 ) -> dict[str, list[float]]:
-    """Each metric's value per stride (a stride may lack a value, e.g. contact time of a foot)."""
+    """Each metric's value per stride (a stride may lack a value, e.g. contact time of a foot). Event
+    times and what is read at initial contact fall between frames (``contact.lead_s``); flight and double
+    support per step are the stride less both feet's contacts, halved (> 0: flight; < 0: double support)."""
     t = g.times
+
+    def when(i: int, foot: int) -> float:  # the time of the event seen first at frame i
+        return float(t[i] - contact.lead_s[i, foot])
+
     out: dict[str, list[float]] = {name: [] for name in METRICS}
     for st in strides:
         side, other = _SIDE[st.foot], _SIDE[1 - st.foot]
         span = slice(st.start, st.end + 1)
-        stride_time = t[st.end] - t[st.start]
+        stride_time = when(st.end, st.foot) - when(st.start, st.foot)
         disp = f.com[st.end, :2] - f.com[st.start, :2]
         length = float(abs(disp @ f.forward[st.start : st.end + 1].mean(0)))
         out["cadence"].append(120.0 / stride_time)
-        out["speed"].append(length / stride_time)
+        out["speed"].append(length / (t[st.end] - t[st.start]))
         out["stride_length"].append(length)
         out["step_length"].append(length / 2)
-        contact_s = t[st.toe_off] - t[st.start]
+        contact_s = when(st.toe_off, st.foot) - when(st.start, st.foot)
         out[f"contact_time_{side}"].append(1000.0 * contact_s)
-        airborne = ~contact[st.start : st.end].any(axis=1)
-        out["flight_time"].append(1000.0 * float(np.diff(t[st.start : st.end + 1])[airborne].sum()) / 2)
+        other_s = when(st.other[1], 1 - st.foot) - when(st.other[0], 1 - st.foot)
+        gap = (stride_time - contact_s - other_s) / 2
+        out["flight_time"].append(1000.0 * max(gap, 0.0))  # per step
+        out["double_support"].append(1000.0 * max(-gap, 0.0))
         out["duty_factor"].append(contact_s / stride_time)
         out["vertical_oscillation"].append(100.0 * float(np.ptp(f.com[span, 2])))
-        ahead = (f.site[f"{side}_ankle"][st.start, :2] - f.com[st.start, :2]) @ f.forward[st.start]
-        out["overstride"].append(100.0 * float(ahead))
-        out["foot_strike_angle"].append(float(_foot_angle(f, side, st.start) - standing_foot[st.foot]))
-        out["knee_flexion_contact"].append(float(_knee_flexion(f, side, st.start)))
+        # what is read at initial contact: between the frame before the strike and the strike's frame
+        pair = np.array([st.start - 1, st.start])
+        w = np.array([1.0, -1.0]) * contact.lead_s[st.start, st.foot] / (t[st.start] - t[st.start - 1]) + [0.0, 1.0]
+        ahead = ((f.site[f"{side}_ankle"][pair, :2] - f.com[pair, :2]) * f.forward[pair]).sum(axis=1)
+        out["overstride"].append(100.0 * float(w @ ahead))
+        out["foot_strike_angle"].append(float(w @ _foot_angle(f, side, pair)) - float(standing_foot[st.foot]))
+        out["knee_flexion_contact"].append(float(w @ _knee_flexion(f, side, pair)))
         stance = np.arange(st.start, st.toe_off)
         out["knee_flexion_midstance"].append(float(_knee_flexion(f, side, stance).max()))
         along, up = _sagittal(
@@ -370,24 +478,48 @@ def per_stride(
     return out
 
 
-def _status(spec: MetricSpec, value: float) -> str:
+def _status(spec: MetricSpec, value: float, gait: str | None) -> str:
     lo, hi = spec.bounds
     if not lo <= value <= hi:
         return "implausible"
-    if spec.typical is None:
+    typical = spec.range_for(gait)
+    if typical is None:
         return "n/a"
-    return "typical" if spec.typical[0] <= value <= spec.typical[1] else "atypical"
+    return "typical" if typical[0] <= value <= typical[1] else "atypical"
+
+
+# A figure the gait makes meaningless: shown with this note, never judged against the other gait's range.
+NOT_IN_GAIT = {
+    ("flight_time", WALKING): "walking: no flight phase",
+    ("double_support", RUNNING): "running: no double support",
+}
+
+
+def column_gait(values: dict[str, list[float]]) -> str | None:
+    """``walking`` when the strides' median double support exceeds their median flight (both feet down
+    together, never both off), ``running`` otherwise; None without strides."""
+    if not values["double_support"]:
+        return None
+    return WALKING if np.median(values["double_support"]) > np.median(values["flight_time"]) else RUNNING
 
 
 def metric(
-    name: str, value: float | None, reason: str | None, window: dict[str, Any], confidence: Confidence
+    name: str,
+    value: float | None,
+    reason: str | None,
+    window: dict[str, Any],
+    confidence: Confidence,
+    gait: str | None = None,
 ) -> dict[str, Any]:
-    """One figure as the report stores it (see the module docstring)."""
+    """One figure as the report stores it (see the module docstring); ``gait`` (walking, running; None:
+    unknown, judged as running) picks the published range and marks what the gait makes meaningless."""
     spec = METRICS[name]
+    note = NOT_IN_GAIT.get((name, gait))
     if value is None:
         status = NOT_ENOUGH if (reason or NOT_ENOUGH).startswith(NOT_ENOUGH) else NOT_MEASURED
     else:
-        status = _status(spec, value)
+        status = "n/a" if note and spec.bounds[0] <= value <= spec.bounds[1] else _status(spec, value, gait)
+    typical = spec.range_for(gait)
     return {
         "label": spec.label,
         "unit": spec.unit,
@@ -395,7 +527,9 @@ def metric(
         "status": status,
         "ok": None if value is None else status == "typical",
         "reason": reason if value is None else ("outside what a human body produces: an artefact" if status == "implausible" else None),
-        "range": list(spec.typical) if spec.typical else None,
+        "range": list(typical) if typical else None,
+        "gait": gait,
+        "note": note if value is not None else None,
         "bounds": list(spec.bounds),
         "n_strides": window["strides"],
         "window": window,
@@ -408,15 +542,15 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     if isinstance(g, Rollout):
         g = rollout_input(g)
     n = len(g.times)
-    contact = g.contact
     kin = Kinematics(build_model(g.body)).run(g.qpos) if n else None
-    if contact is None and kin is not None:
-        contact = kinematic_contact(g.times, kin.foot_soles)
-    strides = find_strides(g, contact) if n >= 2 else []
+    frames = _frames(g.qpos, g.body, kin) if kin is not None else None
+    contact = motion_contact(g, kin, frames) if kin is not None else None
+    strides = find_strides(g, contact.down) if n >= 2 else []
     usable = sum(float(g.times[e - 1] - g.times[s]) for s, e in segments(g)) if n else 0.0
     values: dict[str, list[float]] = {name: [] for name in METRICS}
     if strides:
-        values = per_stride(g, strides, contact, _frames(g.qpos, g.body, kin), _standing_foot_angles(g.body))
+        values = per_stride(g, strides, contact, frames, _standing_foot_angles(g.body))
+    gait = column_gait(values)
     spans = _spans([(g.times[st.start], g.times[st.end]) for st in strides])
     window = {
         "strides": len(strides),  # left and right strides (each foot strike to its next), which overlap in time
@@ -458,8 +592,37 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         elif len(v) < (MIN_STRIDES_PER_FOOT if name.startswith("contact_time") else MIN_STRIDES):
             reason = f"{NOT_ENOUGH}: {len(v)} stride(s) of this foot"
         value = float(np.median(v)) if reason is None else None
-        out[name] = metric(name, value, reason, win, conf)
+        out[name] = metric(name, value, reason, win, conf, gait)
+        if spec.needs_speed and g.speed_confidence is not None:
+            out[name] = with_speed_confidence(out[name], g.speed_confidence)
     return _speed_consistent_with_steps(out)
+
+
+def speed_over_ground_confidence(note: dict[str, Any] | None) -> Confidence | None:
+    """The lift's ``speed_confidence`` note (:func:`motionlab.speed_confidence.assess_speed`) as a
+    :class:`Confidence`; None without one (the speed was given, or not measured)."""
+    if not note:
+        return None
+    evidence = {k: note.get(k) for k in ("speed_mps", "uncertainty_rel", "interval_mps")}
+    reasons = tuple(note.get("reasons") or ())
+    if note["level"] != "high" and not reasons:
+        reasons = (f"speed over ground uncertain (+-{100 * note.get('uncertainty_rel', 0):.0f} %)",)
+    return Confidence(note["level"], evidence, reasons)
+
+
+def with_speed_confidence(m: dict[str, Any], speed: Confidence) -> dict[str, Any]:
+    """A figure made from the speed over ground (speed, stride or step length) with that speed's own
+    confidence joined to its column's (the lower level wins, both reasons kept), and its likely interval
+    (``interval``: the value +- 2 relative uncertainties; none when the speed's error is no scatter)."""
+    column = m["confidence"]
+    level = lowest(column["level"], speed.level)
+    notes = [*column["notes"], *(speed.notes if speed.level != "high" else ())]
+    evidence = {**column["evidence"], "speed_over_ground": speed.evidence}
+    out = {**m, "confidence": {"level": level, "evidence": evidence, "notes": notes}}
+    rel, interval = speed.evidence.get("uncertainty_rel"), speed.evidence.get("interval_mps")
+    if m["value"] is not None and rel is not None and interval is not None:
+        out["interval"] = speed_interval(m["value"], rel)
+    return out
 
 
 def _speed_consistent_with_steps(out: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -481,47 +644,19 @@ def _speed_consistent_with_steps(out: dict[str, dict[str, Any]]) -> dict[str, di
     return out
 
 
-def bounce_cadence(times: np.ndarray, com_height: np.ndarray) -> float | None:
-    """Steps/min from the centre of mass's height alone (no foot events): the body bounces once per step,
-    so its height's strongest frequency between 1 and 4.33 Hz (60-260 steps/min) is the cadence (Hann
-    window, zero-padded spectrum, peak refined by a parabola on the log power). The trunk is what a pose
-    model sees best, so this survives misplaced feet. None unless that frequency has
-    :data:`BOUNCE_DOMINANCE` times the power of any other peak more than 15 % away (e.g. the stride's)."""
-    if len(times) < 8:
-        return None
-    dt = float(np.median(np.diff(times)))
-    trend = np.polyval(np.polyfit(times, com_height, 1), times)  # a drifting floor estimate is no bounce
-    z = (com_height - trend) * np.hanning(len(com_height))
-    n_fft = 1 << int(np.ceil(np.log2(len(z) * 16)))
-    power = np.abs(np.fft.rfft(z, n_fft)) ** 2
-    freqs = np.fft.rfftfreq(n_fft, dt)
-    band = np.flatnonzero((freqs >= 1.0) & (freqs <= 260 / 60))
-    if len(band) < 3 or power[band].max() <= 1e-12 * max(float(np.sum(com_height**2)), 1e-300):
-        return None
-    i = band[np.argmax(power[band])]
-    inner = band[1:-1]
-    peaks = inner[(power[inner] >= power[inner - 1]) & (power[inner] >= power[inner + 1])]
-    rivals = peaks[np.abs(freqs[peaks] / freqs[i] - 1) > 0.15]
-    if i in (band[0], band[-1]) or (len(rivals) and power[rivals].max() > power[i] / BOUNCE_DOMINANCE):
-        return None  # at the edge of the band, or another frequency nearly as strong: ambiguous
-    y0, y1, y2 = np.log(power[i - 1 : i + 2] + 1e-300)
-    shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if y0 - 2 * y1 + y2 < 0 else 0.0
-    return 60.0 * (freqs[i] + shift * (freqs[1] - freqs[0]))
-
-
 def _events_check(g: GaitInput, com_height: np.ndarray, cadence: list[float]) -> tuple[float, float] | None:
     """``(events, bounce)`` steps/min when the foot events' cadence disagrees with the body's bounce over
-    the longest usable stretch (:func:`bounce_cadence`) by more than :data:`BOUNCE_MISMATCH`; None when
+    the longest usable stretch (:func:`motionlab.gait.bounce_period` of the centre of mass's height) by more than :data:`BOUNCE_MISMATCH`; None when
     they agree or it cannot tell."""
     stretches = [(s, e) for s, e in segments(g) if g.times[e - 1] - g.times[s] >= MIN_BOUNCE_S]
     if not cadence or not stretches:
         return None
     s, e = max(stretches, key=lambda se: se[1] - se[0])
-    bounce = bounce_cadence(g.times[s:e], com_height[s:e])
+    period, _ = bounce_period(com_height[s:e], 1.0 / float(np.median(np.diff(g.times[s:e]))))
     events = float(np.median(cadence))
-    if bounce is None or abs(events / bounce - 1) <= BOUNCE_MISMATCH:
+    if period is None or abs(events * period / 60.0 - 1) <= BOUNCE_MISMATCH:
         return None
-    return events, bounce
+    return events, 60.0 / period
 
 
 def events_mismatch_note(events: float, bounce: float) -> str:

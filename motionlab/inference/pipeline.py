@@ -28,11 +28,11 @@ from motionlab.body import BodyParams, random_body
 from motionlab.errors import InferenceError
 from motionlab.footage import FootageOptions, lift_footage
 from motionlab.footage import messages as footage_messages
-from motionlab.inference.analysis import speed_over_ground_known
+from motionlab.inference.analysis import speed_over_ground_trusted
 from motionlab.inference.refine import one_torch_thread, refinement_summary, run_refined, settings_for, video_note
 from motionlab.inference.reliability import Finding
 from motionlab.io_utils import check_outputs, output_set
-from motionlab.lift import LiftError, lift_reference
+from motionlab.lift import LiftError, LiftReport, lift_reference
 from motionlab.reference import Reference, load_reference
 
 MIN_INPUT_SECONDS = 1.0
@@ -166,7 +166,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
         closest_metrics = gait_metrics(closest)
         choice = choose_ideal(user_speed, closest_metrics["duty_factor"]["value"], (cfg.ckpt_ideal, ideal_policy), walk)
         ideal = _simulate(choice.policy, choice.policy.env_id, seconds, cfg.seed, body=body, target_speed=choice.target_speed)
-    speed_known = speed_over_ground_known(lifted, lift_report, cfg.camera_speed)
+    speed_known = speed_over_ground_trusted(lifted, lift_report, cfg.camera_speed)
     choice_finding = choice.finding(speed_known)
     with stages("gait metrics"):
         result = analyse(
@@ -203,6 +203,7 @@ def _run(cfg: InferenceConfig, console: Console, out: Path, json_path: Path, png
             "body": body.to_dict(),
             "body_search": {"candidates": cfg.body_search, "seconds": cfg.body_search_seconds} if cfg.body_search else None,
             "user_speed_mps": user_speed if speed_known else None,
+            "user_speed_confidence": _speed_confidence_summary(lift_report),
             "ideal_gait": choice.gait,
             "ideal_gait_note": choice.note,
             "ideal_target_speed_mps": choice.target_speed,
@@ -406,6 +407,14 @@ def _keypoints(cfg: InferenceConfig) -> tuple[Reference, Iterator[np.ndarray], f
     return ref, frames(), full
 
 
+def _speed_confidence_summary(report: LiftReport) -> dict[str, Any] | None:
+    """The speed over ground's own confidence for the report's top level (the full note: ``extra.lift``)."""
+    note = report.notes.get("speed_confidence")
+    if not note:
+        return None
+    return {k: note[k] for k in ("level", "speed_mps", "uncertainty_rel", "interval_mps", "reasons")}
+
+
 def _speed(ref: Reference) -> float:
     """Mean forward speed of the lifted motion (m/s)."""
     q = ref.qpos
@@ -439,7 +448,7 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
     """The verdict first, then what each column rests on, You | Closest | Ideal per metric, the coaching cues."""
     from rich.table import Table
 
-    from motionlab.inference.report import COLUMNS, TITLES, format_value
+    from motionlab.inference.report import COLUMNS, TITLES, format_value, range_text
 
     colour = {"reliable": "green", "use with care": "yellow", "unreliable": "red"}.get(verdict["level"], "white")
     console.print(f"\n[bold {colour}]{verdict['headline']}[/]")
@@ -447,15 +456,15 @@ def print_summary(console: Console, columns: dict[str, Any], verdict: dict[str, 
         console.print(f"  [{f['severity']}] {f['what']}" + (f" — {f['cause']}" if f["cause"] else "") + (f" → {f['action']}" if f["action"] else ""))
     for c in COLUMNS:
         m = columns[c]["cadence"]
-        console.print(f"  {TITLES[c]}: confidence {m['confidence']['level']}, {m['n_strides']} strides (left and right) over {m['window']['seconds']:.1f} s")
+        gait = f"{m['gait']}, " if m.get("gait") else ""  # walking or running, from its strides
+        console.print(f"  {TITLES[c]}: {gait}confidence {m['confidence']['level']}, {m['n_strides']} strides (left and right) over {m['window']['seconds']:.1f} s")
     table = Table(show_edge=False, pad_edge=False)
     for title in ("metric", *(TITLES[c] for c in COLUMNS), "typical"):
         table.add_column(title, overflow="fold")
     style = {"typical": "green", "atypical": "yellow", "implausible": "bold red"}
     for name, first in columns["you"].items():
         cells = [f"[{style.get(columns[c][name]['status'], 'dim')}]{format_value(columns[c][name])}[/]" for c in COLUMNS]
-        rng = first["range"]
-        table.add_row(first["label"], *cells, f"{rng[0]:g}–{rng[1]:g}" if rng else "")
+        table.add_row(first["label"], *cells, range_text([columns[c][name] for c in COLUMNS]))
     console.print(table)
     for cue in cues:
         console.print(f"  • {cue['text']}")

@@ -59,6 +59,7 @@ class Evidence:
     you_metrics: dict[str, dict[str, Any]]
     video_seconds: float | None = None  # the input's full length when it was cut to ``seconds``
     extra_findings: list[Finding] = field(default_factory=list)
+    speed_confidence: Confidence | None = None  # of the speed over ground (None: given, or not measured)
 
 
 def out_of_view_spans(detected: np.ndarray, fps: float, start_s: float = 0.0) -> list[tuple[float, float]]:
@@ -175,6 +176,7 @@ def _input_findings(ev: Evidence) -> list[Finding]:
                            "the camera's own motion was misread (e.g. a low camera looking up at a grazing view "
                            "of the ground), so speed, stride and step length are not shown as figures",
                            "pass --camera-speed M/S for a tracking shot (0 for a tripod)"))  # fmt: skip
+    out += _speed_findings(ev, speed)
     mismatch = cadence.get("confidence", {}).get("evidence", {}).get("events_vs_bounce_spm")
     if mismatch:
         out.append(Finding("warning", f"your steps could not be timed: the feet give {mismatch[0]:.0f} steps/min, "
@@ -190,6 +192,27 @@ def _input_findings(ev: Evidence) -> list[Finding]:
         out.append(Finding("note", f"analysed the first {ev.seconds:.1f} s of a {ev.video_seconds:.1f} s video",
                            "", f"--seconds {np.ceil(ev.video_seconds):.0f} analyses all of it (slower)"))  # fmt: skip
     return out
+
+
+def _speed_findings(ev: Evidence, speed: dict[str, Any]) -> list[Finding]:
+    """The speed over ground measured but uncertain (its own confidence, not the column's): low -> a
+    warning, medium -> a note; nothing when it is already shown as implausible. Said even when too few
+    strides give the figure: the speed the lift read over the whole clip is then named."""
+    conf = ev.speed_confidence
+    if conf is None or conf.level == "high" or speed.get("status") == "implausible":
+        return []
+    value, interval = speed.get("value"), speed.get("interval")
+    if value is None:
+        value, interval = conf.evidence.get("speed_mps"), conf.evidence.get("interval_mps")
+    if value is None:
+        return []
+    if interval:
+        what = f"your speed is {conf.level} confidence: {value:.1f} m/s, likely {interval[0]:.1f}–{interval[1]:.1f} m/s"
+    else:
+        what = f"your speed could not be measured reliably: read as {value:.1f} m/s, not trusted"
+    cause = "; ".join(conf.notes) or "the camera's own motion could not be read consistently"
+    action = "pass --camera-speed M/S for a tracking shot (0 for a tripod) to measure it exactly"
+    return [Finding("warning" if conf.level == "low" else "note", what + " (stride and step length with it)", cause, action)]
 
 
 def _run_findings(ev: Evidence) -> list[Finding]:

@@ -20,7 +20,7 @@ from matplotlib.patches import Rectangle
 
 from motionlab.io_utils import atomic_write, write_json
 
-REPORT_SCHEMA = "motionlab-report/2"
+REPORT_SCHEMA = "motionlab-report/3"  # 3: double support; each figure's gait (walking, running) and note
 COLUMNS = ("you", "closest", "ideal")
 TITLES = {"you": "You (video)", "closest": "Closest (simulated)", "ideal": "Ideal"}
 VERDICT_COLOURS = {"reliable": "#2e7d32", "use with care": "#ef8f00", "unreliable": "#c62828"}
@@ -45,13 +45,39 @@ def _plain(obj: Any) -> Any:
 
 
 def format_value(m: dict[str, Any]) -> str:
-    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible."""
+    """A figure as shown to the user: the value with its unit, or why there is none; flagged if implausible,
+    with its note when the gait makes it meaningless (a walk's flight time), with its likely interval when it
+    has one and is not of high confidence (a speed over ground misread)."""
     if m["value"] is None:
         return m["status"]
     v = m["value"]
     text = f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
     text = f"{text} {m['unit']}".strip()
-    return f"{text} (implausible)" if m["status"] == "implausible" else text
+    if m.get("note"):  # a figure the gait makes meaningless, e.g. a walk's flight time: 0 ms (walking: ...)
+        return f"{v:.0f} {m['unit']} ({m['note']})"
+    if m["status"] == "implausible":
+        return f"{text} (implausible)"
+    interval = m.get("interval")
+    if interval and m.get("confidence", {}).get("level") != "high":  # uncertain: with its likely interval
+        return f"{text} ({interval[0]:.1f}–{interval[1]:.1f})"
+    return text
+
+
+def range_text(cells: list[dict[str, Any]], sep: str = " · ") -> str:
+    """The published range(s) a row's figures are judged against, with the unit: one range, or one per gait
+    (joined by ``sep``) when the columns' gaits each have theirs (a walking You beside a running Ideal);
+    "" when none."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for m in cells:
+        if m.get("range"):
+            ranges.setdefault(m.get("gait") or "running", tuple(m["range"]))
+    unit = cells[0]["unit"] if cells else ""
+    if not ranges:
+        return ""
+    if len(ranges) == 1:
+        ((lo, hi),) = ranges.values()
+        return f"{lo:g}–{hi:g} {unit}".strip()
+    return (sep.join(f"{gait} {lo:g}–{hi:g}" for gait, (lo, hi) in ranges.items()) + f" {unit}").strip()
 
 
 def write_report(
@@ -160,9 +186,8 @@ def _table_panel(ax, columns: dict[str, dict[str, dict[str, Any]]], runs: list[s
             else:
                 sub = (m.get("reason") or "")[:48]
             ax.text(xs[r] + 0.005, row + 0.78, sub, va="center", fontsize=6.5, color="0.35")
-        rng = first.get("range")
-        unit = first["unit"]
-        ax.text(xs["range"] + 0.005, row + 0.5, f"{rng[0]:g}–{rng[1]:g} {unit}" if rng else "–", va="center", fontsize=8.5)
+        rng = range_text([columns[r][name] for r in runs], sep="\n") or "–"
+        ax.text(xs["range"] + 0.005, row + 0.5, rng, va="center", fontsize=8.5 if "\n" not in rng else 7.5)
 
 
 def _cues_panel(ax, cues: list[dict[str, Any]]) -> None:

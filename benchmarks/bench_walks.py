@@ -1,0 +1,193 @@
+"""Walkers through the video path: real CMU walks (0.9-1.7 m/s) rendered, seen by MediaPipe, lifted by
+:func:`motionlab.footage.lift_footage` and measured by the report's own metrics, against the truth.
+
+    python benchmarks/bench_walks.py [--seconds 5] [--walks walk_07_01_follow,...] [--videos-dir DIR]
+
+Each walk is one of :mod:`motionlab.synthetic`'s shots (following, static or panning camera, side-on)
+lengthened to ``--seconds`` so that the You column has enough full strides. Per walk: what the lift
+decided (camera motion, gait class, time base, treadmill, facing relabel), its errors
+(:func:`motionlab.synthetic.score_lift`: speed, facing, floor, PA-MPJPE), the speed's own confidence,
+and the You metrics (:func:`motionlab.inference.metrics.gait_metrics` on the lifted motion, contact from
+the foot heights) against the same metrics of the true motion: cadence, speed, step length, duty factor,
+contact times, vertical oscillation, knee flexion at contact and trunk lean; and, as an experiment, the
+strides the same contact rule finds on the true motion from the ankles' heights instead of the feet's
+lowest points (``true_motion_by_ankle_height``). Prints a table and writes
+``benchmarks/results/lift_walks.json``. No targets of its own: issue #11 asks what is off for walkers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motionlab.body import BodyParams
+from motionlab.footage import lift_footage
+from motionlab.humanoid import build_model
+from motionlab.inference.metrics import (
+    GaitInput,
+    find_strides,
+    gait_metrics,
+    kinematic_contact,
+    speed_over_ground_confidence,
+)
+from motionlab.io_utils import write_json
+from motionlab.keypoints import INDEX
+from motionlab.motion import Kinematics
+from motionlab.reference import Reference, load_reference, save_reference
+from motionlab.synthetic import Setup, render_test_video, score_lift
+from motionlab.video.pose import extract_keypoints
+
+RESULTS = Path(__file__).resolve().parent / "results" / "lift_walks.json"
+MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
+WALKS = {
+    s.name: s
+    for s in (
+        Setup("walk_07_04_follow", camera="follow", clip="cmu/07/07_04.amc"),  # slow walk, 0.94 m/s in CMU's index
+        Setup("walk_35_01_follow", camera="follow", clip="cmu/35/35_01.amc"),  # 1.29
+        Setup("walk_07_01_follow", camera="follow", clip="cmu/07/07_01.amc"),  # 1.37
+        Setup("walk_39_13_follow", camera="follow", clip="cmu/39/39_13.amc"),  # 1.50 (held-out subject)
+        Setup("walk_07_11_follow", camera="follow", clip="cmu/07/07_11.amc"),  # 1.67
+        Setup("walk_07_04_static", camera="static", distance=7.0, clip="cmu/07/07_04.amc"),
+        Setup("walk_35_01_pan", camera="pan", distance=5.0, clip="cmu/35/35_01.amc"),
+    )
+}
+METRICS = (
+    "cadence", "speed", "step_length", "duty_factor", "contact_time_left", "contact_time_right",
+    "vertical_oscillation", "knee_flexion_contact", "trunk_lean",
+)  # fmt: skip
+
+
+def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None) -> dict[str, Any]:
+    times = np.arange(ref.num_frames) / ref.fps
+    return gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence))
+
+
+def _strides_by_ankle(ref: Reference) -> dict[str, Any]:
+    """The metrics' own contact rule (:func:`kinematic_contact`) fed the ankles' heights instead of the
+    feet's lowest points, on ``ref`` (the true motion): full strides, median cadence and contact time. An
+    experiment for the walkers' missing strides, not what the report uses."""
+    hm = build_model(ref.body)
+    kin = Kinematics(hm).run(ref.qpos)
+    ankles = kin.site_xpos[:, [hm.keypoint_site_ids[INDEX[f"{side}_ankle"]] for side in ("left", "right")], 2]
+    times = np.arange(ref.num_frames) / ref.fps
+    strides = find_strides(GaitInput(times, ref.qpos, ref.body, np.ones(ref.num_frames, bool)), kinematic_contact(times, ankles))
+    if not strides:
+        return {"strides": 0, "cadence_spm": None, "contact_ms": None}
+    cadence = np.median([120.0 / (times[st.end] - times[st.start]) for st in strides])
+    contact = np.median([1000.0 * (times[st.toe_off] - times[st.start]) for st in strides])
+    return {"strides": len(strides), "cadence_spm": round(float(cadence), 1), "contact_ms": round(float(contact), 1)}
+
+
+def _swing_peak_cm(ref: Reference) -> float:
+    """The median over both feet of the highest the lowest point of a foot gets (cm): what the metrics'
+    kinematic contact compares with its lift-off height (:data:`motionlab.inference.metrics.LIFT_OFF_HEIGHT_M`)."""
+    soles = Kinematics(build_model(ref.body)).run(ref.qpos).foot_soles
+    return round(100 * float(np.median(soles.max(axis=0) - soles.min(axis=0))), 1)
+
+
+def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyParams) -> dict[str, Any]:
+    lifted, report = lift_footage(keypoints, body, video)
+    notes = report.notes
+    scores = score_lift(truth, lifted)
+    speed_conf = notes.get("speed_confidence")
+    true_m = _metrics(truth, np.ones(truth.num_frames, bool))
+    you = _metrics(lifted, lifted.qpos_observed, speed_over_ground_confidence(speed_conf))
+    compared = {}
+    for name in METRICS:
+        t, y = true_m[name]["value"], you[name]["value"]
+        compared[name] = {
+            "true": None if t is None else round(t, 3),
+            "you": None if y is None else round(y, 3),
+            "error": None if t is None or y is None else round(y - t, 3),
+            "you_status": you[name]["status"],
+            "you_confidence": you[name]["confidence"]["level"],
+            "you_reason": you[name]["reason"] or "; ".join(you[name]["confidence"]["notes"]) or None,
+        }
+    return {
+        "speed_true_mps": round(scores["speed_true_mps"], 3),
+        "speed_error_rel": round(scores["speed_error_rel"], 4),
+        "facing_error_deg": round(scores["facing_error_deg"], 2),
+        "facing_frame_error_deg": round(scores["facing_frame_error_deg"], 2),
+        "floor_height_error_m": round(scores["floor_height_error_m"], 4),
+        "pa_mpjpe_mm": round(scores["pa_mpjpe_mm"], 1),
+        "camera_motion": notes.get("camera_motion", {}).get("kind"),
+        "gait_class": notes.get("gait", {}).get("gait"),
+        "knee_flexion_p90_deg": notes.get("gait", {}).get("knee_flexion_p90_deg"),
+        "time_scale_found": notes.get("time_base", {}).get("scale"),
+        "treadmill_found": bool(notes.get("treadmill", {}).get("detected")),
+        "relabelled": bool(notes.get("facing", {}).get("relabelled")),
+        "speed_confidence": None if speed_conf is None else speed_conf["level"],
+        "speed_uncertainty_rel": None if speed_conf is None else speed_conf["uncertainty_rel"],
+        "sole_swing_peak_true_cm": _swing_peak_cm(truth),
+        "true_motion_by_ankle_height": _strides_by_ankle(truth),
+        "strides_you": you["cadence"]["n_strides"],
+        "strides_true": true_m["cadence"]["n_strides"],
+        "metrics": compared,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--walks", default=",".join(WALKS))
+    parser.add_argument("--videos-dir", type=Path, default=None, help="keep rendered videos and keypoints here")
+    parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    body = BodyParams(height=1.75, mass=70.0).resolved()
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.videos_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in args.walks.split(","):
+            setup = dataclasses.replace(WALKS[name], seconds=args.seconds)
+            video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
+            if not (video.is_file() and truth_path.is_file()):
+                save_reference(render_test_video(setup, video, body, args.mocap_dir), truth_path)
+            if not keypoints_path.is_file():
+                save_reference(extract_keypoints(video)[0], keypoints_path)
+            rows[name] = walk_row(load_reference(truth_path), load_reference(keypoints_path), video, body)
+            print(f"{name}: done", flush=True)
+    _print(rows)
+    record = {
+        "config": {"body": body.to_dict(), "seconds": args.seconds, "walks": {n: WALKS[n].clip for n in rows}},
+        "walks": rows,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },  # fmt: skip
+    }
+    write_json(args.out, record)
+    print(f"saved -> {args.out}")
+    return record
+
+
+def _print(rows: dict[str, Any]) -> None:
+    head = f"{'walk':<20}{'v m/s':>7}{'v err%':>8}{'facing':>8}{'floor cm':>9}{'gait':>9}{'conf':>8}{'strides you/true':>18}"
+    head += "".join(f"{m[:12]:>14}" for m in METRICS)
+    print("\n" + head + "\n" + "-" * len(head))
+    for name, r in rows.items():
+        cells = ""
+        for m in METRICS:
+            c = r["metrics"][m]
+            cells += f"{'-' if c['error'] is None else format(c['error'], '+.3g'):>14}"
+        print(
+            f"{name:<20}{r['speed_true_mps']:>7.2f}{100 * r['speed_error_rel']:>8.1f}{r['facing_error_deg']:>8.1f}"
+            f"{100 * r['floor_height_error_m']:>9.1f}{r['gait_class']:>9}{str(r['speed_confidence']):>8}"
+            f"{str(r['strides_you']) + '/' + str(r['strides_true']):>18}{cells}"
+        )
+    print("(metric columns: You minus truth)")
+
+
+if __name__ == "__main__":
+    main()
