@@ -1,4 +1,6 @@
-"""Keypoint extraction speed: per-frame decode, MediaPipe Pose and smoothing time for one clip.
+"""Keypoint extraction speed: per-frame decode, MediaPipe Pose and smoothing time for one clip (decode:
+the wait for the next decoded frame; since ``read_ahead`` decodes in a second thread, only the decoding
+that MediaPipe's time did not hide).
 
 Usage::
 

@@ -5,8 +5,13 @@ reflections on/off, of composing a 1280x720 result frame, of H.264 encoding it, 
 default) and ``veryfast`` (the project's) on result frames of a moving runner.
 
     python benchmarks/bench_render.py [--frames 60]
+    python benchmarks/bench_render.py --parts   # what each part of a panel costs -> render_parts.json
 
-Prints a table and writes ``benchmarks/results/render.json`` (atomically).
+Prints a table and writes ``benchmarks/results/render.json`` (atomically). ``--parts``: CPU ms per
+frame (this process, llvmpipe's threads included) of one runner panel as the main job renders it
+(640x360 landscape, 438x720 portrait; no shadows, reflections or anti-aliasing), and of the same panel
+without the sky, without the floor's texture, without the floor; and x264's faster presets on result
+frames; written to ``benchmarks/results/render_parts.json``.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from motionlab.render import HumanoidRenderer
 from motionlab.video.writer import VideoWriter
 
 RESULTS = Path(__file__).parent / "results" / "render.json"
+PARTS_RESULTS = Path(__file__).parent / "results" / "render_parts.json"
+PANELS = {"landscape 640x360": (640, 360), "portrait 438x720": (438, 720)}  # the main job's panel sizes at 1280x720
 
 
 def median_ms(fn: Callable[[int], object], n: int, warmup: int = 3) -> float:
@@ -59,6 +66,62 @@ def encode_cpu(frames: list[np.ndarray], preset: str) -> dict[str, float]:
         return {"cpu_ms_per_frame": 1000.0 * cpu / len(frames), "kb_per_frame": path.stat().st_size / 1024 / len(frames)}
 
 
+def panel_cpu_ms(size: tuple[int, int], qpos: np.ndarray, body, n: int, without: str | None = None) -> float:
+    """CPU ms per frame (process time: llvmpipe's threads included) of a runner panel of ``size`` as
+    the main job renders it, optionally ``without`` the ``sky``, the ``floor texture`` or the ``floor``."""
+    import mujoco
+
+    hm = build_model(body)
+    if without == "floor texture":
+        hm.model.geom_matid[0] = -1
+    elif without == "floor":
+        hm.model.geom_rgba[0, 3] = 0.0
+    with HumanoidRenderer(hm, *size, shadows=False, reflections=False, antialias=False) as r:
+        if without == "sky":
+            r._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
+        for q in qpos[:3]:
+            r.render(q)
+        start = time.process_time()
+        for i in range(n):
+            r.render(qpos[i % len(qpos)])
+        return 1000.0 * (time.process_time() - start) / n
+
+
+def parts(n: int, out: Path) -> dict:
+    """What each part of a runner panel and the encoder cost (``--parts``)."""
+    backend = ensure_gl()
+    ref = load_reference(DEFAULT_REFERENCE)
+    panels = {
+        label: {(f"without {without}" if without else "as shown"): round(panel_cpu_ms(size, ref.qpos, ref.body, n, without), 2)
+                for without in (None, "sky", "floor texture", "floor")}
+        for label, size in PANELS.items()
+    }  # fmt: skip
+    with HumanoidRenderer(build_model(ref.body), 640, 360, shadows=False, reflections=False, antialias=False) as r:
+        moving = [r.render(q) for q in ref.qpos[:n]]
+        gpu = gl_renderer_name()
+    lines = ["speed 3.52 m/s   cadence 172 spm", "t =  1.23 s"]
+    frames = [compose_frame(moving[i], moving[i], moving[-1 - i], lines, lines, lines[1:]) for i in range(len(moving))]
+    encode = {preset: encode_cpu(frames, preset) for preset in ("veryfast", "superfast", "ultrafast")}
+    print(f"\none runner panel, CPU ms/frame ({backend}, load {os.getloadavg()[0]:.1f})")
+    for label, costs in panels.items():
+        print(f"  {label:<20}" + "  ".join(f"{k}: {v:.1f}" for k, v in costs.items()))
+    for preset, cost in encode.items():
+        print(f"  x264 {preset:<9} CPU {cost['cpu_ms_per_frame']:.1f} ms/frame, {cost['kb_per_frame']:.1f} KB/frame")
+    record = {
+        "panel_cpu_ms_per_frame": panels,
+        "encode_presets_1280x720": encode,
+        "frames": n,
+        "gl_backend": backend,
+        "gl_renderer": gpu,
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+        "machine": platform.machine(),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json(out, record)
+    print(f"saved -> {out}")
+    return record
+
+
 def gl_renderer_name() -> str:
     """The OpenGL renderer string of the current context (e.g. llvmpipe = software rendering)."""
     try:
@@ -72,9 +135,12 @@ def gl_renderer_name() -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--parts", action="store_true", help="what each part of a runner panel costs")
     args = parser.parse_args(argv)
     n = args.frames
+    if args.parts:
+        return parts(n, args.out or PARTS_RESULTS)
     backend = ensure_gl()
     ref = load_reference(DEFAULT_REFERENCE)
     qpos = ref.qpos
@@ -138,8 +204,8 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": platform.machine(),
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_json(args.out, record)
-    print(f"saved -> {args.out}")
+    write_json(args.out or RESULTS, record)
+    print(f"saved -> {args.out or RESULTS}")
     return record
 
 

@@ -116,7 +116,8 @@ def rollout_metrics(rollout: Rollout, truth: Reference, seconds_scale: float) ->
 
 def _run(policy, reference: Reference, truth: Reference, rf_on: bool) -> dict[str, Any]:
     overrides = {"reference": reference, "body": reference.body.to_dict(), "randomize_body": False,
-                 "max_episode_seconds": SECONDS + 1, "reference_state_init": False}  # fmt: skip
+                 "max_episode_seconds": SECONDS + 1, "reference_state_init": False,
+                 "record_physics": True}  # fmt: skip  (a policy trained without it is measured with it)
     if not rf_on:
         overrides["residual_force_scale"] = 0.0
     env = policy.make_env(**overrides)

@@ -203,9 +203,19 @@ class LoadedPolicy:
         return np.clip((obs - self.obs_mean) / self._std, -self._clip, self._clip).astype(np.float32)
 
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """Action(s) for one observation ``(obs_dim,)`` or a batch ``(n, obs_dim)``."""
-        action, _ = self.policy.predict(self.normalize(obs), deterministic=deterministic)
-        return action
+        """Action(s) for one observation ``(obs_dim,)`` or a batch ``(n, obs_dim)``: SB3's ``predict``
+        (the network's action, clipped to the action space) without its per-call overhead (switching
+        every module to eval mode and checking the observation space, ~0.15 ms a call: the refinement
+        asks for ~3700 actions per 10 s of video). The network is in eval mode since loading."""
+        normalized = self.normalize(obs)
+        with th.no_grad():
+            action = self.policy._predict(th.as_tensor(normalized).reshape(-1, self.obs_dim), deterministic=deterministic)
+        action = action.numpy()
+        if self.policy.squash_output:
+            action = self.policy.unscale_action(action)
+        else:
+            action = np.clip(action, self.action_space.low, self.action_space.high)
+        return action if normalized.ndim == 2 else action[0]
 
     def check_compatible(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         """Raise :class:`CheckpointError` naming both layouts unless the env's spaces match the policy's."""

@@ -233,3 +233,24 @@ def test_ppo_learns_and_save_load_roundtrip(tmp_path, arch: str, layernorm: bool
     # training can resume after loading
     loaded.set_env(env)
     loaded.learn(256)
+
+
+@pytest.mark.parametrize("which", ["track", "ideal"])
+def test_loaded_policy_predict_equals_sb3_predict(which: str) -> None:
+    """The shipped policies' fast ``predict`` (no per-call eval switch and space checks) gives SB3's
+    ``predict`` actions bit for bit, for one observation and a batch, deterministic and sampled, and
+    actions stay inside the action space."""
+    from motionlab.assets import CHECKPOINT_DIR
+    from motionlab.policy_io import load_policy
+
+    policy = load_policy(CHECKPOINT_DIR / which)
+    obs = np.random.default_rng(0).normal(0.0, 3.0, (16, policy.obs_dim))
+    sb3 = policy.policy.predict(policy.normalize(obs), deterministic=True)[0]
+    np.testing.assert_array_equal(policy.predict(obs), sb3)
+    np.testing.assert_array_equal(policy.predict(obs[3]), policy.policy.predict(policy.normalize(obs[3]), deterministic=True)[0])
+    assert policy.predict(obs[3]).shape == policy.action_space.shape
+    th.manual_seed(1)
+    sampled = policy.predict(obs, deterministic=False)
+    th.manual_seed(1)
+    np.testing.assert_array_equal(sampled, policy.policy.predict(policy.normalize(obs), deterministic=False)[0])
+    assert np.all(sampled >= policy.action_space.low) and np.all(sampled <= policy.action_space.high)

@@ -81,6 +81,23 @@ def test_open_loop_candidate_equal_to_the_policy_reproduces_the_env_steps(policy
     refiner.close()
 
 
+def test_a_refined_step_records_the_same_physics_as_a_plain_step(policy):
+    """Planning steps the env through the future and restores its state; the step physics (work, foot
+    forces, loading rate from the previous step's last force) of the step actually taken are those of the
+    same action taken without planning: the planned steps leave no trace in them."""
+    envs = [_env(policy), _env(policy)]
+    observations = [env.reset(seed=0, options={"start_frame": 7})[0] for env in envs]
+    for _ in range(12):  # through a foot landing
+        observations = [env.step(policy.predict(o))[0] for env, o in zip(envs, observations)]
+    refiner = Refiner(policy, envs[0], NO_EXTRA_PENALTIES)
+    action = refiner.predict(observations[0])
+    refiner.close()
+    planned, plain = (env.step(action)[4]["physics"] for env in envs)
+    assert planned.keys() == plain.keys()
+    for key in plain:
+        np.testing.assert_array_equal(planned[key], plain[key], err_msg=key)
+
+
 @pytest.fixture(scope="module")
 def hard_reference():
     """The run clip at 1.8x its speed: the policy alone falls after ~1.5 s."""

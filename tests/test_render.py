@@ -205,3 +205,19 @@ def test_live_labels_report_a_fall_from_when_it_happens() -> None:
     assert before[0].startswith("speed ") and not any("fell" in s for s in before)
     assert after[-1] == f"fell at {run.fall_time:.2f} s"
     assert live_lines(run, run.times[-1] + 1.0, live)[-1] == after[-1]
+
+
+def test_a_render_worker_that_dies_is_an_error_not_a_hang(ref: Reference) -> None:
+    """A render worker process that ends without its frames (killed, e.g. out of memory) makes the
+    result video fail with an error naming it, instead of waiting for frames forever."""
+    from motionlab.inference.compose import _ParallelRender
+
+    worker = _ParallelRender(ref.body, ref.qpos[:50], 64, 48, {})
+    frames = iter(worker)
+    assert next(frames).shape == (48, 64, 3)  # it runs
+    worker.proc.kill()
+    worker.proc.join()
+    with pytest.raises(RuntimeError, match="render worker process ended"):
+        for _ in frames:  # frames already queued may still arrive; then the error
+            pass
+    worker.close()

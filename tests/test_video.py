@@ -29,7 +29,14 @@ from motionlab.reference import load_reference
 from motionlab.render import HumanoidRenderer
 from motionlab.video.overlay import FADED_ALPHA, LEFT_RGB, RIGHT_RGB, draw_pose
 from motionlab.video.pose import NoPoseError, PoseSettings, clip_box, extract_keypoints, parse_roi
-from motionlab.video.reader import VideoReader, VideoReadError, effective_fps, frame_step, is_variable_rate
+from motionlab.video.reader import (
+    VideoReader,
+    VideoReadError,
+    effective_fps,
+    frame_step,
+    is_variable_rate,
+    read_ahead,
+)
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
 from motionlab.video.writer import VideoWriter
 
@@ -159,6 +166,51 @@ def test_reader_every_yields_each_kept_frame_with_its_own_timestamp(tmp_path: Pa
     assert [f.index for f in kept] == list(range(6))
     np.testing.assert_allclose([f.time_s for f in kept], np.arange(0, 12, 2) / 60.0, atol=1e-3)
     np.testing.assert_allclose([f.rgb.mean() for f in kept], np.arange(0, 12, 2) * 20.0, atol=4)
+
+
+def test_read_ahead_decodes_while_the_caller_works_and_keeps_order_and_errors(tmp_path: Path) -> None:
+    """``read_ahead`` over a real video yields its frames in order, unchanged, and decodes the next ones
+    while the caller is busy (the reader runs ahead up to the depth); a producer's error arrives after
+    the items before it; leaving early stops the thread."""
+    import threading
+    import time
+
+    frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(8)]
+    path = _write_clip(tmp_path / "clip.mp4", frames)
+    with VideoReader(path) as video:
+        plain = [f.rgb for f in video]
+    decoded: list[int] = []
+
+    def counted():
+        with VideoReader(path) as video:
+            for f in video:
+                decoded.append(f.index)
+                yield f
+
+    seen = []
+    for frame in read_ahead(counted(), depth=3):
+        if frame.index == 0:
+            time.sleep(0.3)  # the caller is busy with the first frame: the next ones are decoded meanwhile
+            assert len(decoded) == 5  # the one being used, three in the queue, one waiting to be put
+        seen.append(frame.rgb)
+    assert len(seen) == len(plain) and all(np.array_equal(a, b) for a, b in zip(seen, plain))
+
+    def failing():
+        yield 1
+        yield 2
+        raise VideoReadError("truncated")
+
+    got = []
+    with pytest.raises(VideoReadError, match="truncated"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1, 2]
+    before = threading.active_count()
+    endless = read_ahead(iter(lambda: 0, 1), depth=2)  # never ends by itself
+    assert next(endless) == 0
+    assert threading.active_count() == before + 1
+    endless.close()
+    assert threading.active_count() == before
 
 
 def test_reader_shrinks_frames_to_max_short_side_after_rotating_them(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import queue
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -243,7 +244,12 @@ class _ParallelRender:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         while True:
-            item = self.queue.get()
+            try:
+                item = self.queue.get(timeout=1.0)
+            except queue.Empty:
+                if self.proc.is_alive():
+                    continue
+                raise RuntimeError(f"the render worker process ended (exit code {self.proc.exitcode}) before its last frame") from None
             if item is None:
                 return
             if isinstance(item, str):

@@ -175,11 +175,14 @@ class Refiner:
 
     # ------------------------------------------------------------------ steps of the planner
     def _policy_plan(self, observation: np.ndarray) -> np.ndarray:
-        """The policy's actions over the horizon, closed loop from the current state (state restored)."""
+        """The policy's actions over the horizon, closed loop from the current state (state restored). The
+        planned steps record no step physics: the env's meter keeps the last real step's foot forces, from
+        which the next real step's loading rate starts (and a planned env step costs 0.27 instead of 0.33 ms)."""
         base, d = self.base, self.base.data
         saved = get_state(base.model, d, _FULL)
-        t, steps, warnings = base.t, base.steps, list(base._warning_counts)
+        t, steps, warnings, recording = base.t, base.steps, list(base._warning_counts), base.record_physics
         actions, obs = [], observation
+        base.record_physics = False
         try:
             for h in range(self.settings.horizon):
                 actions.append(np.asarray(self._act(obs), dtype=np.float64))
@@ -191,7 +194,7 @@ class Refiner:
         finally:
             mujoco.mj_setState(base.model, d, saved, _FULL)
             mujoco.mj_forward(base.model, d)
-            base.t, base.steps, base._warning_counts = t, steps, warnings
+            base.t, base.steps, base._warning_counts, base.record_physics = t, steps, warnings, recording
         return np.clip(np.array(actions), -1.0, 1.0)
 
     def _act(self, obs: np.ndarray) -> np.ndarray:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -188,6 +190,54 @@ class VideoReader:
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+    """The items of ``items`` (e.g. a :class:`VideoReader`), produced up to ``depth`` ahead in a
+    background thread: OpenCV's decoding, colour conversion and resizing release the GIL, so a video is
+    decoded on the second core while the caller works on the previous frame (MediaPipe). An exception
+    in the producer is raised here, in order; closing the generator (or leaving it early) stops the
+    thread and waits for it, so the source may be closed right after."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((_END, None))
+        except BaseException as exc:  # re-raised in the consumer
+            q.put((_END, exc))
+
+    thread = threading.Thread(target=produce, name="read_ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def frame_step(fps: float, max_fps: float | None) -> int:
