@@ -27,7 +27,7 @@ from motionlab.keypoints import BODY_LANDMARKS, INDEX, NUM_LANDMARKS
 from motionlab.motion import resample_qpos
 from motionlab.reference import load_reference
 from motionlab.render import HumanoidRenderer
-from motionlab.video.overlay import FADED_ALPHA, LEFT_RGB, RIGHT_RGB, draw_pose
+from motionlab.video.overlay import FADED_ALPHA, LEFT_RGB, RIGHT_RGB, draw_pose, draw_text_box, fit_lines
 from motionlab.video.pose import NoPoseError, PoseSettings, clip_box, extract_keypoints, parse_roi
 from motionlab.video.reader import (
     VideoReader,
@@ -513,3 +513,17 @@ def test_extract_dir_continues_past_a_bad_video(
     status = {Path(v["video"]).name: v for v in report["videos"]}
     assert status["a_good.mp4"]["status"] == "ok" and status["a_good.mp4"]["summary"]["frames_with_pose"] == 3
     assert status["b_broken.mp4"]["status"] == "failed" and "not a readable video" in status["b_broken.mp4"]["error"]
+
+
+def test_a_note_wider_than_its_panel_is_wrapped_not_cut() -> None:
+    """The portrait layout's Closest panel (~430 px) cut its refinement note at the edge ("... vs policy
+    alone, residual"): text boxes wrap a line at word breaks to fit the frame, keeping every word."""
+    note = "MPC-refined (balanced): falls 2 -> 0 vs policy alone, residual force 14 -> 15% BW"
+    lines = fit_lines(["Closest: your run", note], width=430 - 8, scale=0.55, title=True)
+    assert len(lines) > 2 and " ".join(lines[1:]).split() == note.split()
+    for i, line in enumerate(lines):
+        scale, weight = (0.55 * 1.35, 2) if i == 0 else (0.55, 1)
+        assert cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, weight)[0][0] + 2 * 6 <= 430 - 8
+    frame = np.zeros((200, 430, 3), np.uint8)
+    draw_text_box(frame, ["Closest: your run", note], (8, 8), scale=0.55, title=True)
+    assert frame[:, -3:].max() == 0  # nothing drawn into the last pixels: the box ends inside the frame

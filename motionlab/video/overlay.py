@@ -98,15 +98,39 @@ def draw_box(frame_rgb: np.ndarray, box: tuple[int, int, int, int], label: str =
     return out
 
 
+def _text_style(index: int, scale: float, title: bool) -> tuple[float, int]:
+    """(scale, thickness) of line ``index`` of a text box: a title line larger and bold."""
+    return (scale * 1.35, 2) if title and index == 0 else (scale, 1)
+
+
+def fit_lines(lines: Sequence[str], width: int, scale: float = 0.5, title: bool = False) -> list[str]:
+    """``lines`` wrapped at word breaks so that each, with a text box's margins, fits in ``width`` px (a
+    single word wider than that stays whole); the first line keeps the title style when ``title``."""
+    pad = max(int(12 * scale), 3)
+    out: list[str] = []
+    for line in lines:
+        words, current = line.split(" "), ""
+        for word in words:
+            trial = f"{current} {word}" if current else word
+            s, w = _text_style(len(out), scale, title)
+            if current and cv2.getTextSize(trial, FONT, s, w)[0][0] + 2 * pad > width:
+                out.append(current)
+                current = word
+            else:
+                current = trial
+        out.append(current)
+    return out
+
+
 def draw_text_box(
     frame: np.ndarray, lines: Sequence[str], org: tuple[int, int] = (8, 8), scale: float = 0.5, title: bool = False
 ) -> np.ndarray:
-    """Draw ``lines`` in place on ``frame`` at top-left ``org``, white on a dark translucent box; with
-    ``title`` the first line is larger and bold. Returns ``frame``."""
+    """Draw ``lines`` in place on ``frame`` at top-left ``org``, white on a dark translucent box, wrapped to
+    the frame's width (:func:`fit_lines`); with ``title`` the first line is larger and bold. Returns ``frame``."""
     if not lines:
         return frame
-    scales = [scale * (1.35 if title and i == 0 else 1.0) for i in range(len(lines))]
-    weights = [2 if title and i == 0 else 1 for i in range(len(lines))]
+    lines = fit_lines(lines, frame.shape[1] - org[0], scale, title)
+    scales, weights = zip(*(_text_style(i, scale, title) for i in range(len(lines))))
     sizes = [cv2.getTextSize(t, FONT, s, w) for t, s, w in zip(lines, scales, weights)]
     pad = max(int(12 * scale), 3)  # margin around the text and between lines
     box_w = max(w for (w, _), _ in sizes) + 2 * pad
