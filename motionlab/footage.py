@@ -46,7 +46,7 @@ from motionlab.camera import Camera, focal_from_35mm, focal_from_fov, fov_from_f
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
-from motionlab.ground_plane import MIN_CORRECTION_DEG, fit_ground, ground_points
+from motionlab.ground_plane import MIN_CORRECTION_DEG, decide_pitch, fit_ground, fit_horizon, ground_points
 from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import (
     MIN_VALID_FRACTION,
@@ -167,22 +167,28 @@ def lift_footage(
 def _pitch_from_the_ground(
     ref: Reference, body: BodyParams, lifted: Reference, report: LiftReport, notes: dict
 ) -> Camera | None:
-    """A static camera re-estimated with the pitch that puts ``lifted``'s ground points on a level floor
-    (:mod:`motionlab.ground_plane`), or None when the fit is inconclusive or the pitch already right;
-    ``notes["ground_plane"]`` says which and why."""
+    """A static camera re-estimated with the pitch that the ground ``lifted``'s feet stand on and the
+    person's image size give together (:mod:`motionlab.ground_plane`), or None when that is inconclusive
+    or the pitch already right; ``notes["ground_plane"]`` holds both pieces of evidence, which and why."""
     camera = report.camera
     view = np.subtract(camera.target, camera.position)
     before = float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
-    fit = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
-    pitch = before - fit.slope_deg
-    used = fit.conclusive and abs(fit.slope_deg) >= MIN_CORRECTION_DEG and abs(pitch) <= MAX_PITCH_DEG
-    notes["ground_plane"] = {**fit.to_dict(), "pitch_before_deg": round(before, 2), "used": used,
-                             "pitch_deg": round(pitch if used else before, 2)}  # fmt: skip
+    ground = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
+    horizon = fit_horizon(ref, camera.focal_px)
+    decision = decide_pitch(ground, before, horizon)
+    pitch = decision.pitch_deg
+    used = decision.conclusive and abs(pitch - before) >= MIN_CORRECTION_DEG and abs(pitch) <= MAX_PITCH_DEG
+    notes["ground_plane"] = {
+        "ground": ground.to_dict(), "horizon": horizon.to_dict(), "source": decision.source,
+        "conclusive": decision.conclusive,
+        "reason": decision.reason, "pitch_se_deg": round(decision.pitch_se_deg, 2),
+        "pitch_before_deg": round(before, 2), "used": used, "pitch_deg": round(pitch if used else before, 2),
+    }  # fmt: skip
     if used:
         notes["ground_plane"]["warn"] = True  # a correction: said, as every decision is
         notes["ground_plane"]["message"] = (
             f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'}) from the ground the runner "
-            f"stands on: {fit.reason}"
+            f"stands on: {decision.reason}"
         )
         return estimate_camera(ref, body, focal_px=camera.focal_px, pitch_deg=pitch)
     return None

@@ -12,6 +12,17 @@ is a line, along which roll and pitch cannot be told apart).
 The fit is used only when it is conclusive (:func:`fit_ground`): enough ground points, spread over
 enough depth, a small standard error. A runner crossing a side-on view at one distance gives no depth
 spread and leaves the pitch as it was.
+
+A second piece of evidence needs no lifted depth, only the image (:func:`fit_horizon`; Hoiem, Efros &
+Hebert 2006, "Putting objects in perspective"): seen by a level camera, a person's image height ``h``
+(shoulders to feet) is proportional to how far below the horizon ``v0`` their feet are,
+``h = (H / H_cam) (v_b - v0)``, so a line fitted to ``h`` against ``v_b`` over a walk in depth meets zero
+at the horizon. A tilted camera bends that line (projected CMU walk 39_13, azimuth 60 deg: the level
+formula gives the pitch 0.5 / 3.7 / 14 deg off for a camera 10 / 20 / 30 deg down), so the rows are first
+turned to a level camera at the current pitch guess and the guess moved by the horizon's offset until it
+stays put (then 0.1 / 0.3 / 0.6 deg off on the same shots). The feet's mean row is used (a fixed height on the
+body, under it on average): the lowest foot runs ahead of the body towards the camera and biased it 1-4 deg.
+:func:`decide_pitch` makes the one decision from both.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import numpy as np
 
 from motionlab.humanoid import build_model
 from motionlab.keypoints import INDEX
-from motionlab.lift import STEP_WINDOW_S
+from motionlab.lift import STEP_WINDOW_S, detected_frames
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
 
@@ -32,7 +43,10 @@ MIN_DEPTH_SPREAD_M = 1.5  # the ground points must span this much distance from 
 MAX_SLOPE_SE_DEG = 2.0  # standard error of the fitted slope for the fit to be used
 MIN_CORRECTION_DEG = 2.0  # a smaller pitch error is left alone (it moves a runner 5 m away ~17 cm)
 OUTLIER_MADS = 3.0  # ground points this many robust standard deviations off the line are dropped
+MIN_SIZE_CHANGE = 0.2  # the person's image height must change by this share of itself for a horizon fit
+MAX_DISAGREEMENT_SE = 3.0  # the ground's slope further off the size's pitch than this many joint errors: said
 _FEET = [INDEX[n] for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index")]
+_SHOULDERS = [INDEX["left_shoulder"], INDEX["right_shoulder"]]
 
 
 @dataclass(frozen=True)
@@ -79,24 +93,134 @@ def fit_ground(points: np.ndarray, camera_position: np.ndarray, view_heading: np
     if len(points) < MIN_POINTS:
         return GroundFit(0.0, np.inf, 0.0, len(points), False, f"{len(points)} ground points (need {MIN_POINTS})")
     depth = (points[:, :2] - np.asarray(camera_position, dtype=float)[:2]) @ heading
-    design = np.c_[depth, np.ones(len(points))]
-    keep = np.ones(len(points), bool)
-    for _ in range(3):
-        coef, *_ = np.linalg.lstsq(design[keep], points[keep, 2], rcond=None)
-        residual = points[:, 2] - design @ coef
-        scale = 1.4826 * np.median(np.abs(residual[keep])) + 1e-3
-        keep = np.abs(residual) <= OUTLIER_MADS * scale
-        if keep.sum() < MIN_POINTS:
-            return GroundFit(0.0, np.inf, 0.0, int(keep.sum()), False, "the ground points do not lie on a line")
+    line = _robust_line(depth, points[:, 2])
+    if line is None:
+        return GroundFit(0.0, np.inf, 0.0, 0, False, "the ground points do not lie on a line")
+    coef, covariance, keep = line
     n = int(keep.sum())
     spread = float(np.ptp(depth[keep]))
     if spread < MIN_DEPTH_SPREAD_M:
         return GroundFit(float(np.degrees(np.arctan(coef[0]))), np.inf, spread, n, False,
                          f"the person stays within {spread:.1f} m of one distance from the camera")  # fmt: skip
-    variance = (residual[keep] ** 2).sum() / max(n - 2, 1)
-    se = float(np.sqrt(variance * np.linalg.inv(design[keep].T @ design[keep])[0, 0]))
+    se = float(np.sqrt(covariance[0, 0]))
     slope_deg = float(np.degrees(np.arctan(coef[0])))
     se_deg = float(np.degrees(se / (1.0 + coef[0] ** 2)))  # d(atan s) = ds / (1 + s^2)
     if se_deg > MAX_SLOPE_SE_DEG:
         return GroundFit(slope_deg, se_deg, spread, n, False, f"the ground's slope is uncertain (+-{se_deg:.1f} deg)")
     return GroundFit(slope_deg, se_deg, spread, n, True, f"{n} ground points over {spread:.1f} m of distance")
+
+
+def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``y = coef[0] x + coef[1]`` by least squares, refitted without points :data:`OUTLIER_MADS` robust
+    deviations off it: (coef, its covariance, the points kept), or None when under :data:`MIN_POINTS` remain."""
+    design = np.c_[x, np.ones(len(x))]
+    keep = np.ones(len(x), bool)
+    for _ in range(3):
+        coef, *_ = np.linalg.lstsq(design[keep], y[keep], rcond=None)
+        residual = y - design @ coef
+        scale = 1.4826 * np.median(np.abs(residual[keep])) + 1e-3
+        keep = np.abs(residual) <= OUTLIER_MADS * scale
+        if keep.sum() < MIN_POINTS:
+            return None
+    variance = (residual[keep] ** 2).sum() / max(int(keep.sum()) - 2, 1)
+    return coef, variance * np.linalg.inv(design[keep].T @ design[keep]), keep
+
+
+@dataclass(frozen=True)
+class HorizonFit:
+    """The camera's pitch from the person's image size against their feet's row (no lifted depth)."""
+
+    pitch_deg: float  # > 0 looks up
+    pitch_se_deg: float
+    size_change: float  # how much the person's image height changes over the clip, as a share of it
+    points: int
+    conclusive: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, float | int | bool | str]:
+        return {
+            "pitch_deg": round(self.pitch_deg, 2), "pitch_se_deg": round(self.pitch_se_deg, 2),
+            "size_change": round(self.size_change, 3), "points": self.points, "conclusive": self.conclusive,
+            "reason": self.reason,
+        }  # fmt: skip
+
+
+def level_rows(rows_px: np.ndarray, pitch_deg: float, focal_px: float, centre_row: float) -> np.ndarray:
+    """Image rows as a level camera at the same place would see them (zero roll; ``pitch_deg`` > 0 looks up)."""
+    tilt = np.radians(pitch_deg)
+    down = (np.asarray(rows_px, dtype=float) - centre_row) / focal_px
+    return centre_row + focal_px * (down * np.cos(tilt) - np.sin(tilt)) / (down * np.sin(tilt) + np.cos(tilt))
+
+
+def size_points(ref: Reference, focal_px: float, pitch_deg: float) -> np.ndarray:
+    """(N, 2) per step-long window mostly detected: the median feet row and shoulders-to-feet height (px),
+    in a level camera's rows (:func:`level_rows` at ``pitch_deg``)."""
+    rows = level_rows(ref.keypoints_px()[..., 1], pitch_deg, focal_px, ref.image_size[1] / 2)
+    feet = rows[:, _FEET].mean(axis=1)
+    height = feet - rows[:, _SHOULDERS].mean(axis=1)
+    seen = detected_frames(ref)
+    window = max(1, int(round(STEP_WINDOW_S * ref.fps)))
+    points = [
+        (np.median(feet[start : start + window][shown]), np.median(height[start : start + window][shown]))
+        for start in range(0, ref.num_frames - window + 1, window)
+        if (shown := seen[start : start + window]).mean() >= MIN_OBSERVED
+    ]
+    return np.reshape(points, (-1, 2))
+
+
+def fit_horizon(ref: Reference, focal_px: float, iterations: int = 30) -> HorizonFit:
+    """The pitch at which the person's image height, in a level camera's rows, falls to zero at the
+    horizon (the image centre's row): iterated from level (module docstring)."""
+    centre, pitch = ref.image_size[1] / 2, 0.0
+    for _ in range(iterations):
+        points = size_points(ref, focal_px, pitch)
+        line = _robust_line(points[:, 0], points[:, 1]) if len(points) >= MIN_POINTS else None
+        if line is None:
+            return HorizonFit(0.0, np.inf, 0.0, len(points), False, "too few steps seen for the person's size")
+        (slope, offset), covariance, keep = line
+        kept = points[keep, 1]
+        change = float(np.ptp(kept) / max(np.median(kept), 1e-9))
+        if change < MIN_SIZE_CHANGE or slope <= 0:
+            return HorizonFit(0.0, np.inf, change, int(keep.sum()), False,
+                              f"the person's size changes by {100 * change:.0f} % (stays near one distance)")  # fmt: skip
+        horizon = -offset / slope
+        step = float(np.degrees(np.arctan((horizon - centre) / focal_px)))
+        pitch += step
+        if abs(step) < 0.01 or abs(pitch) > 80:  # settled, or running away
+            break
+    if abs(pitch) > 80:
+        return HorizonFit(pitch, np.inf, change, int(keep.sum()), False, "the person's size gives no horizon")
+    gradient = np.array([offset / slope**2, -1.0 / slope])  # of the horizon row in (slope, offset)
+    se = float(np.degrees(np.sqrt(gradient @ covariance @ gradient) / focal_px))
+    reason = f"the person's size over {int(keep.sum())} steps (+-{se:.1f} deg)"
+    return HorizonFit(pitch, se, change, int(keep.sum()), se <= MAX_SLOPE_SE_DEG, reason)
+
+
+@dataclass(frozen=True)
+class PitchDecision:
+    """The camera's pitch from the person's size or the ground's slope, and whether to believe it."""
+
+    pitch_deg: float  # > 0 looks up
+    pitch_se_deg: float
+    source: str  # "size", "ground" or "" (inconclusive)
+    conclusive: bool
+    reason: str
+
+
+def decide_pitch(ground: GroundFit, pitch_before_deg: float, horizon: HorizonFit) -> PitchDecision:
+    """One pitch from both pieces of evidence: the person's size when conclusive, else the ground's slope
+    when conclusive, else none. The size comes first: it needs no lifted depth, whereas the ground points
+    are each a window's lowest lifted foot, which picks the frames whose depth noise puts the foot lowest
+    (projected CMU walk 39_13 12 m away, 20 deg down, the person's image size jittering 12 % a frame: the
+    ground's slope read 13-18 deg, the size 19.5-22). A ground slope that disagrees is said in the reason."""
+    from_ground = pitch_before_deg - ground.slope_deg
+    said_ground = f"the ground's slope {from_ground:+.1f} +-{ground.slope_se_deg:.1f} deg"
+    if horizon.conclusive:
+        reason = f"{horizon.reason}: {horizon.pitch_deg:+.1f} deg"
+        joint = np.hypot(ground.slope_se_deg, horizon.pitch_se_deg)
+        if np.isfinite(joint) and abs(from_ground - horizon.pitch_deg) > MAX_DISAGREEMENT_SE * joint:
+            reason += f" ({said_ground} disagrees: the lift's depth is noisy)"
+        return PitchDecision(horizon.pitch_deg, horizon.pitch_se_deg, "size", True, reason)
+    if ground.conclusive:
+        return PitchDecision(from_ground, ground.slope_se_deg, "ground", True, f"{ground.reason}: {said_ground}")
+    return PitchDecision(pitch_before_deg, np.inf, "", False, f"{ground.reason}; {horizon.reason}")
