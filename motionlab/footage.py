@@ -187,8 +187,7 @@ def _pitch_from_the_ground(
     if used:
         notes["ground_plane"]["warn"] = True  # a correction: said, as every decision is
         notes["ground_plane"]["message"] = (
-            f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'}) from the ground the runner "
-            f"stands on: {decision.reason}"
+            f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'}) from {decision.reason}"
         )
         return estimate_camera(ref, body, focal_px=camera.focal_px, pitch_deg=pitch)
     return None

@@ -192,7 +192,7 @@ def fit_horizon(ref: Reference, focal_px: float, iterations: int = 30) -> Horizo
         return HorizonFit(pitch, np.inf, change, int(keep.sum()), False, "the person's size gives no horizon")
     gradient = np.array([offset / slope**2, -1.0 / slope])  # of the horizon row in (slope, offset)
     se = float(np.degrees(np.sqrt(gradient @ covariance @ gradient) / focal_px))
-    reason = f"the person's size over {int(keep.sum())} steps (+-{se:.1f} deg)"
+    reason = f"the person's size in the image ({100 * change:.0f} % change over {int(keep.sum())} steps)"
     return HorizonFit(pitch, se, change, int(keep.sum()), se <= MAX_SLOPE_SE_DEG, reason)
 
 
@@ -211,16 +211,20 @@ def decide_pitch(ground: GroundFit, pitch_before_deg: float, horizon: HorizonFit
     """One pitch from both pieces of evidence: the person's size when conclusive, else the ground's slope
     when conclusive, else none. The size comes first: it needs no lifted depth, whereas the ground points
     are each a window's lowest lifted foot, which picks the frames whose depth noise puts the foot lowest
-    (projected CMU walk 39_13 12 m away, 20 deg down, the person's image size jittering 12 % a frame: the
-    ground's slope read 13-18 deg, the size 19.5-22). A ground slope that disagrees is said in the reason."""
+    (``benchmarks/bench_pitch.py``: CMU walk 39_13 12 m away, 20 deg down, the person's image size jittering
+    12 % a frame: the ground's slope read 17.0-19.9 deg +-2.1-2.9, the size 20.2-20.6). A ground slope that
+    disagrees is said in the reason."""
     from_ground = pitch_before_deg - ground.slope_deg
     said_ground = f"the ground's slope {from_ground:+.1f} +-{ground.slope_se_deg:.1f} deg"
     if horizon.conclusive:
-        reason = f"{horizon.reason}: {horizon.pitch_deg:+.1f} deg"
+        reason = f"{horizon.reason}: {horizon.pitch_deg:+.1f} +-{horizon.pitch_se_deg:.1f} deg"
         joint = np.hypot(ground.slope_se_deg, horizon.pitch_se_deg)
         if np.isfinite(joint) and abs(from_ground - horizon.pitch_deg) > MAX_DISAGREEMENT_SE * joint:
-            reason += f" ({said_ground} disagrees: the lift's depth is noisy)"
+            reason += f" ({said_ground} disagrees: the lift's depth may be noisy)"
         return PitchDecision(horizon.pitch_deg, horizon.pitch_se_deg, "size", True, reason)
     if ground.conclusive:
-        return PitchDecision(from_ground, ground.slope_se_deg, "ground", True, f"{ground.reason}: {said_ground}")
+        reason = (
+            f"the ground the runner stands on ({ground.reason}): {from_ground:+.1f} +-{ground.slope_se_deg:.1f} deg"
+        )
+        return PitchDecision(from_ground, ground.slope_se_deg, "ground", True, reason)
     return PitchDecision(pitch_before_deg, np.inf, "", False, f"{ground.reason}; {horizon.reason}")
