@@ -8,11 +8,13 @@ Ground truth: real motion capture on a 1.75 m / 70 kg body, its metrics computed
 the true ``qpos`` sampled at the capture rate, 120 Hz (foot contact: the foot low and planted, on the
 exact motion; ``motionlab.inference.metrics.kinematic_contact``). Each case gives the pipeline a 30 fps
 view of it, lifts it, runs the bundled tracking policy on the lifted motion (as the main job does,
-without refinement) and compares, per metric, You and Closest with the truth. A second truth, for the
-contact rule itself: the Closest run's own simulated foot forces (``rollout_input(measured_contact=True)``),
-against which the same run's kinematic events are scored. Every You and Closest figure is also given
-with the contact rule this change replaced (:func:`height_only_contact`: height alone, which never ended a
-walk's stance), so before and after come from one run.
+without refinement) and compares, per metric, You and Closest with the truth. Closest's foot events come,
+as in the report, from its own simulated vertical foot force placed to the physics step
+(``rollout_input``, :func:`~motionlab.inference.metrics.force_contact`); ``closest_kinematic`` are the
+same run's figures by the kinematic rule it used before (``rollout_input(measured_contact=False)``), scored
+also against the force (``closest_kinematic_vs_force``). Every You and Closest figure is also given with
+the contact rule the kinematic one replaced (:func:`height_only_contact`: height alone, which never ended
+a walk's stance), so before and after come from one run.
 
 ``--part keypoints`` (results ``metrics.json``): real runs and walks (DeepMimic's run; CMU runs 09_01 and
 16_35, walks 07_01, 39_13 and 07_04) projected to 2D keypoints through a known camera (side-on 6 m away
@@ -25,8 +27,9 @@ path: MediaPipe (``extract_keypoints``) and ``lift_footage`` (camera motion, tim
 the errors include MediaPipe's on a rendered capsule figure (not on people: see ``motionlab.synthetic``).
 
 ``--part ideal`` (results ``metrics_ideal.json``): the shipped Ideal at ``--ideal-speeds``: its cadence,
-contact and flight as the report measures them (kinematic events) against the same run's simulated foot
-forces, and the cadence of its bounce.
+contact and flight as the report measures them (``force``: its simulated foot forces, placed to the
+physics step), by the kinematic rule it used before (``kinematic``), from the control-step samples of the
+force alone (``force_samples``), and the cadence of its bounce.
 
 Targets (issue #12): cadence +-2 spm, contact time +-20 ms, vertical oscillation +-1.5 cm, knee flexion at
 contact +-5 deg, trunk lean +-3 deg, overstride +-3 cm.
@@ -131,8 +134,9 @@ def case_views(
 
 def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyParams, seconds: float, policy) -> dict:
     """Per metric of :data:`TARGETS`: the truth, You (``lifted`` on its ``valid`` frames) and Closest (the
-    tracking policy on ``lifted``) with their errors, each also by the replaced contact rule; Closest's
-    figures from its simulated foot forces (``closest_force``) and its restarts."""
+    tracking policy on ``lifted``; events from its simulated foot forces) with their errors, each also by
+    the replaced contact rules (``closest_kinematic``: the kinematic rule, scored against the force too),
+    and Closest's restarts."""
     n = min(len(lifted.qpos), len(valid))
     truth_in = GaitInput(np.arange(len(truth.qpos)) / truth.fps, truth.qpos, body, np.ones(len(truth.qpos), bool))
     you_in = GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], body, valid[:n])
@@ -145,21 +149,21 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
         body=body,
         reference_state_init=False,
     )
-    closest_in = rollout_input(run)
+    kinematic_in = rollout_input(run, measured_contact=False)
     columns = {
         "truth": gait_metrics(truth_in), "truth_old_rule": gait_metrics(with_old_rule(truth_in)),
         "you": gait_metrics(you_in), "you_old_rule": gait_metrics(with_old_rule(you_in)),
-        "closest": gait_metrics(closest_in), "closest_old_rule": gait_metrics(with_old_rule(closest_in)),
-        "closest_force": gait_metrics(rollout_input(run, measured_contact=True)),
+        "closest": gait_metrics(rollout_input(run)), "closest_kinematic": gait_metrics(kinematic_in),
+        "closest_old_rule": gait_metrics(with_old_rule(kinematic_in)),
     }  # fmt: skip
     rows = {}
     for metric, tol in TARGETS.items():
         v = {name: col[metric]["value"] for name, col in columns.items()}
         row = {**v, "target_abs_error": tol, "you_strides": columns["you"][metric]["n_strides"]}
-        for name in ("you", "you_old_rule", "closest", "closest_old_rule"):
+        for name in ("you", "you_old_rule", "closest", "closest_kinematic", "closest_old_rule"):
             row[f"{name}_error"] = None if v["truth"] is None or v[name] is None else round(v[name] - v["truth"], 3)
-        for name in ("closest", "closest_old_rule"):  # the kinematic rule against the same run's forces
-            force = v["closest_force"]
+        for name in ("closest_kinematic", "closest_old_rule"):  # the replaced rules against the same run's forces
+            force = v["closest"]
             row[f"{name}_vs_force"] = None if force is None or v[name] is None else round(v[name] - force, 3)
         rows[metric] = row
     confidence = {
@@ -175,10 +179,10 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
 
 def print_case(name: str, header: str, rows: dict) -> None:
     print(f"\n{name}: {header}")
-    heads = ("truth", "You", "err", "(old)", "Closest", "err", "(old)", "vsForce", "(old)")
+    heads = ("truth", "You", "err", "(old)", "Closest", "err", "(kin)", "kin-F", "(old)-F")
     print(f"  {'metric':<22}" + "".join(f"{h:>9}" for h in heads) + f"{'target':>8}")
-    keys = ("truth", "you", "you_error", "you_old_rule_error", "closest", "closest_error", "closest_old_rule_error",
-            "closest_vs_force", "closest_old_rule_vs_force")  # fmt: skip
+    keys = ("truth", "you", "you_error", "you_old_rule_error", "closest", "closest_error", "closest_kinematic_error",
+            "closest_kinematic_vs_force", "closest_old_rule_vs_force")  # fmt: skip
     for metric, r in rows.items():
         text = "".join(f"{'--' if r[k] is None else f'{r[k]:.1f}':>9}" for k in keys)
         print(f"  {metric:<22}{text}{r['target_abs_error']:>8g}")
@@ -251,7 +255,8 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
 
 def ideal_part(args: argparse.Namespace, body: BodyParams) -> None:
     """The shipped Ideal on ``body`` at ``--ideal-speeds`` for ``--seconds``: its cadence and contact as
-    the report measures them (kinematic events), from its own simulated foot forces, and from its bounce."""
+    the report measures them (its simulated foot forces to the physics step), by the kinematic rule, from
+    the force's control-step samples alone, and from its bounce."""
     import gymnasium as gym
 
     from motionlab.gait import bounce_period
@@ -261,23 +266,29 @@ def ideal_part(args: argparse.Namespace, body: BodyParams) -> None:
     policy = load_policy(DEFAULT_IDEAL_CKPT)
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
                "policy": str(DEFAULT_IDEAL_CKPT), "speeds": {}}  # fmt: skip
-    print("\nIdeal: the report's events (kinematic) against its simulated foot forces, and its bounce")
+    print("\nIdeal: the report's events (simulated foot force) against the kinematic rule and the force's samples")
     for speed in (float(v) for v in args.ideal_speeds.split(",")):
         env = gym.make(policy.env_id, target_speed=speed, max_episode_seconds=args.seconds, body=body)
         run = run_policy(env, policy, args.seconds, seed=0)
-        events, force = gait_metrics(rollout_input(run)), gait_metrics(rollout_input(run, measured_contact=True))
+        force = gait_metrics(rollout_input(run))
+        kinematic = gait_metrics(rollout_input(run, measured_contact=False))
+        samples_in = rollout_input(run, measured_contact=False)
+        samples = gait_metrics(dataclasses.replace(samples_in, contact=run.foot_contact))
         period, _ = bounce_period(Kinematics(build_model(body)).run(run.qpos).com[:, 2], 1.0 / run.dt)
         row = {"fell": run.fell, "bounce_spm": None if period is None else round(60.0 / period, 2)}
         for name in ("cadence", "contact_time_left", "contact_time_right", "flight_time", "double_support"):
-            e, f = events[name]["value"], force[name]["value"]
+            f, k, s = force[name]["value"], kinematic[name]["value"], samples[name]["value"]
             row[name] = {
-                "events": e,
                 "force": f,
-                "events_minus_force": None if e is None or f is None else round(e - f, 2),
+                "kinematic": k,
+                "kinematic_minus_force": None if k is None or f is None else round(k - f, 2),
+                "force_samples": s,
+                "force_samples_minus_force": None if s is None or f is None else round(s - f, 2),
             }
-        row["confidence"] = events["cadence"]["confidence"]["level"]
+        row["confidence"] = force["cadence"]["confidence"]["level"]
         results["speeds"][str(speed)] = row
-        print(f"  {speed} m/s: " + ", ".join(f"{k} {v['events']} vs {v['force']}" for k, v in row.items() if isinstance(v, dict))
+        print(f"  {speed} m/s: " + ", ".join(f"{k} {v['force']} (kinematic {v['kinematic']}, samples {v['force_samples']})"
+                                          for k, v in row.items() if isinstance(v, dict))
               + f"; bounce {row['bounce_spm']}, confidence {row['confidence']}, fell {run.fell}")  # fmt: skip
     write_json(IDEAL_RESULTS, results)
     print(f"saved {IDEAL_RESULTS}")

@@ -3,7 +3,7 @@
 The model is built from :class:`~motionlab.body.BodyParams` (optionally a new random body each episode),
 physics runs ``frame_skip`` MuJoCo steps per control step, recorded by a
 :class:`~motionlab.step_physics.StepPhysicsMeter` (actuator work per joint, each foot's peak force,
-impulse and loading rate over the physics steps: ``info["physics"]`` of every step; ``record_physics=False``
+impulse, loading rate and time on the ground over the physics steps: ``info["physics"]`` of every step; ``record_physics=False``
 skips this, ~20 % less CPU per step, for training an env whose reward does not need it), and a diverging
 simulation ends the
 episode with ``truncated=True`` and ``info["diverged"]`` naming the reason instead of raising; so does

@@ -1,5 +1,5 @@
 """What happens between two control steps, integrated over every physics step: actuator work per joint and
-each foot's vertical ground reaction (peak, impulse, loading rate).
+each foot's vertical ground reaction (peak, impulse, loading rate, time on the ground).
 
 A control step spans ``frame_skip`` physics steps (6 x 5 ms in MotionLab's envs). The servos' power
 swings within it and an impact peaks and fades within it, so values read once per control step miss most
@@ -18,6 +18,8 @@ import numpy as np
 
 from motionlab.humanoid import sensor_addresses
 
+CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
+
 
 @dataclass(frozen=True)
 class StepPhysics:
@@ -29,7 +31,8 @@ class StepPhysics:
     :class:`StepPhysicsMeter`; ``peak_grf`` (N, left and right foot):
     the largest vertical ground reaction force; ``grf_impulse`` (N s): its integral; ``peak_loading_rate``
     (N/s): the largest rise of vertical force from one physics step to the next (from the previous control
-    step's last physics step on)."""
+    step's last physics step on); ``contact_seconds`` (s): how long, physics step by physics step, the force
+    was above :data:`CONTACT_THRESHOLD_BW` (where in the control step a foot landed or left: to 5 ms)."""
 
     positive_work: np.ndarray
     negative_work: np.ndarray
@@ -37,6 +40,7 @@ class StepPhysics:
     grf_impulse: np.ndarray
     peak_loading_rate: np.ndarray
     seconds: float
+    contact_seconds: np.ndarray
 
     def to_info(self) -> dict[str, np.ndarray | float]:
         """The fields as ``info["physics"]`` holds them (names with units)."""
@@ -57,8 +61,13 @@ class StepPhysics:
         return StepPhysics(*(getattr(self, f)[index] for f in _FIELDS))
 
 
-_FIELDS = ("positive_work", "negative_work", "peak_grf", "grf_impulse", "peak_loading_rate", "seconds")
-_INFO_KEYS = ("positive_work_j", "negative_work_j", "peak_grf_n", "grf_impulse_ns", "peak_loading_rate_n_s", "seconds")
+_FIELDS = (
+    "positive_work", "negative_work", "peak_grf", "grf_impulse", "peak_loading_rate", "seconds", "contact_seconds",
+)  # fmt: skip
+_INFO_KEYS = (
+    "positive_work_j", "negative_work_j", "peak_grf_n", "grf_impulse_ns", "peak_loading_rate_n_s", "seconds",
+    "contact_seconds",
+)  # fmt: skip
 
 
 def _contiguous(indices: np.ndarray) -> slice:
@@ -93,6 +102,9 @@ class StepPhysicsMeter:
         gear = model.actuator_gear[:, 0].copy()
         self._gear = gear
         self._dofs = model.jnt_dofadr[model.actuator_trnid[:, 0]]
+        self._contact_n = (
+            CONTACT_THRESHOLD_BW * mujoco.mj_getTotalmass(model) * float(np.linalg.norm(model.opt.gravity))
+        )
         implicit = model.opt.integrator in (
             mujoco.mjtIntegrator.mjINT_IMPLICIT,
             mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
@@ -140,7 +152,9 @@ class StepPhysicsMeter:
         k, h = self._k, self.timestep
         if k == 0:
             nothing = np.zeros(len(self._gear))
-            return StepPhysics(nothing, nothing.copy(), self.grf_before.copy(), np.zeros(2), np.zeros(2), 0.0)
+            return StepPhysics(
+                nothing, nothing.copy(), self.grf_before.copy(), np.zeros(2), np.zeros(2), 0.0, np.zeros(2)
+            )
         rows = self._rows[:k]
         force, before, grf = rows[:, self._force], rows[:, self._speed], rows[:, self._grf]
         after = self._after[:k]
@@ -162,4 +176,5 @@ class StepPhysicsMeter:
             grf_impulse=grf.sum(axis=0) * h,
             peak_loading_rate=rise / h,
             seconds=k * h,
+            contact_seconds=(grf > self._contact_n).sum(axis=0) * h,
         )

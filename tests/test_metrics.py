@@ -68,6 +68,7 @@ def synthetic_run(
     physics = StepPhysics(
         positive_work=np.clip(power, 0, None) * dt, negative_work=np.clip(-power, 0, None) * dt, peak_grf=grf,
         grf_impulse=grf * dt, peak_loading_rate=np.diff(grf, axis=0, prepend=0.0) / dt, seconds=np.full(n, dt),
+        contact_seconds=contact * dt,
     )  # fmt: skip
     return Rollout(
         times=times, qpos=qpos, qvel=qvel, actuator_force=force, foot_contact=contact, foot_grf=grf,

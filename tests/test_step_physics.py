@@ -12,12 +12,21 @@ from conftest import standing_reference
 from motionlab.body import BodyParams
 from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, build_model, standing_qpos, vertical_foot_forces
-from motionlab.inference.metrics import find_strides, gait_metrics, motion_contact, rollout_input
+from motionlab.inference.metrics import (
+    FORCE_EVENTS,
+    KINEMATIC_EVENTS,
+    MIN_SWING_S,
+    contact_runs,
+    find_strides,
+    gait_metrics,
+    motion_contact,
+    rollout_input,
+)
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
 from motionlab.inference.rollout import run_policy, zero_policy
 from motionlab.motion import Kinematics
 from motionlab.policy_io import load_policy
-from motionlab.step_physics import StepPhysicsMeter
+from motionlab.step_physics import CONTACT_THRESHOLD_BW, StepPhysicsMeter
 
 G = 9.81
 
@@ -48,15 +57,18 @@ def _effective_power(model: mujoco.MjModel, data: mujoco.MjData, speed_before: n
     return torque * (speed + speed_before) / 2
 
 
-def _replay(env: gym.Env, controls: list[np.ndarray], start: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _replay(
+    env: gym.Env, controls: list[np.ndarray], start: tuple
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per control step: positive actuator work (J) and each foot's peak vertical force (N) over its
-    physics steps, and the state reached; computed by stepping MuJoCo one physics step at a time."""
+    physics steps, and the state reached; and each foot's vertical force after every physics step (N);
+    computed by stepping MuJoCo one physics step at a time."""
     base = env.unwrapped
     model, data = base.model, mujoco.MjData(base.model)
     data.qpos[:], data.qvel[:], data.act[:], data.time = start
     mujoco.mj_forward(model, data)
     h = model.opt.timestep
-    work, peaks, qpos = [], [], []
+    work, peaks, qpos, forces = [], [], [], []
     for ctrl in controls:
         data.ctrl[:] = ctrl
         w, peak = 0.0, np.zeros(2)
@@ -64,11 +76,12 @@ def _replay(env: gym.Env, controls: list[np.ndarray], start: tuple) -> tuple[np.
             before = data.qvel[6:].copy()
             mujoco.mj_step(model, data)
             w += float(np.clip(_effective_power(model, data, before), 0.0, None).sum()) * h
-            peak = np.maximum(peak, vertical_foot_forces(model, data))
+            forces.append(vertical_foot_forces(model, data))
+            peak = np.maximum(peak, forces[-1])
         work.append(w)
         peaks.append(peak)
         qpos.append(data.qpos.copy())
-    return np.array(work), np.array(peaks), np.array(qpos)
+    return np.array(work), np.array(peaks), np.array(qpos), np.array(forces)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +96,7 @@ def ideal_run():
 def test_report_cost_of_transport_and_peak_force_are_the_physics_step_integrals(ideal_run) -> None:
     """The report's medians over strides equal the same medians of an independent physics-step replay
     (within 2 %): a control-step sample would read the cost of transport ~3x and peak force ~20 % low."""
-    run, (work, peaks, qpos) = ideal_run
+    run, (work, peaks, qpos, _) = ideal_run
     assert not run.fell and qpos == pytest.approx(run.qpos, abs=1e-9)  # the replay is the same run
     g = rollout_input(run)
     kin = Kinematics(build_model(run.body)).run(run.qpos)
@@ -215,10 +228,50 @@ def test_touch_sensors_give_the_feet_s_contact_forces() -> None:
 def test_an_uneven_gait_s_bounce_does_not_accuse_its_feet(ideal_run) -> None:
     """The shipped Ideal at 3.5 m/s limps: its two steps bounce so differently that its centre of mass
     repeats once per stride, not per step. Its kinematic events give the cadence its simulated foot forces
-    give, and the bounce, unable to tell a step from a stride, does not mark the column low ("feet
-    misplaced" at half the cadence, as the unified estimator first did)."""
+    (the report's events) give, and the bounce, unable to tell a step from a stride, does not mark the
+    column low ("feet misplaced" at half the cadence, as the unified estimator first did)."""
     run, _ = ideal_run
     m = gait_metrics(rollout_input(run))
-    force = gait_metrics(rollout_input(run, measured_contact=True))
-    assert m["cadence"]["value"] == pytest.approx(force["cadence"]["value"], abs=2.0)
+    kinematic = gait_metrics(rollout_input(run, measured_contact=False))
+    assert kinematic["cadence"]["value"] == pytest.approx(m["cadence"]["value"], abs=2.0)
     assert m["cadence"]["confidence"]["level"] == "high", m["cadence"]["confidence"]["notes"]
+
+
+def _stride_contacts(g, truth: list[list[tuple[float, float]]]) -> tuple[list[float], list[float]]:
+    """Per full stride of ``g`` as the report finds it: the contact time (s) its foot events give, and that
+    of the ``truth`` stance (per foot, ``(on, off)`` s) overlapping it most."""
+    contact = motion_contact(g, Kinematics(build_model(g.body)).run(g.qpos))
+    measured, true = [], []
+    for st in find_strides(g, contact.down):
+        on, off = (g.times[i] - contact.lead_s[i, st.foot] for i in (st.start, st.toe_off))
+        measured.append(off - on)
+        a, b = max(truth[st.foot], key=lambda ab: min(ab[1], off) - max(ab[0], on))
+        true.append(b - a)
+    return measured, true
+
+
+def test_simulated_contact_times_are_the_force_plate_s_not_the_kinematics(ideal_run) -> None:
+    """A simulation has the physical truth: the Ideal's foot events in the report are those of its vertical
+    force physics step by physics step (an independent replay; over 3 % body weight, bounces merged): every
+    stride's contact time within 5 ms (the control-step samples alone: up to 30 ms off). The kinematic rule (foot
+    low and planted), used for the simulated columns before, reads the contacts more than 20 ms long: after
+    toe-off the simulated foot drags within 1-2 cm of the floor."""
+    run, (*_, forces) = ideal_run
+    substeps = len(forces) // run.num_steps
+    h = run.dt / substeps
+    assert not run.restart_times and len(forces) == substeps * run.num_steps
+    start = run.times[0] - run.dt  # the replay's physics step k ends at start + (k + 1) h
+    down = forces > CONTACT_THRESHOLD_BW * run.body.mass * G
+    truth = [
+        [(start + a * h, start + b * h) for a, b in contact_runs(down[:, k], int(MIN_SWING_S / h))] for k in range(2)
+    ]
+    report = gait_metrics(rollout_input(run))
+    measured, true = _stride_contacts(rollout_input(run), truth)
+    assert len(measured) >= 4 and np.abs(np.subtract(measured, true)).max() <= 0.005, (measured, true)
+    kinematic, true_k = _stride_contacts(rollout_input(run, measured_contact=False), truth)
+    assert np.median(np.subtract(kinematic, true_k)) > 0.020, (kinematic, true_k)
+    for name in ("contact_time_left", "contact_time_right"):
+        assert report[name]["value"] is not None
+    assert report["cadence"]["confidence"]["evidence"]["foot_events"] == FORCE_EVENTS
+    no_force = gait_metrics(rollout_input(run, measured_contact=False))
+    assert no_force["cadence"]["confidence"]["evidence"]["foot_events"] == KINEMATIC_EVENTS

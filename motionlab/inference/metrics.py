@@ -2,10 +2,12 @@
 
 Any motion is a :class:`GaitInput`: a ``qpos`` trajectory on a body, the frames that may be analysed
 (``valid``: seen in the video, between restarts) and, for simulated runs, the measured foot contact
-(vertical ground reaction force). Without measured contact a foot is on the ground while its sole is
+(:func:`force_contact`: the simulated vertical ground reaction force above
+:data:`~motionlab.step_physics.CONTACT_THRESHOLD_BW`, the events placed to the 5 ms physics step).
+Without measured contact (You: the lifted motion has no forces) a foot is on the ground while its sole is
 within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby and it is planted: moving over the ground at
-under :data:`PLANTED_FRACTION` of the body's speed (:func:`kinematic_contact`; the lifted motion has no
-forces). A stride with both feet down at once and no flight is a walk's: its flight time is not a figure
+under :data:`PLANTED_FRACTION` of the body's speed (:func:`kinematic_contact`). Each column's
+confidence evidence says which (``foot_events``). A stride with both feet down at once and no flight is a walk's: its flight time is not a figure
 (a walk has none) and its double support is; a run's double support likewise.
 
 Only **full strides** count: from one foot's initial contact to its next, with one contact of the other
@@ -36,7 +38,7 @@ from motionlab.inference.rollout import Rollout
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics, TrajectoryKinematics, pelvis_forward
 from motionlab.speed_confidence import speed_interval
-from motionlab.step_physics import StepPhysics
+from motionlab.step_physics import CONTACT_THRESHOLD_BW, StepPhysics
 
 G = 9.81
 MIN_SWING_S = 0.1  # a swing phase lasts ~0.4-0.5 s in running; shorter off-ground gaps are bounces
@@ -181,7 +183,8 @@ def lowest(*levels: str) -> str:
 class GaitInput:
     """One column to analyse: ``qpos`` (T, 35) at ``times`` (T,) on ``body``; ``valid`` (T,) frames that may
     be analysed; ``breaks`` frame indices where the motion restarts (a new stretch begins); ``contact``
-    (T, 2) measured foot contact (left, right) or None (from the kinematics: :func:`kinematic_contact`); ``physics`` (T stacked
+    (:class:`FootContact`, or (T, 2) booleans: left, right) measured foot contact or None (from the kinematics:
+    :func:`kinematic_contact`); ``physics`` (T stacked
     control steps) a simulation's actuator work and foot forces over the physics steps that ended at each
     frame (:class:`~motionlab.step_physics.StepPhysics`; None for a video); ``per_frame`` other
     per-frame quantities averaged over the analysed frames (``tracking_error`` mm, ``residual_force`` %
@@ -194,7 +197,7 @@ class GaitInput:
     body: BodyParams
     valid: np.ndarray
     breaks: tuple[int, ...] = ()
-    contact: np.ndarray | None = None
+    contact: FootContact | np.ndarray | None = None
     physics: StepPhysics | None = None
     per_frame: dict[str, np.ndarray] = field(default_factory=dict)
     speed_known: bool = True
@@ -206,16 +209,18 @@ def rollout_input(
     r: Rollout,
     valid: np.ndarray | None = None,
     confidence: Confidence = Confidence("high"),
-    measured_contact: bool = False,
+    measured_contact: bool = True,
     speed_confidence: Confidence | None = None,
 ) -> GaitInput:
     """A simulated run as a :class:`GaitInput`, split at its restarts; ``valid`` (T,) may exclude more
-    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the
-    kinematics (:func:`kinematic_contact`) as for You, so that the three columns time their events the same way (the force-plate
-    threshold on the simulated force lands ~1 frame later, when the knee has already bent ~20 deg more);
-    energy and forces come from every physics step (``r.physics``), not from the frames.
-    ``measured_contact`` uses the force-plate threshold instead; ``speed_confidence``: that of the speed over
-    ground of the reference it tracked (a tracker follows a misread speed as faithfully as a right one)."""
+    frames (e.g. where the tracked reference was invented, not seen). Foot contact comes from the run's own
+    vertical ground reaction force (:func:`force_contact`): a simulation has the physical truth, and the
+    kinematic rule reads its contacts 22-58 ms long (after toe-off a simulated foot drags within 1-2 cm
+    of the floor, nearly planted; ``tests/test_step_physics.py``). ``measured_contact=False`` times them
+    from the kinematics as for You (:func:`kinematic_contact`; the benchmark scores that rule against the
+    forces). Energy and forces come from every physics step (``r.physics``), not from the frames;
+    ``speed_confidence``: that of the speed over ground of the reference it tracked (a tracker follows a
+    misread speed as faithfully as a right one)."""
     breaks = tuple(int(np.searchsorted(r.times, t, side="right")) for t in r.restart_times)
     per_frame = {}
     if r.mpjpe is not None:
@@ -225,9 +230,30 @@ def rollout_input(
     )
     return GaitInput(
         times=r.times, qpos=r.qpos, body=r.body, valid=np.ones(r.num_steps, bool) if valid is None else valid,
-        breaks=breaks, contact=r.foot_contact if measured_contact else None, physics=r.physics,
+        breaks=breaks, contact=force_contact(r) if measured_contact else None, physics=r.physics,
         per_frame=per_frame, confidence=confidence, speed_confidence=speed_confidence,
     )  # fmt: skip
+
+
+def force_contact(r: Rollout) -> FootContact:
+    """Each foot's contact from the run's simulated vertical ground reaction force: down at a sample while
+    its force is above :data:`~motionlab.step_physics.CONTACT_THRESHOLD_BW` (``r.foot_contact``, the usual
+    force-plate threshold), each landing and toe-off placed inside its control step by how long the force
+    was above the threshold there, physics step by physics step (``r.physics.contact_seconds``): a foot
+    that lands is down for the last ``contact_seconds`` of the step, one that leaves for the first. Bounces
+    and short touches are merged into their stance where strides are found (:data:`MIN_SWING_S`), as
+    :func:`gait_events` does."""
+    down = np.asarray(r.foot_contact, bool)
+    lead = np.zeros(down.shape)
+    if r.physics is None or len(down) < 2:
+        return FootContact(down, lead)
+    step_s = np.diff(r.times, prepend=r.times[0] - r.dt)[:, None]
+    on = np.clip(np.asarray(r.physics.contact_seconds, float), 0.0, step_s)
+    changed = np.zeros(down.shape, bool)
+    changed[1:] = down[1:] != down[:-1]
+    # a landing seen first at sample i: down for the last ``on`` of its step; a toe-off: for the first ``on``
+    lead[changed] = np.where(down, on, step_s - on)[changed]
+    return FootContact(down, lead)
 
 
 def contact_runs(contact: np.ndarray, min_gap: int = 0) -> list[tuple[int, int]]:
@@ -380,6 +406,8 @@ def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
 
 def motion_contact(g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None) -> FootContact:
     """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`)."""
+    if isinstance(g.contact, FootContact):
+        return g.contact
     if g.contact is not None:
         return FootContact(np.asarray(g.contact, bool), np.zeros(np.shape(g.contact)))
     return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, f or _frames(g.qpos, g.body, kin)))
@@ -562,6 +590,7 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
     for s, e in segments(g) if n else []:
         usable_frames[s:e] = True
     conf = g.confidence
+    conf = Confidence(conf.level, {**conf.evidence, "foot_events": foot_events_source(g)}, conf.notes)
     if MIN_STRIDES <= len(strides) < 4 and conf.level == "high":
         conf = Confidence("medium", conf.evidence, (*conf.notes, f"only {len(strides)} strides"))
     mismatch = _events_check(g, kin.com[:, 2], values["cadence"]) if strides else None
@@ -596,6 +625,19 @@ def gait_metrics(g: GaitInput | Rollout) -> dict[str, dict[str, Any]]:
         if spec.needs_speed and g.speed_confidence is not None:
             out[name] = with_speed_confidence(out[name], g.speed_confidence)
     return _speed_consistent_with_steps(out)
+
+
+FORCE_EVENTS = (
+    f"simulated vertical ground reaction force (over {100 * CONTACT_THRESHOLD_BW:g} % body weight, to the physics step)"
+)
+KINEMATIC_EVENTS = "kinematics (foot low and planted, between frames)"
+
+
+def foot_events_source(g: GaitInput) -> str:
+    """Where ``g``'s foot events come from, as its figures' evidence says (``foot_events``)."""
+    if isinstance(g.contact, FootContact) and g.physics is not None:
+        return FORCE_EVENTS
+    return "measured foot contact" if g.contact is not None else KINEMATIC_EVENTS
 
 
 def speed_over_ground_confidence(note: dict[str, Any] | None) -> Confidence | None:

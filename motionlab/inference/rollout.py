@@ -11,9 +11,8 @@ import numpy as np
 from motionlab.body import BodyParams
 from motionlab.errors import UserError
 from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
-from motionlab.step_physics import StepPhysics
+from motionlab.step_physics import CONTACT_THRESHOLD_BW, StepPhysics
 
-CONTACT_THRESHOLD_BW = 0.03  # a foot is on the ground above 3 % body weight (~20 N), the usual force-plate threshold
 FALL, LOST, DIVERGED = "fall", "lost the reference", "simulation diverged"  # why a run was restarted
 
 
