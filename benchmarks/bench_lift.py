@@ -185,10 +185,8 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
     from motionlab.footage import lift_footage
     from motionlab.lift import lift_reference
-    from motionlab.reference import load_reference, save_reference
-    from motionlab.synthetic import HELD_OUT_SETUPS, render_test_video, score_lift
+    from motionlab.synthetic import HELD_OUT_SETUPS, detected_test_video, score_lift
     from motionlab.synthetic import SETUPS as CALIBRATION
-    from motionlab.video.pose import extract_keypoints
 
     SETUPS = {**CALIBRATION, **HELD_OUT_SETUPS}
     names = args.setups.split(",") if args.setups else list(SETUPS)
@@ -199,12 +197,7 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         folder = args.videos_dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
-            video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
-            if not (video.is_file() and truth_path.is_file()):
-                save_reference(render_test_video(SETUPS[name], video, body, args.mocap_dir), truth_path)
-            if not keypoints_path.is_file():
-                save_reference(extract_keypoints(video)[0], keypoints_path)
-            truth, keypoints = load_reference(truth_path), load_reference(keypoints_path)
+            video, truth, keypoints = detected_test_video(name, SETUPS[name], folder, body, args.mocap_dir)
             if args.baseline:
                 rows[name] = _video_row(truth, keypoints, video, body, lambda k, b, v: lift_reference(k, b), score_lift)
             else:

@@ -216,9 +216,7 @@ def keypoints_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
 def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     from motionlab.footage import lift_footage
     from motionlab.lift import detected_frames
-    from motionlab.reference import load_reference, save_reference
-    from motionlab.synthetic import SETUPS, render_test_video
-    from motionlab.video.pose import extract_keypoints
+    from motionlab.synthetic import SETUPS, detected_test_video
 
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
                "targets": TARGETS,
@@ -229,12 +227,7 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name in args.videos.split(","):
             setup = dataclasses.replace(SETUPS[name], seconds=args.seconds)
-            video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
-            if not (video.is_file() and truth_path.is_file()):
-                save_reference(render_test_video(setup, video, body, args.mocap_dir), truth_path)
-            if not keypoints_path.is_file():
-                save_reference(extract_keypoints(video)[0], keypoints_path)
-            truth, keypoints = load_reference(truth_path), load_reference(keypoints_path)
+            video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)
             lifted, report = lift_footage(keypoints, body, video)
             detected = detected_frames(keypoints)
             row = compare(truth, lifted, detected, body, args.seconds, policy)

@@ -42,9 +42,8 @@ from motionlab.inference.metrics import (
 from motionlab.io_utils import write_json
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics
-from motionlab.reference import Reference, load_reference, save_reference
-from motionlab.synthetic import Setup, render_test_video, score_lift
-from motionlab.video.pose import extract_keypoints
+from motionlab.reference import Reference
+from motionlab.synthetic import Setup, detected_test_video, score_lift
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lift_walks.json"
 MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
@@ -150,12 +149,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
         for name in args.walks.split(","):
             setup = dataclasses.replace(WALKS[name], seconds=args.seconds)
-            video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
-            if not (video.is_file() and truth_path.is_file()):
-                save_reference(render_test_video(setup, video, body, args.mocap_dir), truth_path)
-            if not keypoints_path.is_file():
-                save_reference(extract_keypoints(video)[0], keypoints_path)
-            rows[name] = walk_row(load_reference(truth_path), load_reference(keypoints_path), video, body)
+            video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)
+            rows[name] = walk_row(truth, keypoints, video, body)
             print(f"{name}: done", flush=True)
     _print(rows)
     record = {

@@ -37,7 +37,7 @@ from motionlab.gl import ensure_gl
 from motionlab.humanoid import HumanoidModel, build_spec
 from motionlab.mocap import PeriodicMotion, load_stride
 from motionlab.motion import Kinematics, pelvis_forward, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
-from motionlab.reference import Reference
+from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.video.reader import FOCAL_35MM_TAGS
 from motionlab.video.writer import VideoWriter
 
@@ -280,6 +280,22 @@ def render_test_video(
     finally:
         renderer.close()
     return truth
+
+
+def detected_test_video(
+    name: str, setup: Setup, folder: Path, body: BodyParams | None = None, mocap_dir: str | os.PathLike | None = None
+) -> tuple[Path, Reference, Reference]:
+    """``setup`` rendered to ``folder/<name>.mp4`` and run through MediaPipe, each kept in ``folder`` and
+    reused when already there (``<name>.npz``: the truth, ``<name>.keypoints.npz``: the keypoints);
+    returns the video's path, the truth and the keypoints."""
+    from motionlab.video.pose import extract_keypoints  # MediaPipe is imported only when a video is read
+
+    video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
+    if not (video.is_file() and truth_path.is_file()):
+        save_reference(render_test_video(setup, video, body, mocap_dir), truth_path)
+    if not keypoints_path.is_file():
+        save_reference(extract_keypoints(video)[0], keypoints_path)
+    return video, load_reference(truth_path), load_reference(keypoints_path)
 
 
 def _lens_metadata(setup: Setup, focal_px: float) -> dict[str, str]:
