@@ -18,6 +18,8 @@ from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
 from motionlab.inference.coaching import coaching_cues
 from motionlab.inference.metrics import (
+    FORCE_EVENTS,
+    KINEMATIC_EVENTS,
     METRICS,
     GaitInput,
     gait_events,
@@ -527,3 +529,21 @@ def test_a_walk_beside_a_run_shows_each_gait_s_range() -> None:
     assert range_text([walk["overstride"], run["overstride"]]) == "5–15 cm"  # only the run has one
     assert range_text([run["cadence"], run["cadence"]]) == "150–190 steps/min"
     assert range_text([run["double_support"]]) == ""  # no published range for a run
+
+
+def test_figures_read_at_foot_contact_are_coached_only_against_the_same_kind_of_events() -> None:
+    """You's foot events are kinematic, the Ideal's come from its ground force (the kinematic rule read a
+    simulated run's contacts 29-65 ms long and its overstride ~4 cm longer): a contact time or what is read
+    at contact is compared with the Closest run (force events too), never across the two kinds."""
+    you, ideal = measured(synthetic_run(contact_s=0.30)), measured(synthetic_run(contact_s=0.24))
+
+    def events(column: dict, source: str) -> dict:
+        return {k: {**m, "confidence": {**m["confidence"], "evidence": {**m["confidence"]["evidence"], "foot_events": source}}}
+                for k, m in column.items()}  # fmt: skip
+
+    same = coaching_cues({"you": events(you, KINEMATIC_EVENTS), "closest": events(you, FORCE_EVENTS), "ideal": events(ideal, KINEMATIC_EVENTS)})
+    assert {c["compared"] for c in same if c["metric"].startswith("contact_time")} == {"you"}
+    mixed = coaching_cues({"you": events(you, KINEMATIC_EVENTS), "closest": events(you, FORCE_EVENTS), "ideal": events(ideal, FORCE_EVENTS)})
+    contact = [c for c in mixed if c["metric"].startswith("contact_time")]
+    assert contact and {c["compared"] for c in contact} == {"closest"}
+    assert all(c["text"].startswith("(Closest)") for c in contact)

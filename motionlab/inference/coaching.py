@@ -5,7 +5,9 @@ the Ideal's figure is inside the typical human range (an Ideal outside it, e.g. 
 jogging, is no model to follow), and it is at least one "meaningful step" (:data:`STEPS`: about what a runner can feel and a coach would
 change) apart; cues are ranked by the difference in steps. Your own motion (You) is compared when it is
 reliable, else the Closest run; a column whose cadence is implausible (its timing is off) gives no cue,
-nor one that walks where the Ideal runs (or the other way round).
+nor one that walks where the Ideal runs (or the other way round). What is timed by or read at the foot
+events (:data:`READ_AT_CONTACT`) is compared only between columns whose events are of one kind: You's are
+kinematic, the simulated runs' come from their ground force, so those cues come from the Closest run.
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ STEPS: dict[str, tuple[float, Callable[[float, float], str]]] = {
 }  # fmt: skip
 
 
+# Figures timed by, or read at, the foot events: a kinematic (You) and a force-plate (simulated) reading of
+# the same run differ (the kinematic rule read simulated contacts 29-65 ms long, overstride ~4 cm longer),
+# so these are only compared between columns whose events are of one kind
+READ_AT_CONTACT = {"contact_time_left", "contact_time_right", "overstride", "knee_flexion_contact", "foot_strike_angle"}
+
+
+def _events(m: dict[str, Any]) -> str | None:
+    return m.get("confidence", {}).get("evidence", {}).get("foot_events")
+
+
 def strike_pattern(angle_deg: float) -> str:
     """Foot-strike pattern from the foot-strike angle (Altman & Davis 2012, Gait Posture 35:298)."""
     return "rearfoot" if angle_deg > 8.0 else "midfoot" if angle_deg >= -1.6 else "forefoot"
@@ -62,6 +74,8 @@ def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3)
                 continue  # its timing is off (slow or fast motion?): none of its figures can coach
             if _usable(mine) and mine.get("gait") != ideal.get("gait"):
                 break  # a walk is not coached towards a run (nor a run towards a walk)
+            if _usable(mine) and name in READ_AT_CONTACT and _events(mine) != _events(ideal):
+                continue  # kinematic against force-plate events: not like with like (the Closest run may be)
             if _usable(mine):
                 diff = abs(mine["value"] - ideal["value"]) / step
                 if diff >= 1.0:
