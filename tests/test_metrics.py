@@ -547,3 +547,13 @@ def test_figures_read_at_foot_contact_are_coached_only_against_the_same_kind_of_
     contact = [c for c in mixed if c["metric"].startswith("contact_time")]
     assert contact and {c["compared"] for c in contact} == {"closest"}
     assert all(c["text"].startswith("(Closest)") for c in contact)
+
+
+def test_a_difference_with_nothing_to_advise_is_not_a_cue() -> None:
+    """The sample's report coached "(Closest) left foot on the ground 240 ms (Ideal 268 ms)" with no advice:
+    a shorter contact than the Ideal's (or a smaller hip drop) asks nothing of the runner."""
+    you, ideal = measured(synthetic_run(contact_s=0.20)), measured(synthetic_run(contact_s=0.26))
+    cues = coaching_cues({"you": you, "closest": you, "ideal": ideal})
+    assert not [c for c in cues if c["metric"].startswith("contact_time")]
+    longer = coaching_cues({"you": ideal, "closest": ideal, "ideal": you})  # the other way round: advice
+    assert any(c["text"].endswith("quicker off the ground") for c in longer if c["metric"].startswith("contact_time"))

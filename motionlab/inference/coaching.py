@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-# metric -> (meaningful step, cue(you, ideal) -> text)
+# metric -> (meaningful step, cue(you, ideal) -> text: "<what>: <advice>", the advice empty when there is none)
 STEPS: dict[str, tuple[float, Callable[[float, float], str]]] = {
     "cadence": (6.0, lambda y, i: f"cadence {y:.0f} → {i:.0f} steps/min: "
                 + ("shorter, quicker steps" if i > y else "longer, more relaxed steps")),
@@ -32,7 +32,7 @@ STEPS: dict[str, tuple[float, Callable[[float, float], str]]] = {
     "foot_strike_angle": (6.0, lambda y, i: f"foot meets the ground at {y:.0f}° ({strike_pattern(y)}; Ideal {i:.0f}°, "
                           f"{strike_pattern(i)})"),
     "pelvic_drop": (2.0, lambda y, i: f"hip drops {y:.0f}° on each landing (Ideal {i:.0f}°): "
-                    + ("keep the pelvis level: hip-abductor strength" if y > i else "fine")),
+                    + ("keep the pelvis level: hip-abductor strength" if y > i else "")),
     "contact_time_left": (25.0, lambda y, i: f"left foot on the ground {y:.0f} ms (Ideal {i:.0f} ms): "
                           + ("quicker off the ground" if y > i else "")),
     "contact_time_right": (25.0, lambda y, i: f"right foot on the ground {y:.0f} ms (Ideal {i:.0f} ms): "
@@ -78,9 +78,9 @@ def coaching_cues(columns: dict[str, dict[str, dict[str, Any]]], limit: int = 3)
                 continue  # kinematic against force-plate events: not like with like (the Closest run may be)
             if _usable(mine):
                 diff = abs(mine["value"] - ideal["value"]) / step
-                if diff >= 1.0:
-                    text = say(mine["value"], ideal["value"]).rstrip(": ")
-                    text = text if who == "you" else f"(Closest) {text}"
+                said = say(mine["value"], ideal["value"])
+                if diff >= 1.0 and not said.endswith(": "):  # a difference with nothing to advise is no cue
+                    text = said if who == "you" else f"(Closest) {said}"
                     cues.append({"metric": name, "text": text, "compared": who, "you": mine["value"],
                                  "ideal": ideal["value"], "steps": round(diff, 2)})  # fmt: skip
                 break
