@@ -67,12 +67,17 @@ class Camera:
         """World-to-camera rotation, rows = camera x (right), y (down), z (forward)."""
         return look_at(self.position, self.target)
 
+    def positions(self, times: np.ndarray) -> np.ndarray:
+        """(T, 3) where the camera is at ``times`` (s): ``position + velocity * t``."""
+        return np.asarray(self.position, dtype=float) + np.asarray(times, dtype=float)[:, None] * np.asarray(
+            self.velocity, dtype=float
+        )
+
     def to_camera(self, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
         """World points (..., 3) -> camera frame; ``times`` (T,) moves the camera for (T, ..., 3) input."""
         pos = np.asarray(self.position, dtype=float)
         if times is not None:
-            shift = np.asarray(times, dtype=float)[:, None] * np.asarray(self.velocity, dtype=float)
-            pos = pos + shift.reshape((len(times),) + (1,) * (points.ndim - 2) + (3,))
+            pos = self.positions(times).reshape((len(times),) + (1,) * (points.ndim - 2) + (3,))
         return (points - pos) @ self.rotation().T
 
     def project(self, points: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:

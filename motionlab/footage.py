@@ -388,8 +388,7 @@ def runner_depth_m(lifted: Reference, report: LiftReport) -> np.ndarray:
     camera, frames = report.camera, lifted.num_frames
     track = report.camera_track
     if track is None:
-        times = np.arange(frames) / lifted.fps
-        track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+        track = camera.positions(np.arange(frames) / lifted.fps)
     rotations = camera_rotations(camera, report.camera_yaw_deg, frames)
     return np.einsum("tj,tj->t", rotations[:, 2], lifted.qpos[:, :3] - track)
 

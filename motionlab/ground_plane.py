@@ -75,13 +75,16 @@ def ground_points(lifted: Reference) -> np.ndarray:
     feet = Kinematics(hm).sites(lifted.qpos, hm.keypoint_site_ids[_FEET])  # (T, 4, 3)
     lowest = feet[np.arange(len(feet)), feet[..., 2].argmin(axis=1)]  # (T, 3)
     observed = np.ones(len(feet), bool) if lifted.qpos_observed is None else np.asarray(lifted.qpos_observed)
-    window = max(1, int(round(STEP_WINDOW_S * lifted.fps)))
-    points = [
-        lowest[start : start + window][lowest[start : start + window, 2].argmin()]
-        for start in range(0, len(lowest) - window + 1, window)
-        if observed[start : start + window].mean() >= MIN_OBSERVED
-    ]
+    points = [lowest[w][lowest[w, 2].argmin()] for w in _step_windows(observed, lifted.fps)]
     return np.reshape(points, (-1, 3))
+
+
+def _step_windows(observed: np.ndarray, fps: float) -> list[slice]:
+    """The consecutive step-long windows (:data:`motionlab.lift.STEP_WINDOW_S`, each holding a foot
+    contact) whose frames are at least :data:`MIN_OBSERVED` ``observed``."""
+    window = max(1, int(round(STEP_WINDOW_S * fps)))
+    starts = range(0, len(observed) - window + 1, window)
+    return [slice(a, a + window) for a in starts if observed[a : a + window].mean() >= MIN_OBSERVED]
 
 
 def fit_ground(points: np.ndarray, camera_position: np.ndarray, view_heading: np.ndarray) -> GroundFit:
@@ -159,12 +162,7 @@ def size_points(ref: Reference, focal_px: float, pitch_deg: float) -> np.ndarray
     feet = rows[:, _FEET].mean(axis=1)
     height = feet - rows[:, _SHOULDERS].mean(axis=1)
     seen = detected_frames(ref)
-    window = max(1, int(round(STEP_WINDOW_S * ref.fps)))
-    points = [
-        (np.median(feet[start : start + window][shown]), np.median(height[start : start + window][shown]))
-        for start in range(0, ref.num_frames - window + 1, window)
-        if (shown := seen[start : start + window]).mean() >= MIN_OBSERVED
-    ]
+    points = [(np.median(feet[w][seen[w]]), np.median(height[w][seen[w]])) for w in _step_windows(seen, ref.fps)]
     return np.reshape(points, (-1, 2))
 
 

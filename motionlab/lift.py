@@ -210,7 +210,7 @@ def lift_reference(
     ik = FrameIK(hm, camera, weights, pixel_sigma=weights.keypoint_sigma * person_px)
     times = np.arange(ref.num_frames) / ref.fps
     if camera_track is None:
-        camera_track = np.asarray(camera.position) + times[:, None] * np.asarray(camera.velocity)
+        camera_track = camera.positions(times)
         tracked = False
     else:
         camera_track, tracked = np.asarray(camera_track, dtype=float), True
