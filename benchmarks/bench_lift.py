@@ -181,11 +181,9 @@ def round_trip(args: argparse.Namespace) -> dict[str, Any]:
 
 def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     """Every rendered camera setup through MediaPipe and :func:`lift_footage` (module docstring)."""
-    import tempfile
-
     from motionlab.footage import lift_footage
     from motionlab.lift import lift_reference
-    from motionlab.synthetic import HELD_OUT_SETUPS, detected_test_video, score_lift
+    from motionlab.synthetic import HELD_OUT_SETUPS, detected_test_video, score_lift, videos_folder
     from motionlab.synthetic import SETUPS as CALIBRATION
 
     SETUPS = {**CALIBRATION, **HELD_OUT_SETUPS}
@@ -193,9 +191,7 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     names = [n for n in names if not SETUPS[n].clip or (args.mocap_dir / SETUPS[n].clip).is_file()]
     body = BodyParams(height=args.height, mass=args.mass).resolved()
     rows: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.videos_dir or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
+    with videos_folder(args.videos_dir) as folder:
         for name in names:
             video, truth, keypoints = detected_test_video(name, SETUPS[name], folder, body, args.mocap_dir)
             if args.baseline:

@@ -41,7 +41,6 @@ import argparse
 import dataclasses
 import os
 import platform
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -216,15 +215,13 @@ def keypoints_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
 def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     from motionlab.footage import lift_footage
     from motionlab.lift import detected_frames
-    from motionlab.synthetic import SETUPS, detected_test_video
+    from motionlab.synthetic import SETUPS, detected_test_video, videos_folder
 
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
                "targets": TARGETS,
                "input": "rendered video of the humanoid replaying mocap -> MediaPipe -> lift_footage",
                "cases": {}}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.videos_dir or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
+    with videos_folder(args.videos_dir) as folder:
         for name in args.videos.split(","):
             setup = dataclasses.replace(SETUPS[name], seconds=args.seconds)
             video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)

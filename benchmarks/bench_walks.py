@@ -22,7 +22,6 @@ import dataclasses
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from motionlab.io_utils import write_json
 from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
-from motionlab.synthetic import Setup, detected_test_video, score_lift
+from motionlab.synthetic import Setup, detected_test_video, score_lift, videos_folder
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lift_walks.json"
 MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
@@ -144,9 +143,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     body = BodyParams(height=1.75, mass=70.0).resolved()
     rows: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.videos_dir or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
+    with videos_folder(args.videos_dir) as folder:
         for name in args.walks.split(","):
             setup = dataclasses.replace(WALKS[name], seconds=args.seconds)
             video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,6 +283,18 @@ def render_test_video(
     finally:
         renderer.close()
     return truth
+
+
+@contextmanager
+def videos_folder(folder: str | os.PathLike | None) -> Iterator[Path]:
+    """``folder`` (created if missing) to keep rendered test videos and their keypoints in, or a temporary
+    one removed on leaving when None."""
+    if folder is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        yield Path(folder)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
 
 
 def detected_test_video(
