@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import mujoco
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_module
@@ -58,3 +59,29 @@ def test_hydra_override_reaches_the_env(tmp_path):
 def test_bad_reward_weights_are_one_clear_error(weights):
     with pytest.raises(MotionLabError, match="reward_weights"):
         gym.make("MotionLab/Track-v0", reward_weights=weights)
+
+
+def test_the_keypoints_term_sees_a_body_leaning_off_the_reference():
+    """A whole body leaning 15 deg forward of the reference moves the landmarks ~10 cm: DeepMimic's pose
+    term barely notices (the pelvis' orientation is one small share of its error); the keypoints term
+    (PHC's body positions, the error the report's MPJPE measures) falls steeply."""
+    env = gym.make("MotionLab/Track-v0", reference_state_init=False).unwrapped
+    env.reset(seed=0)
+    q, v = env.ref_qpos[env.t].copy(), env.ref_qvel[env.t].copy()
+    env._set_state(q, v)
+    upright, upright_mpjpe, _ = env._reward_terms()
+    half = np.radians(15.0) / 2  # 15 deg about the reference pelvis' own sideways axis
+    axis = env.ref_root_mat[env.t][:, 1]
+    lean = np.r_[np.cos(half), np.sin(half) * axis]
+    turned = np.empty(4)
+    mujoco.mju_mulQuat(turned, lean, q[3:7])
+    q[3:7] = turned
+    env._set_state(q, v)
+    leaned, leaned_mpjpe, _ = env._reward_terms()
+    assert upright["keypoints"] > 0.99 and upright_mpjpe < 0.005
+    assert leaned_mpjpe > 0.05
+    assert upright["pose"] - leaned["pose"] < 0.05  # the defect: DeepMimic's pose term loses < 5 %
+    assert upright["keypoints"] - leaned["keypoints"] > 0.3
+    expected = np.exp(-100.0 * np.mean(np.sum((env.data.site_xpos[env._kp_ids] - env.data.site_xpos[env._kp_ids].mean(0) - env.ref_kp_centred[env.t]) ** 2, axis=1)))
+    assert leaned["keypoints"] == pytest.approx(expected, rel=1e-9)
+    env.close()
