@@ -65,6 +65,13 @@ CASES = {
     "CMU 16_36 jog, 45 deg": (CMU_DIR / "16" / "16_36.amc", 1.0, 45.0, HELD_OUT),
     "CMU 07_01 walk, side": (CMU_DIR / "07" / "07_01.amc", 1.0, 0.0, HELD_OUT),
     "CMU 07_01 walk, 45 deg": (CMU_DIR / "07" / "07_01.amc", 1.0, 45.0, HELD_OUT),
+    # more held-out clips: a second check of a setting chosen on the six above (other subjects 35, 39)
+    "CMU 16_55 run, side": (CMU_DIR / "16" / "16_55.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 16_55 run, 45 deg": (CMU_DIR / "16" / "16_55.amc", 1.0, 45.0, HELD_OUT),
+    "CMU 35_17 jog, side": (CMU_DIR / "35" / "35_17.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 35_17 jog, 45 deg": (CMU_DIR / "35" / "35_17.amc", 1.0, 45.0, HELD_OUT),
+    "CMU 39_13 walk, side": (CMU_DIR / "39" / "39_13.amc", 1.0, 0.0, HELD_OUT),
+    "CMU 39_13 walk, 45 deg": (CMU_DIR / "39" / "39_13.amc", 1.0, 45.0, HELD_OUT),
     "clip run 1.5x (faster), 45 deg": (RUN_CLIP, 1.5, 45.0, "the tracker's training clip, time-scaled: not held out"),
     "clip run 0.6x (jog speed), side": (RUN_CLIP, 0.6, 0.0, "the training clip slowed: a slowed run, not a jog"),
 }

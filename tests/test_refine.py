@@ -81,6 +81,24 @@ def test_open_loop_candidate_equal_to_the_policy_reproduces_the_env_steps(policy
     refiner.close()
 
 
+def test_the_objective_scores_landmark_error_with_its_weight(policy):
+    """``keypoints_weight`` adds Track-v0's keypoints term (the landmark error the report's MPJPE
+    measures) to each planned step's objective on top of the env's own reward: a plan that leans or
+    twists off the reference scores lower even where DeepMimic's terms barely notice."""
+    env = _env(policy)
+    obs, _ = env.reset(seed=0, options={"start_frame": 7})
+    refiner = Refiner(policy, env, replace(NO_EXTRA_PENALTIES, keypoints_weight=2.0))
+    refiner._bind_model()
+    plan = refiner._policy_plan(obs)
+    states, controls = refiner.simulate(plan[None])
+    start_t, fs = env.unwrapped.t, env.unwrapped.frame_skip
+    predicted, _ = refiner.step_reward(states[0, fs - 1], controls[0, fs - 1], start_t + 1, plan[0])
+    _, reward, _, _, info = env.step(plan[0])
+    assert 0.05 < info["reward_terms"]["keypoints"] < 1.0
+    assert predicted - reward == pytest.approx(2.0 * info["reward_terms"]["keypoints"], abs=1e-9)
+    refiner.close()
+
+
 def test_a_refined_step_records_the_same_physics_as_a_plain_step(policy):
     """Planning steps the env through the future and restores its state; the step physics (work, foot
     forces, loading rate from the previous step's last force) of the step actually taken are those of the

@@ -69,6 +69,7 @@ class RefineSettings:
     discount: float = 0.97
     value_weight: float = 1.0  # x the policy's critic at the end of the horizon (its return estimate beyond it)
     score_every: int = 1  # score every this many control steps of a candidate (and its last); 2 halves the cost
+    keypoints_weight: float = 8.0  # x Track-v0's keypoints term (landmark error), on top of the env's own weights
     threads: int = 2
     seed: int = 0
 
@@ -321,7 +322,7 @@ class Refiner:
         with self._on_scratch(t):
             terms, _, root_err = base._reward_terms()
             ended = base._fallen() or root_err > base.max_root_error
-        reward = sum(base.reward_weights[k] * v for k, v in terms.items())
+        reward = sum(base.reward_weights[k] * v for k, v in terms.items()) + s.keypoints_weight * terms["keypoints"]
         if base.residual_force:
             rf = action[NUM_JOINTS:]
             reward -= (base.residual_force_penalty + s.residual_force_penalty) * float(rf @ rf)
