@@ -23,7 +23,7 @@ from the video itself, each decision written into the lift report's notes (and s
    :data:`BACKWARDS_DEG` away from its direction of travel was read from the wrong side: MediaPipe
    took the front for the back (left and right labels swapped, depth mirrored), which happens when
    the face is not seen, e.g. running towards the camera. The labels are swapped and the lift redone.
-   A body facing more than :data:`FACE_TRAVEL_DEG` (and less than that) away from where it travels is
+   A body facing more than :data:`FACE_TRAVEL_DEG` (up to :data:`BACKWARDS_DEG`) away from where it travels is
    lifted again with a prior that its pelvis faces its direction of travel (a runner does not run
    sideways): MediaPipe's 2D hips and shoulders read the rendered oblique figure's torso more side-on than
    it is, and the 2D hardly tells the heading (turning the body 28 deg to its travel costs ~0.3 px of
