@@ -8,7 +8,9 @@ One frame is solved in two passes:
 2. a Levenberg-Marquardt refinement of the full cost in MuJoCo's tangent space, with analytic
    Jacobians from ``mj_jacSite`` / ``mj_jac``: visibility-weighted 2D reprojection error (main term), a
    weak 3D term, a temporal prior (constant-velocity prediction), a posture prior, and the soles kept
-   on (not under) the floor. Joint limits are box constraints (projected steps with an active set).
+   on (not under) the floor, and (when the observation carries one) a heading prior: the pelvis facing a
+   given horizontal direction, the way a forward gait travels. Joint limits are box constraints
+   (projected steps with an active set).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class IKWeights:
     posture_sigma_rad: float = 1.0  # flexion joints; ab/adduction, axial and spine joints are tighter
     accel_sigma: tuple[float, float, float] = (30.0, 100.0, 200.0)  # root m/s^2, root rad/s^2, hinges rad/s^2
     speed_sigma: tuple[float, float, float] = (10.0, 5.0, 15.0)  # root m/s, root rad/s, hinges rad/s
+    heading_sigma: float = 0.025  # sine of the pelvis heading's angle to an observation's ``heading`` (~1.4 deg)
 
     def posture_sigmas(self) -> np.ndarray:
         """(28,) posture-prior sigma per hinge: flexion is free to move, other axes less so."""
@@ -76,6 +79,7 @@ class FrameObservation:
     camera_position: np.ndarray  # (3,) world position of the camera at this frame
     world_offsets: np.ndarray | None = None  # (33, 3) hip-relative landmarks in world axes (m)
     camera_rotation: np.ndarray | None = None  # (3, 3) world-to-camera at this frame (None: the camera's own)
+    heading: np.ndarray | None = None  # (2,) horizontal unit vector the pelvis is expected to face (None: no prior)
 
 
 @dataclass
@@ -101,6 +105,8 @@ class FrameIK:
         self.lower, self.upper = hm.joint_ranges.T
         self.posture_sigma = weights.posture_sigmas()
         self.foot_geoms = [self.model.geom(g).id for g in FOOT_GEOMS]
+        self.pelvis = self.model.body("pelvis").id
+        self._body_jac = np.zeros((3, NV))
         self._jac = np.zeros((NUM_LANDMARKS, 3, NV))
         self._point_jac = np.zeros((3, NV))
         # mink 3D pass: a position task per keypoint site, the posture prior, joint limits; same weights
@@ -241,12 +247,26 @@ class FrameIK:
         res.append((q[7:] - RELAXED_POSTURE) / posture_sigma)
         jac.append(hinge_jac)
 
+        if obs.heading is not None:
+            heading_r, heading_j = self._heading_term(obs.heading)
+            res.append(heading_r)
+            jac.append(heading_j)
+
         if prior is not None:
             diff = np.zeros(NV)
             mujoco.mj_differentiatePos(m, diff, 1.0, prior.qpos, q)
             res.append(diff / prior.sigma)
             jac.append(np.diag(1.0 / prior.sigma))
         return np.concatenate(res), np.vstack(jac)
+
+    def _heading_term(self, heading: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residual (and Jacobian row) of the pelvis facing across the horizontal ``heading``: the sine of
+        the angle between them in the horizontal plane (the pelvis forward's component across it)."""
+        forward = self.data.xmat[self.pelvis].reshape(3, 3)[:, 0]
+        across = np.array([-heading[1], heading[0], 0.0]) / np.hypot(heading[0], heading[1])
+        mujoco.mj_jacBody(self.model, self.data, None, self._body_jac, self.pelvis)  # angular, world axes
+        sigma = self.weights.heading_sigma
+        return np.array([forward @ across / sigma]), (np.cross(forward, across) @ self._body_jac / sigma)[None]
 
     def _floor_terms(self) -> tuple[np.ndarray, np.ndarray]:
         """Residuals (and Jacobian rows) for foot-box corners below the floor."""

@@ -180,6 +180,7 @@ def lift_reference(
     camera_yaw_deg: np.ndarray | None = None,
     progress: bool = False,
     ground: bool | None = None,
+    heading: np.ndarray | None = None,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
     to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
@@ -190,7 +191,10 @@ def lift_reference(
     velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
     left positive); ``notes`` go into the report as they are. ``ground`` moves the camera (and the motion
     with it) up or down so that the stance feet stand on the floor (:func:`_stand_on_floor`); by default
-    only an estimated camera is moved (``ground=True``: the given camera is an estimate too)."""
+    only an estimated camera is moved (``ground=True``: the given camera is an estimate too). ``heading``
+    (2,) or (T, 2), horizontal, adds a prior that the pelvis faces that way (:class:`IKWeights`'s
+    ``heading_sigma``): the direction a forward gait travels, when the keypoints' own heading is not
+    trusted (:func:`motionlab.footage.lift_footage`)."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -218,6 +222,7 @@ def lift_reference(
             raise LiftError(f"camera_track must be ({ref.num_frames}, 3), got {camera_track.shape}")
 
     rotations = camera_rotations(camera, camera_yaw_deg, ref.num_frames)
+    headings = [None] * ref.num_frames if heading is None else np.broadcast_to(heading, (ref.num_frames, 2))
     if offsets is not None:  # MediaPipe's world landmarks turn with the camera
         offsets = np.einsum("tij,tnj->tni", np.swapaxes(rotations, 1, 2) @ camera.rotation(), offsets)
 
@@ -225,7 +230,7 @@ def lift_reference(
     solved: list[int] = []
     for t in tqdm(np.flatnonzero(detected), desc="lift", unit="frame", disable=not progress):
         obs = FrameObservation(
-            px[t], trust[t], camera_track[t], None if offsets is None else offsets[t], rotations[t]
+            px[t], trust[t], camera_track[t], None if offsets is None else offsets[t], rotations[t], headings[t]
         )
         if not solved or (t - solved[-1]) / ref.fps > REINIT_GAP_S:
             qpos[t] = _initialise(ik, obs, camera, _segment_pixel_length(px[t : t + 1])[0])
