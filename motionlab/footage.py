@@ -46,7 +46,17 @@ from motionlab.camera import Camera, focal_from_35mm, focal_from_fov, fov_from_f
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
-from motionlab.ground_plane import MIN_CORRECTION_DEG, decide_pitch, fit_ground, fit_horizon, ground_points
+from motionlab.ground_plane import (
+    MAX_FEET_PITCH_DEG,
+    MAX_STANCE_SPREAD_M,
+    MIN_CORRECTION_DEG,
+    decide_pitch,
+    fit_feet_on_ground,
+    fit_ground,
+    fit_horizon,
+    ground_points,
+    stance_spread_m,
+)
 from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import (
     MIN_VALID_FRACTION,
@@ -111,6 +121,7 @@ def lift_footage(
     speed over ground) ``speed_confidence``."""
     _check_detections(ref)
     notes: dict[str, Any] = {}
+    floor: dict[str, bool] = {}  # a pitch found: depths drawn to the floor (lift.lift_reference)
     camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
     ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
     sideways_only = track is not None and notes["camera_motion"]["line_of_sight_read"] < MIN_LINE_OF_SIGHT_READ
@@ -120,14 +131,14 @@ def lift_footage(
     if "camera" not in ref.source and not travelling and track is None and yaw is None:
         tilted = _pitch_from_the_ground(ref, body, lifted, report, notes)
         if tilted is not None:
-            camera, ground = tilted, True
-            lifted, report = lift(ref, body, camera, notes=notes, ground=ground)
+            camera, ground, floor = tilted, True, {"floor_depth": True}
+            lifted, report = lift(ref, body, camera, notes=notes, ground=ground, **floor)
     facing = facing_offset_deg(lifted)
     notes["facing"] = {"offset_from_travel_deg": None if facing is None else round(facing, 1), "relabelled": False}
     if facing is not None and abs(facing) > BACKWARDS_DEG:
         lifted, report = lift(
             seen_from_the_other_side(ref), body, camera, camera_track=track, notes=notes, camera_yaw_deg=yaw,
-            ground=ground,
+            ground=ground, **floor,
         )  # fmt: skip
         after = facing_offset_deg(lifted)
         notes["facing"] = {
@@ -142,6 +153,8 @@ def lift_footage(
             "heading or the camera's motion was misread, so the facing and the direction of travel are uncertain"
         )}  # fmt: skip
     _warn_if_the_lens_matters(lifted, report, notes)
+    if "ground_plane" in notes:
+        _warn_if_off_the_floor(lifted, notes["ground_plane"])
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -167,19 +180,24 @@ def lift_footage(
 def _pitch_from_the_ground(
     ref: Reference, body: BodyParams, lifted: Reference, report: LiftReport, notes: dict
 ) -> Camera | None:
-    """A static camera re-estimated with the pitch that the ground ``lifted``'s feet stand on and the
-    person's image size give together (:mod:`motionlab.ground_plane`), or None when that is inconclusive
-    or the pitch already right; ``notes["ground_plane"]`` holds both pieces of evidence, which and why."""
+    """A static camera re-estimated with the pitch that the ground ``lifted``'s feet stand on, the
+    person's image size and their feet on one ground give (:mod:`motionlab.ground_plane`), or None when
+    that is inconclusive or the pitch already right;
+    ``notes["ground_plane"]`` holds the evidence, which and why."""
     camera = report.camera
     view = np.subtract(camera.target, camera.position)
     before = float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
     ground = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
     horizon = fit_horizon(ref, camera.focal_px)
-    decision = decide_pitch(ground, before, horizon)
+    shoulders = body.leg_length + body.segment("torso") - body.ankle_height  # above the feet landmarks' mean
+    feet = fit_feet_on_ground(ref, camera.focal_px, shoulders)
+    decision = decide_pitch(ground, before, horizon, feet)
     pitch = decision.pitch_deg
-    used = decision.conclusive and abs(pitch - before) >= MIN_CORRECTION_DEG and abs(pitch) <= MAX_PITCH_DEG
+    steepest = MAX_FEET_PITCH_DEG if decision.source == "feet" else MAX_PITCH_DEG
+    used = (decision.conclusive or decision.source == "feet") and abs(pitch - before) >= MIN_CORRECTION_DEG
+    used = used and abs(pitch) <= steepest
     notes["ground_plane"] = {
-        "ground": ground.to_dict(), "horizon": horizon.to_dict(), "source": decision.source,
+        "ground": ground.to_dict(), "horizon": horizon.to_dict(), "feet": feet.to_dict(), "source": decision.source,
         "conclusive": decision.conclusive,
         "reason": decision.reason, "pitch_se_deg": round(decision.pitch_se_deg, 2),
         "pitch_before_deg": round(before, 2), "used": used, "pitch_deg": round(pitch if used else before, 2),
@@ -191,6 +209,22 @@ def _pitch_from_the_ground(
         )
         return estimate_camera(ref, body, focal_px=camera.focal_px, pitch_deg=pitch)
     return None
+
+
+def _warn_if_off_the_floor(lifted: Reference, note: dict) -> None:
+    """Record how far the lifted stance soles spread in height (:func:`motionlab.ground_plane.stance_spread_m`)
+    and say, over :data:`MAX_STANCE_SPREAD_M`, that the body's height (and the camera's pitch and height)
+    are uncertain: a body that climbs or sinks on a flat floor is not shown as fact."""
+    spread = stance_spread_m(lifted)
+    note["stance_spread_m"] = round(spread, 3)
+    if spread <= MAX_STANCE_SPREAD_M:
+        return
+    said = f"; {note['message']}" if note.get("warn") else ""
+    note["warn"] = True
+    note["message"] = (
+        f"the lifted stance feet spread {spread:.2f} m in height on what should be one floor: the camera's pitch "
+        f"and height, and so the body's height and distance, are uncertain{said}"
+    )
 
 
 def speed_known(report: LiftReport) -> bool:

@@ -41,6 +41,8 @@ PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (
 MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
 GROUND_CLEARANCE_M = 0.002
+SIZE_DEPTH_NOISE = 0.08  # relative error of a frame's depth read from the body's image size (a small person)
+ROW_NOISE_PX = 2.0  # error of a foot's image row, which places it on a known floor
 STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long holds a foot contact
 HEADINGS = 8  # candidate headings tried when initialising
 INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
@@ -180,6 +182,7 @@ def lift_reference(
     camera_yaw_deg: np.ndarray | None = None,
     progress: bool = False,
     ground: bool | None = None,
+    floor_depth: bool = False,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
     to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
@@ -190,7 +193,9 @@ def lift_reference(
     velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
     left positive); ``notes`` go into the report as they are. ``ground`` moves the camera (and the motion
     with it) up or down so that the stance feet stand on the floor (:func:`_stand_on_floor`); by default
-    only an estimated camera is moved (``ground=True``: the given camera is an estimate too)."""
+    only an estimated camera is moved (``ground=True``: the given camera is an estimate too). With it,
+    ``floor_depth`` (a static camera whose pitch was found) also draws every frame's depth towards where
+    its lowest foot meets the floor (:func:`_depth_from_the_floor`)."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -236,6 +241,9 @@ def lift_reference(
     qpos = _fill_gaps(qpos, detected)
     if ground or (ground is None and camera_source == "estimated"):
         qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
+        if floor_depth:
+            qpos = _depth_from_the_floor(hm, qpos, camera, camera_track)
+            qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
     in_camera = np.einsum("tij,tnj->tni", rotations, sites - camera_track[:, None])
@@ -458,3 +466,27 @@ def _stand_on_floor(
         target=tuple(np.subtract(camera.target, down).tolist()),
     )
     return out, moved, track - down
+
+
+def _depth_from_the_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray) -> np.ndarray:
+    """``qpos`` with every frame moved along the camera's ray through its root so that its lowest sole
+    comes down to the floor, as far as the floor gives the frame's depth better than the body's size.
+
+    The body's image size gives a frame's depth to ~:data:`SIZE_DEPTH_NOISE` (a small person's); the
+    lowest foot's row on the floor gives it to ``(row noise / f) / tan(b)``, ``b`` the ray's angle below
+    level (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight: nearly all the
+    way for a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance feet
+    up to 0.5 m above and below the floor with the right pitch), little for a ray that grazes the floor.
+    An error in the pitch moves the floor's depths smoothly with the image row (a path stretched or
+    squeezed, on the floor), not frame by frame. A walker always has a foot down; a runner's flight
+    (~0.1 m) is flattened where the weight is high, where the size could not tell it from depth noise."""
+    soles = Kinematics(hm).sole_heights(qpos)
+    ray = qpos[:, :3] - track
+    drop = -ray[:, 2]  # the camera's height above the root
+    below = np.arctan2(drop, np.hypot(ray[:, 0], ray[:, 1]))
+    floor_noise = np.where(below > 0, ROW_NOISE_PX / camera.focal_px / np.maximum(np.tan(below), 1e-9), np.inf)
+    weight = SIZE_DEPTH_NOISE**2 / (SIZE_DEPTH_NOISE**2 + floor_noise**2)
+    scale = np.clip(1.0 + weight * soles / np.where(drop > 0, drop, np.inf), 0.5, 2.0)
+    out = qpos.copy()
+    out[:, :3] = track + scale[:, None] * ray
+    return out
