@@ -43,6 +43,7 @@ REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead o
 GROUND_CLEARANCE_M = 0.002
 SIZE_DEPTH_NOISE = 0.08  # relative error of a frame's depth read from the body's image size (a small person)
 ROW_NOISE_PX = 2.0  # error of a foot's image row, which places it on a known floor
+MAX_FLIGHT_M = 0.15  # a lowest sole up to this high may be a runner's flight: not taken for a depth error
 STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long holds a foot contact
 HEADINGS = 8  # candidate headings tried when initialising
 INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
@@ -242,7 +243,7 @@ def lift_reference(
     if ground or (ground is None and camera_source == "estimated"):
         qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
         if floor_depth:
-            qpos = _depth_from_the_floor(hm, qpos, camera, camera_track)
+            qpos = _depth_from_the_floor(hm, qpos, camera, camera_track, ref.fps)
             qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
@@ -468,25 +469,31 @@ def _stand_on_floor(
     return out, moved, track - down
 
 
-def _depth_from_the_floor(hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray) -> np.ndarray:
+def _depth_from_the_floor(
+    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray, fps: float
+) -> np.ndarray:
     """``qpos`` with every frame moved along the camera's ray through its root so that its lowest sole
-    comes down to the floor, as far as the floor gives the frame's depth better than the body's size.
+    stands on the floor, as far as the floor gives the frame's depth better than the body's size. Every
+    step-long window (:data:`STEP_WINDOW_S`) holds a stance: its lowest sole goes to the floor, and every
+    other frame's lowest sole to its height above that one, kept to at most :data:`MAX_FLIGHT_M` (a
+    runner's flight, kept; a sole higher than any flight is depth noise).
 
     The body's image size gives a frame's depth to ~:data:`SIZE_DEPTH_NOISE` (a small person's); the
-    lowest foot's row on the floor gives it to ``(row noise / f) / tan(b)``, ``b`` the ray's angle below
-    level (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight: nearly all the
-    way for a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance feet
-    up to 0.5 m above and below the floor with the right pitch), little for a ray that grazes the floor.
-    An error in the pitch moves the floor's depths smoothly with the image row (a path stretched or
-    squeezed, on the floor), not frame by frame. A walker always has a foot down; a runner's flight
-    (~0.1 m) is flattened where the weight is high, where the size could not tell it from depth noise."""
+    foot's row on the floor gives it to ``(row noise / f) / tan(b)``, ``b`` the ray's angle below level
+    (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight: nearly all the way for
+    a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance feet up to
+    0.5 m above and below the floor with the right pitch), little for a ray that grazes the floor (there
+    a sole's height says little about depth). An error in the pitch moves the floor's depths smoothly
+    with the image row (a path stretched or squeezed, on the floor), not frame by frame."""
     soles = Kinematics(hm).sole_heights(qpos)
+    stance = minimum_filter1d(soles, max(1, int(round(STEP_WINDOW_S * fps))), mode="nearest")
+    off = soles - np.clip(soles - stance, 0.0, MAX_FLIGHT_M)  # how far each lowest sole is off where it belongs
     ray = qpos[:, :3] - track
     drop = -ray[:, 2]  # the camera's height above the root
     below = np.arctan2(drop, np.hypot(ray[:, 0], ray[:, 1]))
     floor_noise = np.where(below > 0, ROW_NOISE_PX / camera.focal_px / np.maximum(np.tan(below), 1e-9), np.inf)
     weight = SIZE_DEPTH_NOISE**2 / (SIZE_DEPTH_NOISE**2 + floor_noise**2)
-    scale = np.clip(1.0 + weight * soles / np.where(drop > 0, drop, np.inf), 0.5, 2.0)
+    scale = np.clip(1.0 + weight * off / np.where(drop > 0, drop, np.inf), 0.5, 2.0)
     out = qpos.copy()
     out[:, :3] = track + scale[:, None] * ray
     return out
