@@ -26,7 +26,7 @@ from motionlab.footage import (
 )
 from motionlab.gait import Gait, _slow_motion_factor
 from motionlab.ground_plane import _FEET, fit_feet_on_ground, fit_horizon, stance_spread_m
-from motionlab.inference.analysis import speed_over_ground_known
+from motionlab.inference.analysis import ground_plane_findings, speed_over_ground_known
 from motionlab.lift import estimate_camera, lift_following, lift_reference
 from motionlab.mocap import mocap_reference
 from motionlab.mocap_lifted import Shot, project_shot
@@ -355,6 +355,7 @@ def test_a_side_on_runner_at_one_distance_leaves_the_pitch_alone():
     assert not note["used"] and note["pitch_deg"] == pytest.approx(0.0, abs=0.5) and "distance" in note["reason"]
     assert not note["horizon"]["conclusive"] and "size changes" in note["horizon"]["reason"]
     assert not note["feet"]["conclusive"] and "leave the pitch free" in note["feet"]["reason"], note["feet"]
+    assert ground_plane_findings(note) == []  # nothing to warn about
 
 
 @pytest.fixture(scope="module")
@@ -390,6 +391,7 @@ def test_a_real_walker_seen_from_above_stays_on_the_floor_and_the_pitch_is_said_
     assert note["used"] and note["source"] == "feet" and not note["conclusive"], note
     assert note["pitch_deg"] < -15.0 and note["feet"]["camera_height_m"] > 3.0, note
     assert any("camera pitch" in m and "uncertain" in m for m in messages(report))
+    assert [f.what.startswith("camera tilt uncertain") for f in ground_plane_findings(note)] == [True]  # the verdict
     assert note["stance_spread_m"] < 0.1 and stance_spread_m(lifted) == pytest.approx(note["stance_spread_m"], abs=1e-3)
     assert np.ptp(lifted.qpos[:, 2]) < 0.6  # the hips' height over the walk: a person walking, not climbing
     assert 0.7 < np.median(lifted.qpos[:, 2]) < 1.1
