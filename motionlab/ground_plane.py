@@ -219,6 +219,7 @@ class FeetFit:
     camera_height_m: float  # above the ground the feet stand on, at that pitch
     height_spread: float  # relative spread of the camera height the steps give at that pitch (0.03: 3 %)
     points: int
+    feet_below_horizon_deg: float  # the camera must look at least this far down (> 0 up) for every step's feet
     conclusive: bool
     reason: str
 
@@ -226,7 +227,7 @@ class FeetFit:
         return {
             "pitch_deg": round(self.pitch_deg, 2), "pitch_se_deg": round(self.pitch_se_deg, 2),
             "camera_height_m": round(self.camera_height_m, 2), "height_spread": round(self.height_spread, 3),
-            "points": self.points, "conclusive": self.conclusive, "reason": self.reason,
+            "points": self.points, "feet_below_horizon_deg": round(self.feet_below_horizon_deg, 2), "conclusive": self.conclusive, "reason": self.reason,
         }  # fmt: skip
 
 
@@ -258,14 +259,15 @@ def fit_feet_on_ground(ref: Reference, focal_px: float, shoulder_height_m: float
     points = np.array([(np.median(feet[w][seen[w]]), np.median(shoulders[w][seen[w]])) for w in windows]).reshape(-1, 2)
     n = len(points)
     if n < MIN_POINTS:
-        return FeetFit(0.0, np.inf, 0.0, 0.0, n, False, f"{n} steps seen (need {MIN_POINTS})")
+        return FeetFit(0.0, np.inf, 0.0, 0.0, n, float(PITCH_GRID_DEG[-1]), False, f"{n} steps seen (need {MIN_POINTS})")
     heights = shoulder_height_m * camera_heights(points[:, 0], points[:, 1], PITCH_GRID_DEG, focal_px, ref.image_size[1] / 2)
     feasible = (heights > 0).all(axis=1)  # the camera above every step's feet
+    below = float(PITCH_GRID_DEG[feasible].max()) if feasible.any() else float(PITCH_GRID_DEG[0])
     logs = np.log(np.where(heights > 0, heights, 1.0))
     spread = np.where(feasible, logs.var(axis=1, ddof=1), np.inf)
     best = int(np.argmin(spread))
     if not np.isfinite(spread[best]):
-        return FeetFit(0.0, np.inf, 0.0, 0.0, n, False, "no camera pitch puts every step's feet below it")
+        return FeetFit(0.0, np.inf, 0.0, 0.0, n, below, False, "no camera pitch puts every step's feet below it")
     noise = max(float(spread[best]), MIN_HEIGHT_NOISE**2)
     within = PITCH_GRID_DEG[(n - 1) * (spread - spread[best]) / noise <= 1.0]  # one chi-square unit
     se = (within.max() - within.min()) / 2 if within.min() > PITCH_GRID_DEG[0] and within.max() < PITCH_GRID_DEG[-1] else np.inf
@@ -276,7 +278,7 @@ def fit_feet_on_ground(ref: Reference, focal_px: float, shoulder_height_m: float
     conclusive = bool(se <= MAX_FEET_FIT_SE_DEG)
     if not conclusive:
         reason = f"the feet of {n} steps on one ground leave the pitch free ({rows_spread:.0f} px of rows)"
-    return FeetFit(pitch, float(se), height, float(np.sqrt(spread[best])), n, conclusive, reason)
+    return FeetFit(pitch, float(se), height, float(np.sqrt(spread[best])), n, below, conclusive, reason)
 
 
 @dataclass(frozen=True)
@@ -318,8 +320,8 @@ def decide_pitch(
     weak = f"{ground.reason}; {horizon.reason}"
     if feet is not None and feet.conclusive and abs(feet.pitch_deg - pitch_before_deg) > MIN_REJECTION_SE * feet.pitch_se_deg:
         reason = (
-            f"{feet.reason}: {feet.pitch_deg:+.1f} +-{feet.pitch_se_deg:.1f} deg, uncertain ({weak}); the pitch "
-            f"assumed ({pitch_before_deg:+.1f} deg) would not keep the feet on one floor"
+            f"the pitch assumed ({pitch_before_deg:+.1f} deg) would not keep the feet on one floor ({feet.reason}: "
+            f"{feet.pitch_deg:+.1f} +-{feet.pitch_se_deg:.1f} deg; {weak})"
         )
         return PitchDecision(feet.pitch_deg, feet.pitch_se_deg, "feet", False, reason)
     return PitchDecision(pitch_before_deg, np.inf, "", False, weak if feet is None else f"{weak}; {feet.reason}")

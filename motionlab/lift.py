@@ -43,6 +43,7 @@ REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead o
 GROUND_CLEARANCE_M = 0.002
 SIZE_DEPTH_NOISE = 0.08  # relative error of a frame's depth read from the body's image size (a small person)
 ROW_NOISE_PX = 2.0  # error of a foot's image row, which places it on a known floor
+UPRIGHT_LEAN_DEG = 15.0  # a walker's or runner's trunk leans less than this on average along the line of sight
 MAX_FLIGHT_M = 0.15  # a lowest sole up to this high may be a runner's flight: not taken for a depth error
 STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long holds a foot contact
 HEADINGS = 8  # candidate headings tried when initialising
@@ -382,7 +383,7 @@ def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: n
     """(T, 33, 3) hip-relative world landmarks in the world's axes, scaled to ``body``; None if absent."""
     if ref.world_keypoints is None:
         return None
-    world = ref.world_keypoints.astype(float) @ camera.rotation()  # camera axes -> world axes
+    world = _upright(ref.world_keypoints.astype(float) @ camera.rotation(), detected, camera)  # -> world axes
     measured = sum(
         np.linalg.norm(world[detected, INDEX[a]] - world[detected, INDEX[b]], axis=-1)
         for pairs in _PAIRS.values()
@@ -392,6 +393,28 @@ def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: n
     if size < 1e-6:
         raise LiftError("world_keypoints are all zero on frames with a detection")
     return world * (2 * sum(body.segment(s) for s in _PAIRS) / size)
+
+
+def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndarray:
+    """World landmarks (T, 33, 3) in world axes turned about the horizontal axis across the camera's view
+    so that their mean trunk (hips to shoulders, over the ``detected`` frames) stands upright, when it
+    leans more than :data:`UPRIGHT_LEAN_DEG` towards or away from the camera; else as they are.
+
+    MediaPipe's world landmarks of a small person seen from above stand upright in the camera's axes,
+    not the world's (vtest.avi, camera ~25 deg down: the trunk leaned with whatever pitch was assumed, 49
+    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell."""
+    mid = lambda a, b: (world[detected, INDEX[a]] + world[detected, INDEX[b]]) / 2  # noqa: E731
+    trunk = (mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")).mean(axis=0)
+    view = camera.rotation()[2, :2]
+    if np.linalg.norm(view) < 1e-6:
+        return world
+    view = view / np.linalg.norm(view)
+    lean = float(np.arctan2(trunk[:2] @ view, trunk[2]))  # > 0: leaning away from the camera
+    if abs(np.degrees(lean)) <= UPRIGHT_LEAN_DEG:
+        return world
+    across = np.array([view[1], -view[0], 0.0])  # turning about it by +a tips +z towards the camera
+    turn = Rotation.from_rotvec(lean * across).as_matrix()
+    return world @ turn.T
 
 
 def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: float) -> np.ndarray:
@@ -473,26 +496,26 @@ def _depth_from_the_floor(
     hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray, fps: float
 ) -> np.ndarray:
     """``qpos`` with every frame moved along the camera's ray through its root so that its lowest sole
-    stands on the floor, as far as the floor gives the frame's depth better than the body's size. Every
-    step-long window (:data:`STEP_WINDOW_S`) holds a stance: its lowest sole goes to the floor, and every
-    other frame's lowest sole to its height above that one, kept to at most :data:`MAX_FLIGHT_M` (a
-    runner's flight, kept; a sole higher than any flight is depth noise).
+    stands on the floor, as far as the floor gives the frame's depth better than the body's size.
 
     The body's image size gives a frame's depth to ~:data:`SIZE_DEPTH_NOISE` (a small person's); the
     foot's row on the floor gives it to ``(row noise / f) / tan(b)``, ``b`` the ray's angle below level
-    (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight: nearly all the way for
-    a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance feet up to
-    0.5 m above and below the floor with the right pitch), little for a ray that grazes the floor (there
-    a sole's height says little about depth). An error in the pitch moves the floor's depths smoothly
-    with the image row (a path stretched or squeezed, on the floor), not frame by frame."""
+    (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight ``w``: nearly all the
+    way for a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance
+    feet up to 0.5 m above and below the floor), little for a ray that grazes the floor (there a sole's
+    height says little about depth). Every step-long window (:data:`STEP_WINDOW_S`) holds a stance: its
+    lowest sole goes to the floor; any other frame's lowest sole keeps ``1 - w`` of its height above
+    that one, at most :data:`MAX_FLIGHT_M` (a runner's flight: kept where the size can tell it from depth
+    noise, lost where only the floor can place the body). An error in the pitch moves the floor's depths
+    smoothly with the image row (a path stretched or squeezed, on the floor), not frame by frame."""
     soles = Kinematics(hm).sole_heights(qpos)
     stance = minimum_filter1d(soles, max(1, int(round(STEP_WINDOW_S * fps))), mode="nearest")
-    off = soles - np.clip(soles - stance, 0.0, MAX_FLIGHT_M)  # how far each lowest sole is off where it belongs
     ray = qpos[:, :3] - track
     drop = -ray[:, 2]  # the camera's height above the root
     below = np.arctan2(drop, np.hypot(ray[:, 0], ray[:, 1]))
     floor_noise = np.where(below > 0, ROW_NOISE_PX / camera.focal_px / np.maximum(np.tan(below), 1e-9), np.inf)
     weight = SIZE_DEPTH_NOISE**2 / (SIZE_DEPTH_NOISE**2 + floor_noise**2)
+    off = soles - (1 - weight) * np.clip(soles - stance, 0.0, MAX_FLIGHT_M)  # how far each lowest sole is off
     scale = np.clip(1.0 + weight * off / np.where(drop > 0, drop, np.inf), 0.5, 2.0)
     out = qpos.copy()
     out[:, :3] = track + scale[:, None] * ray

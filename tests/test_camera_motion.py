@@ -378,20 +378,21 @@ def test_a_real_walker_whose_steps_cannot_be_timed_is_taken_as_real_time_and_sai
 
 
 def test_a_real_walker_seen_from_above_stays_on_the_floor_and_the_pitch_is_said_uncertain(vtest_walker):
-    """vtest.avi's camera looks ~25 deg down from a first floor. Its walker's size changes 7 % and the lifted
-    ground points span 1.2 m, so both pitch fits were inconclusive and a level camera was kept: the feet
-    then rose above the horizon and the lifted root climbed 2.4 m in 6 s (stance soles spread 1.5 m). The
-    steps' feet on one ground reject the level camera (its horizon runs below the feet), the pitch found
-    is used but said to be uncertain, and each frame's depth comes from where its foot meets the floor.
-    (The pitch found, ~50 deg, is steeper than the scene's ~24 deg, read off three pedestrians' heights and
-    feet rows in frame 45: after the sign post hides the walker at frame 25 the keypoints follow other people,
-    whose sizes mix into the fit; hence "uncertain".)"""
+    """vtest.avi's camera looks ~24 deg down from a first floor (read off three pedestrians' heights and feet
+    rows in frame 45). Its walker's size changes 7 % and the lifted ground points span 1.2 m, so both pitch
+    fits were inconclusive and a level camera was kept: the feet then rose above the horizon and the lifted
+    root climbed 2.4 m in 6 s (stance soles spread 0.5 m, 10th-90th percentile). The steps' feet on one
+    ground reject the level camera; they read 53 deg (after the sign post hides the walker at frame 25 the
+    keypoints follow other people, whose sizes mix in), so the pitch is the one at which the upright body
+    fits the image best, said to be uncertain, and each frame's depth comes from where its foot meets the
+    floor. (Lifted at 53 deg, the body leaned back ~50 deg: MediaPipe's world landmarks of a small person
+    stand upright in the camera's axes, so they are stood upright in the world's.)"""
     _, lifted, report = vtest_walker
     note = report.notes["ground_plane"]
     assert note["used"] and note["source"] == "feet" and not note["conclusive"], note
-    assert note["pitch_deg"] < -15.0 and note["feet"]["camera_height_m"] > 3.0, note
+    assert -35.0 < note["pitch_deg"] < -15.0 and note["feet"]["pitch_deg"] < -40.0, note
     assert any("camera pitch" in m and "uncertain" in m for m in messages(report))
     assert [f.what.startswith("camera tilt uncertain") for f in ground_plane_findings(note)] == [True]  # the verdict
-    assert note["stance_spread_m"] < 0.1 and stance_spread_m(lifted) == pytest.approx(note["stance_spread_m"], abs=1e-3)
-    assert np.ptp(lifted.qpos[:, 2]) < 0.6  # the hips' height over the walk: a person walking, not climbing
-    assert 0.7 < np.median(lifted.qpos[:, 2]) < 1.1
+    assert note["stance_spread_m"] < 0.05 and stance_spread_m(lifted) == pytest.approx(note["stance_spread_m"], abs=1e-3)
+    assert np.ptp(lifted.qpos[:, 2]) < 0.4  # the hips' height over the walk: a person walking, not climbing
+    assert 0.85 < np.median(lifted.qpos[:, 2]) < 1.05  # standing: 0.93

@@ -93,7 +93,7 @@ def ground_plane_findings(note: dict[str, Any] | None) -> list[Finding]:
     if not note or not (note.get("source") == "feet" or note.get("stance_spread_m", 0.0) > MAX_STANCE_SPREAD_M):
         return []
     if note.get("source") == "feet" and note.get("used"):
-        what = f"camera tilt uncertain: {note['pitch_deg']:+.0f} deg (+-{note['pitch_se_deg']:.0f}) from your steps alone"
+        what = f"camera tilt uncertain: {note['pitch_deg']:+.0f} deg, read from your steps and pose alone"
     else:
         what = f"camera tilt uncertain: your lifted feet spread {note['stance_spread_m']:.2f} m in height on one floor"
     return [Finding(
