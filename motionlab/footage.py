@@ -63,6 +63,7 @@ from motionlab.lift import (
     MIN_VALID_FRAMES,
     MIN_VISIBLE_BODY_LANDMARKS,
     PHONE_FOV_DEG,
+    UPRIGHT_LEAN_DEG,
     VISIBLE,
     LiftReport,
     camera_rotations,
@@ -70,6 +71,7 @@ from motionlab.lift import (
     estimate_camera,
     lift_following,
     lift_reference,
+    world_trunk_lean_deg,
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
@@ -199,16 +201,19 @@ def _pitch_from_the_ground(
     used = (decision.conclusive or decision.source == "feet") and abs(pitch - before) >= MIN_CORRECTION_DEG
     used = used and abs(pitch) <= steepest
     fits: dict[str, float] = {}
-    if used and decision.source == "feet":  # uncertain: the pitch at which the upright body fits the image best
+    lean = None if not used else world_trunk_lean_deg(ref, estimate_camera(ref, body, camera.focal_px, pitch_deg=pitch))
+    if used and decision.source == "feet" and lean is not None and abs(lean) > UPRIGHT_LEAN_DEG:
+        # the feet and the pose disagree: the pitch at which the upright body fits the image best
         pitch, fits = pitch_of_the_best_fit(ref, body, camera.focal_px, feet.feet_below_horizon_deg)
         reason = (
-            f"{decision.reason}; the upright body fits the image best at {pitch:+.1f} deg (reprojection "
-            f"{fits[f'{pitch:.1f}']:.2f} px)"
-        )
+            f"{decision.reason}; at that pitch MediaPipe's body would lean {abs(lean):.0f} deg "
+            f"{'away from' if lean > 0 else 'towards'} the camera; the upright body fits the image best at "
+            f"{pitch:+.1f} deg (reprojection {fits[f'{pitch:.1f}']:.2f} px)"
+        )  # fmt: skip
         decision = dataclasses.replace(decision, pitch_deg=pitch, reason=reason)
     notes["ground_plane"] = {
         "ground": ground.to_dict(), "horizon": horizon.to_dict(), "feet": feet.to_dict(), "source": decision.source,
-        "reprojection_px_by_pitch": fits,
+        "reprojection_px_by_pitch": fits, "pose_lean_deg": None if lean is None else round(lean, 1),
         "conclusive": decision.conclusive,
         "reason": decision.reason, "pitch_se_deg": round(decision.pitch_se_deg, 2),
         "pitch_before_deg": round(before, 2), "used": used, "pitch_deg": round(pitch if used else before, 2),
@@ -249,7 +254,8 @@ def pitch_of_the_best_fit(
     The lift stands MediaPipe's world landmarks upright (:func:`motionlab.lift._upright`), so a wrong
     pitch leaves an upright body that the 2D keypoints do not fit (vtest.avi, 12 s: 1.14 px at 25 deg
     down, 1.38 at 37, 1.40 level), whereas the steps' feet on one ground read other people's sizes into
-    the pitch once the keypoints jump to them (37-53 deg)."""
+    the pitch once the keypoints jump to them (37-53 deg). Used when those two disagree: MediaPipe's body
+    would lean more than :data:`~motionlab.lift.UPRIGHT_LEAN_DEG` at the feet's pitch."""
     step = max(1, int(ref.fps // FIT_MAX_FPS))
     thin = dataclasses.replace(
         ref, fps=ref.fps / step, keypoints2d=ref.keypoints2d[::step], keypoints2d_valid=ref.keypoints2d_valid[::step],

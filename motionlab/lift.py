@@ -395,26 +395,39 @@ def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: n
     return world * (2 * sum(body.segment(s) for s in _PAIRS) / size)
 
 
-def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndarray:
-    """World landmarks (T, 33, 3) in world axes turned about the horizontal axis across the camera's view
-    so that their mean trunk (hips to shoulders, over the ``detected`` frames) stands upright, when it
-    leans more than :data:`UPRIGHT_LEAN_DEG` towards or away from the camera; else as they are.
-
-    MediaPipe's world landmarks of a small person seen from above stand upright in the camera's axes,
-    not the world's (vtest.avi, camera ~25 deg down: the trunk leaned with whatever pitch was assumed, 49
-    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell."""
+def trunk_lean_deg(world: np.ndarray, detected: np.ndarray, camera: Camera) -> float:
+    """The mean trunk's (hips to shoulders over the ``detected`` frames) lean along ``camera``'s line of
+    sight (deg, > 0 away from it) of world landmarks (T, 33, 3) in world axes; 0 for a camera looking
+    straight down."""
     mid = lambda a, b: (world[detected, INDEX[a]] + world[detected, INDEX[b]]) / 2  # noqa: E731
     trunk = (mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")).mean(axis=0)
     view = camera.rotation()[2, :2]
     if np.linalg.norm(view) < 1e-6:
+        return 0.0
+    return float(np.degrees(np.arctan2(trunk[:2] @ view / np.linalg.norm(view), trunk[2])))
+
+
+def world_trunk_lean_deg(ref: Reference, camera: Camera) -> float | None:
+    """:func:`trunk_lean_deg` of ``ref``'s world landmarks seen through ``camera``; None without them."""
+    if ref.world_keypoints is None:
+        return None
+    return trunk_lean_deg(ref.world_keypoints.astype(float) @ camera.rotation(), detected_frames(ref), camera)
+
+
+def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndarray:
+    """World landmarks (T, 33, 3) in world axes turned about the horizontal axis across the camera's view
+    so that their mean trunk stands upright, when it leans more than :data:`UPRIGHT_LEAN_DEG` towards or
+    away from the camera (:func:`trunk_lean_deg`); else as they are.
+
+    MediaPipe's world landmarks of a small person seen from above stand upright in the camera's axes,
+    not the world's (vtest.avi, camera ~25 deg down: the trunk leaned with whatever pitch was assumed, 49
+    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell."""
+    lean = trunk_lean_deg(world, detected, camera)
+    if abs(lean) <= UPRIGHT_LEAN_DEG:
         return world
-    view = view / np.linalg.norm(view)
-    lean = float(np.arctan2(trunk[:2] @ view, trunk[2]))  # > 0: leaning away from the camera
-    if abs(np.degrees(lean)) <= UPRIGHT_LEAN_DEG:
-        return world
+    view = camera.rotation()[2, :2] / np.linalg.norm(camera.rotation()[2, :2])
     across = np.array([view[1], -view[0], 0.0])  # turning about it by +a tips +z towards the camera
-    turn = Rotation.from_rotvec(lean * across).as_matrix()
-    return world @ turn.T
+    return world @ Rotation.from_rotvec(np.radians(lean) * across).as_matrix().T
 
 
 def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: float) -> np.ndarray:
