@@ -209,8 +209,8 @@ class LoadedPolicy:
         asks for ~3700 actions per 10 s of video). The network is in eval mode since loading."""
         normalized = self.normalize(obs)
         with th.no_grad():
-            action = self.policy._predict(th.as_tensor(normalized).reshape(-1, self.obs_dim), deterministic=deterministic)
-        action = action.numpy()
+            dist = self.policy.get_distribution(th.as_tensor(normalized).reshape(-1, self.obs_dim))
+            action = dist.get_actions(deterministic=deterministic).numpy()
         if self.policy.squash_output:
             action = self.policy.unscale_action(action)
         else:
