@@ -52,13 +52,24 @@ from motionlab.camera import Camera, focal_from_35mm, focal_from_fov, fov_from_f
 from motionlab.camera_motion import CameraMotion, estimate_camera_motion
 from motionlab.errors import FootageError, UserError
 from motionlab.gait import analyse_gait
-from motionlab.ground_plane import MIN_CORRECTION_DEG, decide_pitch, fit_ground, fit_horizon, ground_points
+from motionlab.ground_plane import (
+    MAX_FEET_PITCH_DEG,
+    MAX_STANCE_SPREAD_M,
+    MIN_CORRECTION_DEG,
+    decide_pitch,
+    fit_feet_on_ground,
+    fit_ground,
+    fit_horizon,
+    ground_points,
+    stance_spread_m,
+)
 from motionlab.keypoints import MIRROR_PERMUTATION
 from motionlab.lift import (
     MIN_VALID_FRACTION,
     MIN_VALID_FRAMES,
     MIN_VISIBLE_BODY_LANDMARKS,
     PHONE_FOV_DEG,
+    UPRIGHT_LEAN_DEG,
     VISIBLE,
     LiftReport,
     camera_rotations,
@@ -66,6 +77,7 @@ from motionlab.lift import (
     estimate_camera,
     lift_following,
     lift_reference,
+    world_trunk_lean_deg,
 )
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
@@ -90,6 +102,8 @@ CLEAR_STEP_CORRELATION = 0.5
 # test runs (0.93 calibrated on the DeepMimic run when the mocap import had flattened its flight phase; x1.03
 # since commit 6419075 restored it: the reference's mean hip height went 0.981 -> 1.012 leg lengths).
 RUNNING_HIP_HEIGHT = 0.96
+FIT_PITCH_STEP_DEG = 5.0  # pitches tried for the best-fitting upright body (pitch_of_the_best_fit)
+FIT_MAX_FPS = 10.0  # ... on the clip thinned to about this rate
 MIN_PITCH_DEG = 4.0
 MAX_PITCH_DEG = 35.0
 MIN_TRAVEL_SPEED_MPS = 1.0  # video time
@@ -120,6 +134,7 @@ def lift_footage(
     speed over ground) ``speed_confidence``."""
     _check_detections(ref)
     notes: dict[str, Any] = {}
+    floor: dict[str, bool] = {}  # a pitch found: depths drawn to the floor (lift.lift_reference)
     camera, track, yaw, ground_flow = _camera(ref, body, video, options, notes)
     ground = True if camera is not None else None  # ours or the lift's own: an estimate, stood on the floor
     sideways_only = track is not None and notes["camera_motion"]["line_of_sight_read"] < MIN_LINE_OF_SIGHT_READ
@@ -129,11 +144,13 @@ def lift_footage(
     if "camera" not in ref.source and not travelling and track is None and yaw is None:
         tilted = _pitch_from_the_ground(ref, body, lifted, report, notes)
         if tilted is not None:
-            camera, ground = tilted, True
-            lifted, report = lift(ref, body, camera, notes=notes, ground=ground)
-    again = {"camera_track": track, "notes": notes, "camera_yaw_deg": yaw, "ground": ground}
+            camera, ground, floor = tilted, True, {"floor_depth": True}
+            lifted, report = lift(ref, body, camera, notes=notes, ground=ground, **floor)
+    again = {"camera_track": track, "notes": notes, "camera_yaw_deg": yaw, "ground": ground, **floor}
     lifted, report = _face_where_it_travels(ref, body, camera, lift, again, lifted, report)
     _warn_if_the_lens_matters(lifted, report, notes)
+    if "ground_plane" in notes:
+        _warn_if_off_the_floor(lifted, notes["ground_plane"])
     gait = analyse_gait(lifted)
     notes["gait"] = gait.to_dict()
     scale = _time_scale(video, ref.source.get("summary", {}).get("fps_nominal"), gait, options, notes)
@@ -159,30 +176,100 @@ def lift_footage(
 def _pitch_from_the_ground(
     ref: Reference, body: BodyParams, lifted: Reference, report: LiftReport, notes: dict
 ) -> Camera | None:
-    """A static camera re-estimated with the pitch that the ground ``lifted``'s feet stand on and the
-    person's image size give together (:mod:`motionlab.ground_plane`), or None when that is inconclusive
-    or the pitch already right; ``notes["ground_plane"]`` holds both pieces of evidence, which and why."""
+    """A static camera re-estimated with the pitch that the ground ``lifted``'s feet stand on, the
+    person's image size and their feet on one ground give (:mod:`motionlab.ground_plane`), or None when
+    that is inconclusive or the pitch already right;
+    ``notes["ground_plane"]`` holds the evidence, which and why."""
     camera = report.camera
     view = np.subtract(camera.target, camera.position)
     before = float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
     ground = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
     horizon = fit_horizon(ref, camera.focal_px)
-    decision = decide_pitch(ground, before, horizon)
+    shoulders = body.leg_length + body.segment("torso") - body.ankle_height  # above the feet landmarks' mean
+    feet = fit_feet_on_ground(ref, camera.focal_px, shoulders)
+    decision = decide_pitch(ground, before, horizon, feet)
     pitch = decision.pitch_deg
-    used = decision.conclusive and abs(pitch - before) >= MIN_CORRECTION_DEG and abs(pitch) <= MAX_PITCH_DEG
+    steepest = MAX_FEET_PITCH_DEG if decision.source == "feet" else MAX_PITCH_DEG
+    used = (decision.conclusive or decision.source == "feet") and abs(pitch - before) >= MIN_CORRECTION_DEG
+    used = used and abs(pitch) <= steepest
+    fits: dict[str, float] = {}
+    lean = None if not used else world_trunk_lean_deg(ref, estimate_camera(ref, body, camera.focal_px, pitch_deg=pitch))
+    if used and decision.source == "feet" and lean is not None and abs(lean) > UPRIGHT_LEAN_DEG:
+        # the feet and the pose disagree: the pitch at which the upright body fits the image best
+        pitch, fits = pitch_of_the_best_fit(ref, body, camera.focal_px, feet.feet_below_horizon_deg)
+        reason = (
+            f"{decision.reason}; at that pitch MediaPipe's body would lean {abs(lean):.0f} deg "
+            f"{'away from' if lean > 0 else 'towards'} the camera; the upright body fits the image best at "
+            f"{pitch:+.1f} deg (reprojection {fits[f'{pitch:.1f}']:.2f} px)"
+        )  # fmt: skip
+        decision = dataclasses.replace(decision, pitch_deg=pitch, reason=reason)
     notes["ground_plane"] = {
-        "ground": ground.to_dict(), "horizon": horizon.to_dict(), "source": decision.source,
+        "ground": ground.to_dict(), "horizon": horizon.to_dict(), "feet": feet.to_dict(), "source": decision.source,
+        "reprojection_px_by_pitch": fits, "pose_lean_deg": None if lean is None else round(lean, 1),
         "conclusive": decision.conclusive,
         "reason": decision.reason, "pitch_se_deg": round(decision.pitch_se_deg, 2),
         "pitch_before_deg": round(before, 2), "used": used, "pitch_deg": round(pitch if used else before, 2),
     }  # fmt: skip
     if used:
         notes["ground_plane"]["warn"] = True  # a correction: said, as every decision is
-        notes["ground_plane"]["message"] = (
-            f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'}) from {decision.reason}"
-        )
+        looking = f"camera pitch {pitch:+.1f} deg (looking {'down' if pitch < 0 else 'up'})"
+        said = f"{looking}, uncertain: " if decision.source == "feet" else f"{looking} from "
+        notes["ground_plane"]["message"] = said + decision.reason
         return estimate_camera(ref, body, focal_px=camera.focal_px, pitch_deg=pitch)
     return None
+
+
+def _warn_if_off_the_floor(lifted: Reference, note: dict) -> None:
+    """Record how far the lifted stance soles spread in height (:func:`motionlab.ground_plane.stance_spread_m`)
+    and say, over :data:`MAX_STANCE_SPREAD_M`, that the body's height (and the camera's pitch and height)
+    are uncertain: a body that climbs or sinks on a flat floor is not shown as fact."""
+    spread = stance_spread_m(lifted)
+    note["stance_spread_m"] = round(spread, 3)
+    if spread <= MAX_STANCE_SPREAD_M:
+        return
+    said = f"; {note['message']}" if note.get("warn") else ""
+    note["warn"] = True
+    note["message"] = (
+        f"the lifted stance feet spread {spread:.2f} m in height on what should be one floor: the camera's pitch "
+        f"and height, and so the body's height and distance, are uncertain{said}"
+    )
+
+
+def pitch_of_the_best_fit(
+    ref: Reference, body: BodyParams, focal_px: float, feet_below_horizon_deg: float
+) -> tuple[float, dict[str, float]]:
+    """The static camera's pitch (deg, > 0 up) at which the lift reprojects best, tried every
+    :data:`FIT_PITCH_STEP_DEG` from where every step's feet are below the horizon down to
+    :data:`~motionlab.ground_plane.MAX_FEET_PITCH_DEG` (the best refined by a parabola through its
+    neighbours), on the clip thinned to :data:`FIT_MAX_FPS`; and the mean reprojection error (px) at each.
+
+    The lift stands MediaPipe's world landmarks upright (:func:`motionlab.lift._upright`), so a wrong
+    pitch leaves an upright body that the 2D keypoints do not fit (vtest.avi, 12 s: 1.14 px at 25 deg
+    down, 1.38 at 37, 1.40 level), whereas the steps' feet on one ground read other people's sizes into
+    the pitch once the keypoints jump to them (37-53 deg). Used when those two disagree: MediaPipe's body
+    would lean more than :data:`~motionlab.lift.UPRIGHT_LEAN_DEG` at the feet's pitch."""
+    step = max(1, int(ref.fps // FIT_MAX_FPS))
+    thin = dataclasses.replace(
+        ref, fps=ref.fps / step, keypoints2d=ref.keypoints2d[::step], keypoints2d_valid=ref.keypoints2d_valid[::step],
+        world_keypoints=None if ref.world_keypoints is None else ref.world_keypoints[::step], qpos=None,
+        qpos_observed=None,
+    )  # fmt: skip
+    top = min(np.floor(feet_below_horizon_deg / FIT_PITCH_STEP_DEG) * FIT_PITCH_STEP_DEG, -FIT_PITCH_STEP_DEG)
+    pitches = np.arange(top, -MAX_FEET_PITCH_DEG - 1e-6, -FIT_PITCH_STEP_DEG)
+    errors = []
+    for pitch in pitches:
+        camera = estimate_camera(thin, body, focal_px=focal_px, pitch_deg=float(pitch))
+        errors.append(lift_reference(thin, body, camera, ground=True)[1].mean_reprojection_px)
+    best = int(np.argmin(errors))
+    pitch = float(pitches[best])
+    if 0 < best < len(pitches) - 1:  # the vertex of the parabola through the best and its neighbours
+        left, mid, right = errors[best - 1 : best + 2]
+        curve = left - 2 * mid + right
+        if curve > 0:
+            pitch -= FIT_PITCH_STEP_DEG * 0.5 * (left - right) / curve  # pitches fall with the index
+    fits = {f"{p:.1f}": round(float(e), 3) for p, e in zip(pitches, errors)}
+    fits.setdefault(f"{pitch:.1f}", round(float(errors[best]), 3))
+    return pitch, fits
 
 
 def speed_known(report: LiftReport) -> bool:

@@ -23,6 +23,13 @@ turned to a level camera at the current pitch guess and the guess moved by the h
 stays put (then 0.1 / 0.3 / 0.6 deg off on the same shots). The feet's mean row is used (a fixed height on the
 body, under it on average): the lowest foot runs ahead of the body towards the camera and biased it 1-4 deg.
 :func:`decide_pitch` makes the one decision from both.
+
+When both are inconclusive, a third piece (:func:`fit_feet_on_ground`) asks only that every step's feet
+lie on one level ground: the camera height each step's feet row and shoulders-to-feet size imply (the
+same relation, rows turned to a level camera) must be one height, which holds only at the right pitch.
+It is used, as uncertain, where it rejects the pitch assumed (``vtest.avi``: a level camera put the
+walker's feet above its horizon and the walker climbed 2.4 m in 6 s); :func:`stance_spread_m` says how
+far the lifted stance soles still spread in height.
 """
 
 from __future__ import annotations
@@ -44,6 +51,12 @@ MAX_SLOPE_SE_DEG = 2.0  # standard error of the fitted slope for the fit to be u
 MIN_CORRECTION_DEG = 2.0  # a smaller pitch error is left alone (it moves a runner 5 m away ~17 cm)
 OUTLIER_MADS = 3.0  # ground points this many robust standard deviations off the line are dropped
 MIN_SIZE_CHANGE = 0.2  # the person's image height must change by this share of itself for a horizon fit
+MAX_FEET_FIT_SE_DEG = 6.0  # the feet-on-the-ground fit is used (as uncertain) only when known this well
+MIN_REJECTION_SE = 3.0
+MAX_STANCE_SPREAD_M = 0.25  # stance soles spread over more height than this (10th-90th percentile): said
+MAX_FEET_PITCH_DEG = 60.0  # a steeper pitch from the feet on one ground is not used (a camera looking down a wall)  # ... and when the pitch assumed is this many of its standard errors off it
+MIN_HEIGHT_NOISE = 0.02  # relative: a step's camera height is never known better (the body's bob, detection)
+PITCH_GRID_DEG = np.arange(-80.0, 30.01, 0.25)  # pitches the feet-on-the-ground fit tries (> 0 looks up)
 MAX_DISAGREEMENT_SE = 3.0  # the ground's slope further off the size's pitch than this many joint errors: said
 _FEET = [INDEX[n] for n in ("left_heel", "left_foot_index", "right_heel", "right_foot_index")]
 _SHOULDERS = [INDEX["left_shoulder"], INDEX["right_shoulder"]]
@@ -77,6 +90,16 @@ def ground_points(lifted: Reference) -> np.ndarray:
     observed = np.ones(len(feet), bool) if lifted.qpos_observed is None else np.asarray(lifted.qpos_observed)
     points = [lowest[w][lowest[w, 2].argmin()] for w in _step_windows(observed, lifted.fps)]
     return np.reshape(points, (-1, 3))
+
+
+def stance_spread_m(lifted: Reference) -> float:
+    """How far the lifted stance soles (the lowest sole of each step-long window mostly fitted to a
+    detection) spread in height, 10th to 90th percentile (m): near zero on a flat floor."""
+    hm = build_model(lifted.body)
+    soles = Kinematics(hm).sole_heights(lifted.qpos)
+    observed = np.ones(len(soles), bool) if lifted.qpos_observed is None else np.asarray(lifted.qpos_observed)
+    stance = [soles[w].min() for w in _step_windows(observed, lifted.fps)]
+    return float(np.subtract(*np.percentile(stance, [90, 10]))) if len(stance) >= 2 else 0.0
 
 
 def _step_windows(observed: np.ndarray, fps: float) -> list[slice]:
@@ -195,23 +218,99 @@ def fit_horizon(ref: Reference, focal_px: float, iterations: int = 30) -> Horizo
 
 
 @dataclass(frozen=True)
-class PitchDecision:
-    """The camera's pitch from the person's size or the ground's slope, and whether to believe it."""
+class FeetFit:
+    """The camera's pitch and height at which every step's feet lie on one level ground (no lifted depth)."""
 
     pitch_deg: float  # > 0 looks up
     pitch_se_deg: float
-    source: str  # "size", "ground" or "" (inconclusive)
+    camera_height_m: float  # above the ground the feet stand on, at that pitch
+    height_spread: float  # relative spread of the camera height the steps give at that pitch (0.03: 3 %)
+    points: int
+    feet_below_horizon_deg: float  # the camera must look at least this far down (> 0 up) for every step's feet
     conclusive: bool
     reason: str
 
+    def to_dict(self) -> dict[str, float | int | bool | str]:
+        return {
+            "pitch_deg": round(self.pitch_deg, 2), "pitch_se_deg": round(self.pitch_se_deg, 2),
+            "camera_height_m": round(self.camera_height_m, 2), "height_spread": round(self.height_spread, 3),
+            "points": self.points, "feet_below_horizon_deg": round(self.feet_below_horizon_deg, 2), "conclusive": self.conclusive, "reason": self.reason,
+        }  # fmt: skip
 
-def decide_pitch(ground: GroundFit, pitch_before_deg: float, horizon: HorizonFit) -> PitchDecision:
-    """One pitch from both pieces of evidence: the person's size when conclusive, else the ground's slope
-    when conclusive, else none. The size comes first: it needs no lifted depth, whereas the ground points
-    are each a window's lowest lifted foot, which picks the frames whose depth noise puts the foot lowest
-    (``benchmarks/bench_pitch.py``: CMU walk 39_13 12 m away, 20 deg down, the person's image size jittering
-    12 % a frame: the ground's slope read 17.0-19.9 deg +-2.1-2.9, the size 20.2-20.6). A ground slope that
-    disagrees is said in the reason."""
+
+def camera_heights(feet_rows: np.ndarray, shoulder_rows: np.ndarray, pitch_deg: np.ndarray, focal_px: float,
+                   centre_row: float) -> np.ndarray:
+    """(P, N) the camera's height above the feet, in shoulder heights, at each of ``pitch_deg`` (P,) (> 0
+    looks up) implied by N ``feet_rows`` and ``shoulder_rows`` (px) of an upright person: turned to a level
+    camera's rows (:func:`level_rows`), ``(feet - centre) / (feet - shoulders)`` (Hoiem et al.'s
+    ``h = (H / H_cam) (v_b - v0)``, exact for a level camera). Not positive: the feet above the horizon."""
+    out = []
+    for pitch in np.atleast_1d(pitch_deg):
+        feet = level_rows(feet_rows, pitch, focal_px, centre_row)
+        size = feet - level_rows(shoulder_rows, pitch, focal_px, centre_row)
+        out.append((feet - centre_row) / np.maximum(size, 1e-6))
+    return np.array(out)
+
+
+def fit_feet_on_ground(ref: Reference, focal_px: float, shoulder_height_m: float) -> FeetFit:
+    """The pitch at which the camera's height above the feet that each step-long window implies (its feet's
+    median row and the body's median image size, :func:`camera_heights`) is most nearly one height: the
+    feet of a person walking or running on level ground all lie on one plane (Hoiem, Efros & Hebert 2006,
+    with the body's foreshortening). The standard error is where the windows' spread (log heights) grows
+    by one chi-square unit (a window's spread taken as at least :data:`MIN_HEIGHT_NOISE`); a person at one
+    distance (one row) leaves the pitch free (no fit)."""
+    seen = detected_frames(ref)
+    px = ref.keypoints_px()
+    feet, shoulders = px[:, _FEET, 1].mean(axis=1), px[:, _SHOULDERS, 1].mean(axis=1)
+    windows = _step_windows(seen, ref.fps)
+    points = np.array([(np.median(feet[w][seen[w]]), np.median(shoulders[w][seen[w]])) for w in windows]).reshape(-1, 2)
+    n = len(points)
+    if n < MIN_POINTS:
+        return FeetFit(0.0, np.inf, 0.0, 0.0, n, float(PITCH_GRID_DEG[-1]), False, f"{n} steps seen (need {MIN_POINTS})")
+    heights = shoulder_height_m * camera_heights(points[:, 0], points[:, 1], PITCH_GRID_DEG, focal_px, ref.image_size[1] / 2)
+    feasible = (heights > 0).all(axis=1)  # the camera above every step's feet
+    below = float(PITCH_GRID_DEG[feasible].max()) if feasible.any() else float(PITCH_GRID_DEG[0])
+    logs = np.log(np.where(heights > 0, heights, 1.0))
+    spread = np.where(feasible, logs.var(axis=1, ddof=1), np.inf)
+    best = int(np.argmin(spread))
+    if not np.isfinite(spread[best]):
+        return FeetFit(0.0, np.inf, 0.0, 0.0, n, below, False, "no camera pitch puts every step's feet below it")
+    noise = max(float(spread[best]), MIN_HEIGHT_NOISE**2)
+    within = PITCH_GRID_DEG[(n - 1) * (spread - spread[best]) / noise <= 1.0]  # one chi-square unit
+    se = (within.max() - within.min()) / 2 if within.min() > PITCH_GRID_DEG[0] and within.max() < PITCH_GRID_DEG[-1] else np.inf
+    pitch = float(PITCH_GRID_DEG[best])
+    height = float(np.exp(logs[best].mean()))
+    rows_spread = float(np.ptp(points[:, 0]))
+    reason = f"the feet of {n} steps on one ground ({rows_spread:.0f} px of rows): camera {height:.1f} m up"
+    conclusive = bool(se <= MAX_FEET_FIT_SE_DEG)
+    if not conclusive:
+        reason = f"the feet of {n} steps on one ground leave the pitch free ({rows_spread:.0f} px of rows)"
+    return FeetFit(pitch, float(se), height, float(np.sqrt(spread[best])), n, below, conclusive, reason)
+
+
+@dataclass(frozen=True)
+class PitchDecision:
+    """The camera's pitch from the person's size, the ground's slope or the feet on one ground, and
+    whether to believe it."""
+
+    pitch_deg: float  # > 0 looks up
+    pitch_se_deg: float
+    source: str  # "size", "ground", "feet" or "" (none)
+    conclusive: bool  # False with source "feet": used, but uncertain
+    reason: str
+
+
+def decide_pitch(
+    ground: GroundFit, pitch_before_deg: float, horizon: HorizonFit, feet: FeetFit | None = None
+) -> PitchDecision:
+    """One pitch from the evidence: the person's size when conclusive, else the ground's slope when
+    conclusive, else the feet on one ground (:func:`fit_feet_on_ground`) when it rejects the pitch assumed
+    (more than :data:`MIN_REJECTION_SE` of its standard errors off, e.g. a level camera whose horizon lies
+    below the person's feet), as an uncertain pitch, else none. The size comes first: it needs no lifted
+    depth, whereas the ground points are each a window's lowest lifted foot, which picks the frames whose
+    depth noise puts the foot lowest (``benchmarks/bench_pitch.py``: CMU walk 39_13 12 m away, 20 deg down,
+    the person's image size jittering 12 % a frame: the ground's slope read 17.0-19.9 deg +-2.1-2.9, the
+    size 20.2-20.6). A ground slope that disagrees is said in the reason."""
     from_ground = pitch_before_deg - ground.slope_deg
     said_ground = f"the ground's slope {from_ground:+.1f} +-{ground.slope_se_deg:.1f} deg"
     if horizon.conclusive:
@@ -225,4 +324,11 @@ def decide_pitch(ground: GroundFit, pitch_before_deg: float, horizon: HorizonFit
             f"the ground the runner stands on ({ground.reason}): {from_ground:+.1f} +-{ground.slope_se_deg:.1f} deg"
         )
         return PitchDecision(from_ground, ground.slope_se_deg, "ground", True, reason)
-    return PitchDecision(pitch_before_deg, np.inf, "", False, f"{ground.reason}; {horizon.reason}")
+    weak = f"{ground.reason}; {horizon.reason}"
+    if feet is not None and feet.conclusive and abs(feet.pitch_deg - pitch_before_deg) > MIN_REJECTION_SE * feet.pitch_se_deg:
+        reason = (
+            f"the pitch assumed ({pitch_before_deg:+.1f} deg) would not keep the feet on one floor ({feet.reason}: "
+            f"{feet.pitch_deg:+.1f} +-{feet.pitch_se_deg:.1f} deg; {weak})"
+        )
+        return PitchDecision(feet.pitch_deg, feet.pitch_se_deg, "feet", False, reason)
+    return PitchDecision(pitch_before_deg, np.inf, "", False, weak if feet is None else f"{weak}; {feet.reason}")

@@ -41,6 +41,10 @@ PHONE_FOV_DEG = 65.0  # horizontal field of view assumed for an unknown camera (
 MAX_ROOT_SPEED_MPS = 12.0  # faster than any sprinter: a predicted root speed above is capped
 REINIT_GAP_S = 0.5  # after a gap this long the pose is re-initialised instead of predicted
 GROUND_CLEARANCE_M = 0.002
+SIZE_DEPTH_NOISE = 0.08  # relative error of a frame's depth read from the body's image size (a small person)
+ROW_NOISE_PX = 2.0  # error of a foot's image row, which places it on a known floor
+UPRIGHT_LEAN_DEG = 15.0  # a walker's or runner's trunk leans less than this on average along the line of sight
+MAX_FLIGHT_M = 0.15  # a lowest sole up to this high may be a runner's flight: not taken for a depth error
 STEP_WINDOW_S = 0.4  # about one step of a run or a walk: every window this long holds a foot contact
 HEADINGS = 8  # candidate headings tried when initialising
 INIT_STIFFNESS = 5.0  # posture prior tightening for those first solves
@@ -181,6 +185,7 @@ def lift_reference(
     progress: bool = False,
     ground: bool | None = None,
     heading: np.ndarray | None = None,
+    floor_depth: bool = False,
 ) -> tuple[Reference, LiftReport]:
     """Fit a humanoid ``qpos`` trajectory on ``body`` (default: the reference's, else the default adult)
     to the reference's keypoints; returns the reference with ``qpos``/``body`` added (``qpos_observed``
@@ -191,10 +196,12 @@ def lift_reference(
     velocity * t``; ``camera_yaw_deg`` (T,) turns the camera about the vertical at every frame (a pan,
     left positive); ``notes`` go into the report as they are. ``ground`` moves the camera (and the motion
     with it) up or down so that the stance feet stand on the floor (:func:`_stand_on_floor`); by default
-    only an estimated camera is moved (``ground=True``: the given camera is an estimate too). ``heading``
-    (2,) or (T, 2), horizontal, adds a prior that the pelvis faces that way (:class:`IKWeights`'s
-    ``heading_sigma``): the direction a forward gait travels, when the keypoints' own heading is not
-    trusted (:func:`motionlab.footage.lift_footage`)."""
+    only an estimated camera is moved (``ground=True``: the given camera is an estimate too). With it,
+    ``floor_depth`` (a static camera whose pitch was found) also draws every frame's depth towards where
+    its lowest foot meets the floor (:func:`_depth_from_the_floor`). ``heading`` (2,) or (T, 2),
+    horizontal, adds a prior that the pelvis faces that way (:class:`IKWeights`'s ``heading_sigma``): the
+    direction a forward gait travels, when the keypoints' own heading is not trusted
+    (:func:`motionlab.footage.lift_footage`)."""
     start = time.perf_counter()
     body = BodyParams.coerce(body if body is not None else ref.body).resolved()
     weights = weights or IKWeights()
@@ -241,6 +248,9 @@ def lift_reference(
     qpos = _fill_gaps(qpos, detected)
     if ground or (ground is None and camera_source == "estimated"):
         qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
+        if floor_depth:
+            qpos = _depth_from_the_floor(hm, qpos, camera, camera_track, ref.fps)
+            qpos, camera, camera_track = _stand_on_floor(hm, qpos, camera, camera_track, ref.fps)
 
     sites = Kinematics(hm).sites(qpos, hm.keypoint_site_ids[list(BODY_LANDMARKS)])
     in_camera = np.einsum("tij,tnj->tni", rotations, sites - camera_track[:, None])
@@ -378,7 +388,7 @@ def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: n
     """(T, 33, 3) hip-relative world landmarks in the world's axes, scaled to ``body``; None if absent."""
     if ref.world_keypoints is None:
         return None
-    world = ref.world_keypoints.astype(float) @ camera.rotation()  # camera axes -> world axes
+    world = _upright(ref.world_keypoints.astype(float) @ camera.rotation(), detected, camera)  # -> world axes
     measured = sum(
         np.linalg.norm(world[detected, INDEX[a]] - world[detected, INDEX[b]], axis=-1)
         for pairs in _PAIRS.values()
@@ -388,6 +398,41 @@ def _world_offsets(ref: Reference, camera: Camera, body: BodyParams, detected: n
     if size < 1e-6:
         raise LiftError("world_keypoints are all zero on frames with a detection")
     return world * (2 * sum(body.segment(s) for s in _PAIRS) / size)
+
+
+def trunk_lean_deg(world: np.ndarray, detected: np.ndarray, camera: Camera) -> float:
+    """The mean trunk's (hips to shoulders over the ``detected`` frames) lean along ``camera``'s line of
+    sight (deg, > 0 away from it) of world landmarks (T, 33, 3) in world axes; 0 for a camera looking
+    straight down."""
+    mid = lambda a, b: (world[detected, INDEX[a]] + world[detected, INDEX[b]]) / 2  # noqa: E731
+    trunk = (mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")).mean(axis=0)
+    view = camera.rotation()[2, :2]
+    if np.linalg.norm(view) < 1e-6:
+        return 0.0
+    return float(np.degrees(np.arctan2(trunk[:2] @ view / np.linalg.norm(view), trunk[2])))
+
+
+def world_trunk_lean_deg(ref: Reference, camera: Camera) -> float | None:
+    """:func:`trunk_lean_deg` of ``ref``'s world landmarks seen through ``camera``; None without them."""
+    if ref.world_keypoints is None:
+        return None
+    return trunk_lean_deg(ref.world_keypoints.astype(float) @ camera.rotation(), detected_frames(ref), camera)
+
+
+def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndarray:
+    """World landmarks (T, 33, 3) in world axes turned about the horizontal axis across the camera's view
+    so that their mean trunk stands upright, when it leans more than :data:`UPRIGHT_LEAN_DEG` towards or
+    away from the camera (:func:`trunk_lean_deg`); else as they are.
+
+    MediaPipe's world landmarks of a small person seen from above stand upright in the camera's axes,
+    not the world's (vtest.avi, camera ~25 deg down: the trunk leaned with whatever pitch was assumed, 49
+    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell."""
+    lean = trunk_lean_deg(world, detected, camera)
+    if abs(lean) <= UPRIGHT_LEAN_DEG:
+        return world
+    view = camera.rotation()[2, :2] / np.linalg.norm(camera.rotation()[2, :2])
+    across = np.array([view[1], -view[0], 0.0])  # turning about it by +a tips +z towards the camera
+    return world @ Rotation.from_rotvec(np.radians(lean) * across).as_matrix().T
 
 
 def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: float) -> np.ndarray:
@@ -463,3 +508,33 @@ def _stand_on_floor(
         target=tuple(np.subtract(camera.target, down).tolist()),
     )
     return out, moved, track - down
+
+
+def _depth_from_the_floor(
+    hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray, fps: float
+) -> np.ndarray:
+    """``qpos`` with every frame moved along the camera's ray through its root so that its lowest sole
+    stands on the floor, as far as the floor gives the frame's depth better than the body's size.
+
+    The body's image size gives a frame's depth to ~:data:`SIZE_DEPTH_NOISE` (a small person's); the
+    foot's row on the floor gives it to ``(row noise / f) / tan(b)``, ``b`` the ray's angle below level
+    (:data:`ROW_NOISE_PX`). The depth moves by the floor's inverse-variance weight ``w``: nearly all the
+    way for a camera looking down (vtest.avi's walker 13 m away: the size's depth noise put the stance
+    feet up to 0.5 m above and below the floor), little for a ray that grazes the floor (there a sole's
+    height says little about depth). Every step-long window (:data:`STEP_WINDOW_S`) holds a stance: its
+    lowest sole goes to the floor; any other frame's lowest sole keeps ``1 - w`` of its height above
+    that one, at most :data:`MAX_FLIGHT_M` (a runner's flight: kept where the size can tell it from depth
+    noise, lost where only the floor can place the body). An error in the pitch moves the floor's depths
+    smoothly with the image row (a path stretched or squeezed, on the floor), not frame by frame."""
+    soles = Kinematics(hm).sole_heights(qpos)
+    stance = minimum_filter1d(soles, max(1, int(round(STEP_WINDOW_S * fps))), mode="nearest")
+    ray = qpos[:, :3] - track
+    drop = -ray[:, 2]  # the camera's height above the root
+    below = np.arctan2(drop, np.hypot(ray[:, 0], ray[:, 1]))
+    floor_noise = np.where(below > 0, ROW_NOISE_PX / camera.focal_px / np.maximum(np.tan(below), 1e-9), np.inf)
+    weight = SIZE_DEPTH_NOISE**2 / (SIZE_DEPTH_NOISE**2 + floor_noise**2)
+    off = soles - (1 - weight) * np.clip(soles - stance, 0.0, MAX_FLIGHT_M)  # how far each lowest sole is off
+    scale = np.clip(1.0 + weight * off / np.where(drop > 0, drop, np.inf), 0.5, 2.0)
+    out = qpos.copy()
+    out[:, :3] = track + scale[:, None] * ray
+    return out

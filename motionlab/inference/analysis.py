@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from motionlab.footage import speed_known
+from motionlab.ground_plane import MAX_STANCE_SPREAD_M
 from motionlab.inference.coaching import coaching_cues, strike_pattern
 from motionlab.inference.metrics import GaitInput, gait_metrics, rollout_input, speed_over_ground_confidence
 from motionlab.inference.reliability import (
@@ -85,6 +86,22 @@ def _frame_of(times: np.ndarray, fps: float, n: int) -> np.ndarray:
     return np.clip(np.round(times * fps).astype(int), 0, n - 1)
 
 
+def ground_plane_findings(note: dict[str, Any] | None) -> list[Finding]:
+    """A warning when the static camera's tilt was found from the feet alone (uncertain) or the lifted
+    stance feet do not stay on one floor (:mod:`motionlab.ground_plane`): the body's height above the
+    floor and its distance are then uncertain, not facts."""
+    if not note or not (note.get("source") == "feet" or note.get("stance_spread_m", 0.0) > MAX_STANCE_SPREAD_M):
+        return []
+    if note.get("source") == "feet" and note.get("used"):
+        what = f"camera tilt uncertain: {note['pitch_deg']:+.0f} deg, read from your steps and pose alone"
+    else:
+        what = f"camera tilt uncertain: your lifted feet spread {note['stance_spread_m']:.2f} m in height on one floor"
+    return [Finding(
+        "warning", what, "a static camera looking down whose tilt your size and steps barely show",
+        "your height above the floor and your distance from the camera are uncertain; film at about hip height",
+    )]  # fmt: skip
+
+
 def analyse(
     ref2d: Reference,
     lifted: Reference,
@@ -109,7 +126,7 @@ def analyse(
         mean_visibility=float(seen.mean()) if seen.size else None,
         reprojection_px=float(np.nanmean(errors)) if np.isfinite(errors).any() else None,
         camera_motion_known=known, closest=closest, ideal=ideal, you_metrics={}, video_seconds=video_seconds,
-        extra_findings=list(extra_findings or []),
+        extra_findings=[*(extra_findings or []), *ground_plane_findings(lift_report.notes.get("ground_plane"))],
     )  # fmt: skip
     conf_you = you_confidence(base)
     speed_conf = speed_over_ground_confidence(lift_report.notes.get("speed_confidence"))
