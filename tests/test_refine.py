@@ -31,7 +31,9 @@ from motionlab.inference.rollout import run_policy
 from motionlab.mocap import mocap_reference
 from motionlab.policy_io import load_policy
 
-NO_EXTRA_PENALTIES = RefineSettings(samples=4, horizon=6, residual_force_penalty=0.0, effort_penalty=0.0)
+NO_EXTRA_PENALTIES = RefineSettings(
+    samples=4, horizon=6, residual_force_penalty=0.0, effort_penalty=0.0, keypoints_weight=0.0
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +130,12 @@ def test_refined_run_beats_the_policy_alone_on_a_hard_reference(policy, hard_ref
     seconds = 2.0
     with one_torch_thread():
         alone = run_policy(_env(policy, reference=ref, body=body), policy, seconds, restart_on_fall=True)
-    refined, stats = run_refined(_env(policy, reference=ref, body=body), policy, seconds, PRESETS["fast"])
+    refined, stats = run_refined(_env(policy, reference=ref, body=body), policy, seconds, PRESETS["balanced"])
     assert len(alone.restart_times) >= 1  # the reference is hard for the policy
     assert len(refined.restart_times) < len(alone.restart_times)
     assert stats.steps == refined.num_steps and 0 < stats.overridden <= stats.steps
 
-    summary = refinement_summary("fast", alone, refined, stats)
+    summary = refinement_summary("balanced", alone, refined, stats)
     assert summary["restarts_avoided"] == len(alone.restart_times) - len(refined.restart_times) > 0
     assert summary["residual_force_pct_bw_refined"] == pytest.approx(100 * refined.residual_force_bw.mean(), abs=0.01)
     assert summary["mpjpe_mm_policy_alone"] == pytest.approx(1000 * alone.mpjpe.mean(), abs=0.01)
