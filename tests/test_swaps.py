@@ -46,21 +46,11 @@ def test_long_swaps_and_a_swap_from_the_first_frame_are_relabelled():
     np.testing.assert_array_equal(np.take_along_axis(seen, perms[..., None], axis=1), truth)
 
 
-def legs_swapped(truth_px: np.ndarray, seen_px: np.ndarray) -> np.ndarray:
-    """Per frame: whether ``seen_px`` (T, 33, 2) is nearer ``truth_px`` with its legs relabelled."""
-    legs = [INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index")]
-
-    def distance(perm: np.ndarray) -> np.ndarray:
-        return np.linalg.norm(seen_px[:, perm][:, legs] - truth_px[:, legs], axis=-1).sum(axis=1)
-
-    return distance(_LEG_SWAP) < distance(np.arange(len(_LEG_SWAP)))
-
-
 def test_mediapipe_on_a_rendered_clip_keeps_its_legs_labelled(tmp_path):
     """A rendered runner (wide lens, side-on) through the real MediaPipe: it swaps the legs for a few
     frames where they cross; the repair must undo them, not carry one wrong decision on for many frames."""
     from motionlab.body import BodyParams
-    from motionlab.synthetic import SETUPS, render_test_video
+    from motionlab.synthetic import SETUPS, legs_swapped, render_test_video
     from motionlab.video.pose import extract_keypoints
 
     video = tmp_path / "fov_90.mp4"

@@ -24,11 +24,11 @@ import numpy as np
 from motionlab.keypoints import BODY_LANDMARKS, INDEX, MIRROR_PERMUTATION, NUM_LANDMARKS
 from motionlab.video.smoothing import valid_runs
 
-_LEGS = [INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index")]
+LEG_LANDMARKS = [INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("knee", "ankle", "heel", "foot_index")]
 _LEG_SWAP = np.arange(NUM_LANDMARKS)
-_LEG_SWAP[_LEGS] = np.asarray(MIRROR_PERMUTATION)[_LEGS]
+_LEG_SWAP[LEG_LANDMARKS] = np.asarray(MIRROR_PERMUTATION)[LEG_LANDMARKS]
 _ALL_SWAP = np.asarray(MIRROR_PERMUTATION)
-_COMPARED = sorted(set(BODY_LANDMARKS) | set(_LEGS))
+_COMPARED = sorted(set(BODY_LANDMARKS) | set(LEG_LANDMARKS))
 LABELLINGS = {"as detected": np.arange(NUM_LANDMARKS), "legs": _LEG_SWAP, "body": _ALL_SWAP}
 """The labellings each frame may take, in the order of the dynamic programme's states."""
 RELABEL_COST = np.array([0.0, 0.3, 0.45])
