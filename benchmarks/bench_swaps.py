@@ -17,7 +17,8 @@ real MediaPipe once, with its labels kept as detected and no smoothing. Then eac
 
 is smoothed as extraction smooths and lifted by :func:`motionlab.footage.lift_footage` as
 ``bench_lift.py --part videos`` does (height and mass only). Per setup and labelling: frames whose legs
-are swapped against the truth, PA-MPJPE, MPJPE, facing error and speed error. Writes
+are swapped against the truth (in the 2D keypoints and, ``world_swapped_frames``, in the world
+landmarks), PA-MPJPE, MPJPE, facing error and speed error. Writes
 ``benchmarks/results/swaps.json`` (with the machine's load).
 """
 
@@ -107,6 +108,7 @@ def setup_rows(
     valid = raw.keypoints2d_valid
     for label, perms in labellings(truth, raw).items():
         seen = np.take_along_axis(raw.keypoints_px(), perms[..., None], axis=1)
+        world = np.take_along_axis(raw.world_keypoints, perms[..., None], axis=1)
         swapped = legs_swapped(truth.keypoints_px(), seen)[valid]
         lifted, _ = lift(relabelled(raw, perms), body, video)
         scores = score(truth, lifted)
@@ -114,6 +116,7 @@ def setup_rows(
             "swapped_frames": int(swapped.sum()),
             "frames": int(valid.sum()),
             "longest_swapped_run": _longest_run(swapped),
+            "world_swapped_frames": int(legs_swapped(truth.world_keypoints, world)[valid].sum()),
             **{k: round(float(scores[k]), 4) for k in SCORES},
         }
         print(f"{name:28s} {label:15s} {rows[label]}", flush=True)
@@ -156,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary = {
         label: {
             "swapped_frames": sum(r[label]["swapped_frames"] for r in rows.values()),
+            "world_swapped_frames": sum(r[label]["world_swapped_frames"] for r in rows.values()),
             "frames": sum(r[label]["frames"] for r in rows.values()),
             **{f"mean_{k}": round(float(np.mean([r[label][k] for r in rows.values()])), 2) for k in SCORES[:3]},
         }
