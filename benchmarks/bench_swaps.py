@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import machine
 
 from motionlab.body import BodyParams
 from motionlab.io_utils import write_json
@@ -172,10 +170,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "summary": summary,
         "cpu_s": round(time.process_time() - tic, 1),
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-        },  # fmt: skip  # fmt: skip
+        "machine": machine(),  # fmt: skip
     }
     write_json(args.out, record)
     print(f"saved -> {args.out}")
