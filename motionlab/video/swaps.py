@@ -6,14 +6,16 @@ frame is read unchanged, with its legs relabelled or mirrored whole, and a dynam
 pairs of consecutive labellings) picks the sequence whose landmarks move most smoothly (least summed
 squared acceleration, in torso lengths), with a cost per relabelled frame, so that MediaPipe's own labels
 win unless the motion clearly says otherwise. Each landmark's squared acceleration is capped (at half a
-torso length): a swap moves eight leg landmarks at once, while MediaPipe's jitter where the legs cross in
-the image moves one or two, and must not relabel the rest of the clip.
+torso length): a swap moves eight leg landmarks at once, while a few landmarks jumping where the legs cross
+in the image must not relabel the rest of the clip.
 
-Measured on the project's rendered test videos (``benchmarks/bench_swaps.py``): a frame-by-frame repair
-against a constant-velocity prediction turned MediaPipe's short swaps into long ones (a wrong decision where
-the legs cross in the image carries on to every later frame); deciding over the clip does not. The swap is
-in MediaPipe's world landmarks too (the same frames), and its world landmarks always put the leg it labels
-left on the left of the hips, so neither tells the true labels; motion continuity carries the decision.
+Measured on the project's rendered test videos (``benchmarks/bench_swaps.py``, README "Left and right
+legs"): a frame-by-frame repair against a constant-velocity prediction turned MediaPipe's short swaps into
+long ones (a wrong decision where the legs cross in the image carried on to every later frame: 313 swapped
+frames of 933 where MediaPipe had 148); deciding over the clip leaves 93. MediaPipe's world landmarks are
+swapped with its 2D and put the leg it labels left on the left of the hips, so they do not tell the true
+labels; motion continuity carries the decision. Its limit: a walk's half-stride swap starts and ends where
+the legs cross in the image, where only the legs' velocities change, and by little; it is not overturned.
 Gaps in detection split the clip; runs of fewer than three frames are left as detected.
 """
 
