@@ -42,6 +42,7 @@ from motionlab.mocap import PeriodicMotion, load_stride
 from motionlab.motion import Kinematics, pelvis_forward, quat_wxyz_to_rotation, retarget_qpos, rotation_to_quat_wxyz
 from motionlab.reference import Reference, load_reference, save_reference
 from motionlab.video.reader import FOCAL_35MM_TAGS
+from motionlab.video.swaps import LABELLINGS, LEG_LANDMARKS
 from motionlab.video.writer import VideoWriter
 
 VIDEO_FPS = 30.0
@@ -360,6 +361,16 @@ def _ground_truth(
         fps=VIDEO_FPS, keypoints2d=kp, image_size=(cams.width, cams.height), world_keypoints=world_mp,
         qpos=qpos, body=hm.body, source={"kind": "synthetic", "synthetic": synthetic},
     )  # fmt: skip
+
+
+def legs_swapped(truth_px: np.ndarray, seen_px: np.ndarray) -> np.ndarray:
+    """Per frame: whether keypoints ``seen_px`` (T, 33, 2) lie nearer the truth's ``truth_px`` with their
+    legs relabelled (MediaPipe took the near leg for the far one)."""
+
+    def distance(perm: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(seen_px[:, perm][:, LEG_LANDMARKS] - truth_px[:, LEG_LANDMARKS], axis=-1).sum(axis=1)
+
+    return distance(LABELLINGS["legs"]) < distance(LABELLINGS["as detected"])
 
 
 def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:

@@ -14,6 +14,7 @@ from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.camera import focal_from_fov
 from motionlab.footage import (
+    FACE_TRAVEL_DEG,
     FootageError,
     FootageOptions,
     _time_scale,
@@ -260,7 +261,8 @@ def test_a_measured_oblique_tracking_shot_runs_the_body_where_it_faces(azimuth):
 def test_a_measured_track_that_read_the_line_of_sight_is_kept_and_the_body_faces_along_it(tmp_path):
     """The rendered 45 deg oblique tracking shot: the background gives the camera's motion along the line
     of sight too, and the track travels within a few degrees of the truth, while MediaPipe's body faced
-    ~28-35 deg off (its 2D hips and shoulders read the torso more side-on). Turning that track to the body's
+    ~15 deg off (~28-35 deg while its legs' labels were swapped for half the clip; its 2D hips and shoulders
+    read the torso more side-on). Turning that track to the body's
     heading made the speed 27 % slow and the travel 30 deg off (bench_lift.py --setups oblique_45); it is
     kept, and the body is lifted again facing where it travels, which the notes say."""
     path = tmp_path / "oblique_45.mp4"
@@ -272,7 +274,7 @@ def test_a_measured_track_that_read_the_line_of_sight_is_kept_and_the_body_faces
     assert report.notes["camera_motion"]["line_of_sight_read"] > 0.9 and "camera_heading" not in report.notes
     assert scores["facing_error_deg"] <= 10, scores
     note = report.notes["facing"]
-    assert note["heading_from_travel"] and abs(note["read_offset_deg"]) > 20, note
+    assert note["heading_from_travel"] and abs(note["read_offset_deg"]) > FACE_TRAVEL_DEG, note
 
 
 def _narrowed_torso(ref, factor: float):

@@ -456,6 +456,7 @@ def extract_keypoints(
     max_fps: float | None = None,
     max_short_side: int | None = None,
     frame_sink: Callable[[Frame], None] | None = None,
+    relabel: bool = True,
 ) -> tuple[Reference, dict[str, Any]]:
     """Landmarks of the person in ``video_path`` (optionally inside ``roi``) as a Reference, plus a summary.
     ``auto_crop``: without an ROI, try the automatic crop (module docstring) when the full frame fails.
@@ -466,6 +467,7 @@ def extract_keypoints(
     not the automatic crop), larger frames are shrunk to that many pixels on their short side before
     MediaPipe; landmarks stay in units of the full frame. ``frame_sink`` is called with every analysed
     frame of the first pass (e.g. to keep a small copy for the result video instead of decoding again).
+    ``relabel``: undo MediaPipe's left/right swaps (:mod:`motionlab.video.swaps`); False keeps its labels.
 
     Raises :class:`~motionlab.video.reader.VideoReadError` for unreadable video, :class:`NoPoseError` when
     no frame has a pose, ValueError for a bad ROI or time window."""
@@ -506,7 +508,8 @@ def extract_keypoints(
     if n < 2:
         raise VideoReadError(f"{video_path}: only {n} frame decoded; a reference needs at least 2")
     size = np.asarray(image_size, dtype=np.float64)
-    perms, swaps = fix_left_right_swaps(kp[..., :2] * size, valid_a)
+    kept = (np.tile(np.arange(NUM_LANDMARKS), (n, 1)), [])
+    perms, swaps = fix_left_right_swaps(kp[..., :2] * size, valid_a) if relabel else kept
     kp = np.take_along_axis(kp, perms[..., None], axis=1)
     wk = np.take_along_axis(wk, perms[..., None], axis=1)
     if smoothing is not None:
