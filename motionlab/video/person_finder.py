@@ -62,11 +62,27 @@ def hip_and_torso(keypoints: np.ndarray, image_size: tuple[int, int]) -> tuple[n
     return hip, max(float(np.linalg.norm(shoulder - hip)), 1.0)
 
 
-def find_people(detect: Callable[[Box], Any], image_size: tuple[int, int]) -> list[tuple[Any, Box]]:
-    """Every person seen over :func:`tiles`, best seen first: ``detect(box)`` returns a detection whose
-    ``keypoints`` are (33, 3) full-frame x/W, y/H, visibility, or None. Returns (detection, tile) pairs."""
+def tiles_around(centre_px: np.ndarray, torso_px: float, reach_px: float, region: Box) -> list[Box]:
+    """Squares of the :func:`follow_box` side, half a side apart, covering ``reach_px`` around ``centre_px``
+    plus half a square (at most two squares wide), inside ``region`` (x, y, w, h)."""
+    rx, ry, rw, rh = region
+    side = int(min(max(FOLLOW_TORSOS * torso_px, MIN_FOLLOW_SIDE), rw, rh))
+    half = min(reach_px + side / 2, side)
+    starts = []
+    for centre, lo, size in ((centre_px[0], rx, rw), (centre_px[1], ry, rh)):
+        first, last = (int(np.clip(centre + offset, lo, lo + size - side)) for offset in (-half, half - side))
+        starts.append(np.unique(np.r_[np.arange(first, last, max(side // 2, 1)), last]))
+    return [(int(x), int(y), side, side) for y in starts[1] for x in starts[0]]
+
+
+def find_people(
+    detect: Callable[[Box], Any], image_size: tuple[int, int], boxes: list[Box] | None = None
+) -> list[tuple[Any, Box]]:
+    """Every person seen over ``boxes`` (default :func:`tiles`), best seen first: ``detect(box)`` returns a
+    detection whose ``keypoints`` are (33, 3) full-frame x/W, y/H, visibility, or None. Returns (detection,
+    tile) pairs."""
     seen = []
-    for box in tiles(image_size):
+    for box in tiles(image_size) if boxes is None else boxes:
         detection = detect(box)
         score = 0.0 if detection is None else body_visibility(detection.keypoints)
         if score > 0:
