@@ -150,3 +150,22 @@ def test_a_walker_hidden_behind_a_post_is_not_swapped_for_the_people_there(vtest
     assert seen[:23].all()  # walking in the open, before the post
     step = np.linalg.norm(np.diff(hips[seen], axis=0), axis=1) / np.diff(np.flatnonzero(seen))
     assert step.max() < 20  # px per frame (a walker moves 2-11, MediaPipe jitters a few): no jump to someone else
+
+
+def test_a_walker_lost_for_good_is_said_with_where_they_were_last_seen(vtest_followed):
+    """After frame 48 the walker goes behind the sign and out of the box: nobody with their clothes is
+    found again, so the rest of the 10 s are gaps and the main job's verdict says where they were last seen
+    and what to do, instead of analysing the man in the red jacket."""
+    from motionlab.inference.analysis import lost_person_findings
+
+    reference, summary = vtest_followed
+    lost = summary["lost"]
+    assert lost is not None and 44 <= lost["last_seen_frame"] <= 52 and lost["frames_after"] >= 45, lost
+    x, y, w, h = lost["box"]
+    assert x < VTEST_WALKER[48][0] < x + w and y < VTEST_WALKER[48][1] < y + h
+    assert summary["hidden_frames"] == reference.num_frames - summary["frames_with_pose"]  # seen from frame 0
+    assert summary["not_the_person"] > 0 and summary["found_again"] >= 1  # refused others, found the walker again
+    (finding,) = lost_person_findings(summary, seconds=10.0)
+    assert finding.severity == "warning" and f"frame {lost['last_seen_frame']}" in finding.what
+    assert "--roi" in finding.action and ",".join(map(str, lost["box"])) in finding.action
+    assert lost_person_findings(summary, seconds=lost["last_seen_s"]) == []  # not within the part analysed

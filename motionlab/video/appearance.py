@@ -6,9 +6,10 @@ clothes can: :func:`describe` takes an HSV histogram (:data:`BINS` hue x saturat
 torso (the shoulders-hips quadrilateral, shrunk towards its centre so that the background stays out) and
 of the thighs (hip to knee), normalised to sum 1 per part. Two descriptions differ by the larger of the
 parts' Bhattacharyya distances (``cv2.compareHist``; 0 the same, 1 nothing in common): on ``vtest.avi``
-the walker in black against their own first frames gives at most 0.23, against the man in a dark leather
-jacket beside them 0.74, a man in jeans 0.76 and a man in a red jacket 0.99; the walker's torso half
-covered by a sign gives 0.5-0.65 (then seen as hidden, which they are). :class:`Identity` is the person
+the walker in black against their own first frames gives at most 0.26, the man in a dark leather jacket
+beside them 0.74 or more, a man in jeans 0.79 or more and a man in a red jacket 0.99; the walker with a
+sign in front of their torso 0.44-0.63 (then mostly seen as hidden, which they are). People too small
+to describe (under :data:`MIN_PIXELS` in a part: a torso under ~15 px long) are not told apart this way. :class:`Identity` is the person
 followed: the mean of their first :data:`LEARN_FRAMES` descriptions, then updated slowly from frames
 that match it well (lighting and the side shown change slowly; a sudden change is someone else).
 """

@@ -17,12 +17,22 @@ whose torso length changed more than twofold. Once the hips' velocity is known (
 positions over the last :data:`VELOCITY_WINDOW_S`, at least 3 frames), the gate is tighter: the hips must
 be within ``max_jump_torsos + max_speed_change_torsos * dt`` torso lengths of where constant velocity puts
 them, so that in a crowd a walker passing close by is not taken for the person followed (a torso length
-here is the larger of the track's and the detection's). When a detection is rejected, or video-mode Pose
-lost the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in single-
-image mode on a window around where the track is expected (6 torso lengths wide) and keeps that pose only if
-it is consistent with the track; otherwise the frame is a gap. A track not seen for ``track_timeout_s`` is
-dropped and the next detection starts a new one. To choose who is followed, give an ROI around that
-person.
+here is the larger of the track's and the detection's). Constant velocity is trusted for
+:data:`PREDICT_MAX_S` past the last sighting (a person hidden longer may have stopped or turned). Who it
+is: the clothes (:mod:`motionlab.video.appearance`, colour histograms of the torso and thighs learnt over
+the first frames) must match on every detection (``max_appearance_distance``), so a person standing where
+the one followed was expected, or MediaPipe's landmarks sliding onto someone passing, is refused
+(``not_the_person`` in the summary). When a detection is rejected, or video-mode Pose lost the person (it
+only re-runs its detector on the next frame), it re-detects: it runs Pose in single-image mode on a window
+around where the track is expected (6 torso lengths wide) and keeps that pose only if it is consistent with
+the track. If that fails too, the person is hidden: every :data:`REID_EVERY_S` (less often after each
+failure) for :data:`REID_FOR_S` after the last sighting, people are searched for on tiles around where
+they were last seen (reach growing at :data:`REID_SPEED_TORSOS`) and the one wearing their clothes, of
+their size, is taken again (``found_again``); otherwise the frame is a gap (``hidden_frames``). A track
+not seen for ``track_timeout_s`` loses its position, not its identity: only someone of their size in
+their clothes is taken after that (when the person was too small to describe, anyone, as before). When
+they are not seen again before the end, the summary's ``lost`` gives the frame and box where they were
+last seen. To choose who is followed, give an ROI around that person.
 
 Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable body
 (a runner too small for the full-frame detector, or a false low-visibility skeleton found instead), the
@@ -34,7 +44,8 @@ several, the best seen of those who move (hips travelling or limbs cycling, judg
 :data:`MOTION_LAG_S` earlier, where they must be seen too) is chosen, so a runner wins over people
 standing and static false skeletons (the first :data:`MOTION_LAG_S` are then gaps); then each frame is
 analysed in a square crop around them that moves with them
-(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more usable
+(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI; once they were lost
+(``track_timeout_s``), the tile searches take only someone in their clothes. The pass that shows more usable
 frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
 
 Left/right swaps. Seen from the side, MediaPipe sometimes labels the far leg as the near one for a few
@@ -239,7 +250,7 @@ class PoseTracker:
         self.settings = settings
         self.rejected = 0  # detections inconsistent with the track
         self.redetected = 0  # frames where re-detection around the track found the person
-        self.identity = Identity(settings.max_appearance_distance)  # the clothes of the person followed, kept when the track times out
+        self.identity = Identity(settings.max_appearance_distance)  # their clothes; kept when the track times out
         self.not_them = 0  # detections where the person was expected but whose clothes differ
         self.reidentified = 0  # frames where the person was found again by a search around where last seen
         self._last_seen: _Track | None = None  # the last sighting, kept when the track times out
@@ -370,7 +381,8 @@ class PoseTracker:
         expected and of their size; with ``rgb``, also wearing the followed person's clothes. Once the track
         timed out only the size (against the last sighting) and the clothes are checked."""
         track = track or self._track
-        if rgb is not None and not self._identified(detection, rgb, strict=track is None and self._last_seen is not None):
+        strict = track is None and self._last_seen is not None  # lost: only someone seen in their clothes
+        if rgb is not None and not self._identified(detection, rgb, strict):
             return False
         hip, torso = detection.hip_and_torso_px(self.image_size)
         if track is None:
@@ -638,7 +650,10 @@ def _lost(
     x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
     x1, y1 = np.minimum(hi + 0.5 * (hi - lo), image_size).astype(int)
     box = [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
-    return {"last_seen_frame": last, "last_seen_s": round(float(times[last]), 3), "box": box, "frames_after": len(times) - 1 - last}
+    return {
+        "last_seen_frame": last, "last_seen_s": round(float(times[last]), 3), "box": box,
+        "frames_after": len(times) - 1 - last,
+    }  # fmt: skip
 
 
 def _mediapipe_version() -> str:
