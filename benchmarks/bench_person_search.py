@@ -21,7 +21,7 @@ Prints the table and writes ``benchmarks/results/person_search.json`` with the l
 ``--part identity``: who is followed in ``vtest.avi`` with the README's box ``--roi 380,170,340,230``, the
 same two ways, in one run (same load): the first ``--identity-seconds`` of keypoints (frames with a pose,
 hidden frames, the CPU time per frame of the keypoint pass), each pose labelled with the person whose hips
-(:data:`PEOPLE`, read by eye off 3x zooms of the frames) are within 20 px, identity switches (label changes
+(:data:`PEOPLE`, read by eye off 3x zooms of the frames) are nearest, within 20 px, identity switches (label changes
 between poses) and poses on someone else; then the main job for ``--job-seconds`` (Closest restarts and
 how many "lost the reference", the walker's speed, the verdict; its MP4/JSON/PNG kept under ``--keep``).
 Writes ``benchmarks/results/person_search_identity.json``.
@@ -126,13 +126,14 @@ def who(frame: int, hip: list[int] | None) -> str | None:
     ("someone" when nobody known is), or None without a pose."""
     if hip is None:
         return None
+    near = []
     for name, track in PEOPLE.items():
         frames = sorted(track)
         if frames[0] <= frame <= frames[-1]:
             at = [np.interp(frame, frames, [track[f][i] for f in frames]) for i in (0, 1)]
-            if np.hypot(hip[0] - at[0], hip[1] - at[1]) <= SAME_PERSON_PX:
-                return name
-    return "someone"
+            near.append((float(np.hypot(hip[0] - at[0], hip[1] - at[1])), name))
+    distance, name = min(near, default=(np.inf, "someone"))
+    return name if distance <= SAME_PERSON_PX else "someone"
 
 
 def identity_scores(measured: dict) -> dict:
