@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import machine
 
 from motionlab.body import BodyParams
 from motionlab.footage import lift_footage, seen_from_the_other_side, travel_direction
@@ -132,10 +130,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": {"body": body.to_dict(), "setups": list(rows), "deltas_deg": list(DELTAS_DEG)},
         "setups": rows,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-        },  # fmt: skip
+        "machine": machine(),
     }
     write_json(args.out, record)
     print(f"saved -> {args.out}")

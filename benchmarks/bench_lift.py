@@ -42,14 +42,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import machine
 
 from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
@@ -172,7 +170,7 @@ def round_trip(args: argparse.Namespace) -> dict[str, Any]:
         "clean_targets_met": passed,
         "runtime_10s_clip": runtime,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "machine": machine(),
     }
     write_json(args.out, record)
     print(f"saved -> {args.out}")
@@ -210,10 +208,7 @@ def video_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "targets": {**VIDEO_TARGETS, "pa_mpjpe_mm_world": 35.0, "pa_mpjpe_mm_2d_only": 60.0},
         "summary": summary,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count(),
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-        },  # fmt: skip
+        "machine": machine(),
     }
     out = args.videos_out.with_name(args.videos_out.stem + "_baseline.json") if args.baseline else args.videos_out
     record["config"]["baseline"] = args.baseline

@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from machine import machine
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import CHECKPOINT_DIR, RUN_CLIP
@@ -219,7 +218,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "references": rows,
         "summary": summary,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpu_count": os.cpu_count()},
+        "machine": machine(),
     }  # fmt: skip
     write_json(args.out, record)
     print(f"saved -> {args.out}")
