@@ -40,6 +40,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 
 from motionlab.io_utils import record_json_run
 from motionlab.video.writer import VideoWriter
@@ -172,7 +173,7 @@ def identity(args: argparse.Namespace) -> None:
     record = {
         "script": "benchmarks/bench_person_search.py --part identity", "video": "vtest.avi", "roi": VTEST_ROI,
         "before_rev": args.before_rev, "identity_seconds": args.identity_seconds, "job_seconds": args.job_seconds,
-        "load_average": list(os.getloadavg()), "before": before, "after": after,
+        "machine": machine(), "before": before, "after": after,
     }  # fmt: skip
     record_json_run(IDENTITY_PATH, f"{args.before_rev}_vs_this", record)
     print(f"wrote {IDENTITY_PATH}")
