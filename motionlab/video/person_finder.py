@@ -110,6 +110,15 @@ def motion_torsos_per_s(before: np.ndarray, after: np.ndarray, dt: float, image_
     return max(travel, cycling) / torso / max(dt, 1e-6)
 
 
+def box_around(points_px: np.ndarray, image_size: tuple[int, int]) -> Box:
+    """The box around (N, 2) pixel ``points`` grown by half their extent on each side, inside the image
+    (twice the person's size: what ``--roi`` wants)."""
+    lo, hi = points_px.min(axis=0), points_px.max(axis=0)
+    x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
+    x1, y1 = np.minimum(hi + 0.5 * (hi - lo), image_size).astype(int)
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
 def follow_box(hip_px: np.ndarray, torso_px: float, image_size: tuple[int, int]) -> Box:
     """The square of :data:`FOLLOW_TORSOS` torso lengths centred on the hips, moved inside the frame."""
     width, height = image_size

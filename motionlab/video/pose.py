@@ -75,6 +75,7 @@ from motionlab.video.appearance import Identity, describe
 from motionlab.video.person_finder import (
     MOVING_TORSOS_PER_S,
     body_visibility,
+    box_around,
     find_people,
     follow_box,
     hip_and_torso,
@@ -645,11 +646,8 @@ def _lost(
     last = int(np.flatnonzero(valid)[-1])
     if times[-1] - times[last] < after_s:
         return None
-    px = keypoints[last, list(BODY_LANDMARKS), :2] * np.asarray(image_size, dtype=np.float64)
-    lo, hi = px.min(axis=0), px.max(axis=0)
-    x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
-    x1, y1 = np.minimum(hi + 0.5 * (hi - lo), image_size).astype(int)
-    box = [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
+    body_px = keypoints[last, list(BODY_LANDMARKS), :2] * np.asarray(image_size, dtype=np.float64)
+    box = list(box_around(body_px, image_size))
     return {
         "last_seen_frame": last, "last_seen_s": round(float(times[last]), 3), "box": box,
         "frames_after": len(times) - 1 - last,
