@@ -5,13 +5,14 @@ behind another person), and position alone cannot tell two people standing a tor
 clothes can: :func:`describe` takes an HSV histogram (:data:`BINS` hue x saturation x value bins) of the
 torso (the shoulders-hips quadrilateral, shrunk towards its centre so that the background stays out) and
 of the thighs (hip to knee), normalised to sum 1 per part. Two descriptions differ by the larger of the
-parts' Bhattacharyya distances (``cv2.compareHist``; 0 the same, 1 nothing in common): on ``vtest.avi``
-the walker in black against their own first frames gives at most 0.26, the man in a dark leather jacket
-beside them 0.74 or more, a man in jeans 0.79 or more and a man in a red jacket 0.99; the walker with a
-sign in front of their torso 0.44-0.63 (then mostly seen as hidden, which they are). People too small
-to describe (under :data:`MIN_PIXELS` in a part: a torso under ~15 px long) are not told apart this way. :class:`Identity` is the person
-followed: the mean of their first :data:`LEARN_FRAMES` descriptions, then updated slowly from frames
-that match it well (lighting and the side shown change slowly; a sudden change is someone else).
+parts' Bhattacharyya distances (``cv2.compareHist``; 0 the same, 1 nothing in common). :class:`Identity`
+is the person followed: the mean of their first :data:`LEARN_FRAMES` descriptions, then blended with each
+new one that matches it well (lighting and the side shown change slowly; a sudden change is someone
+else). On ``vtest.avi`` (people ~70 px tall) the walker in black stays within 0.26 of their identity, the
+man in a dark leather jacket beside them is 0.7 or more away, a man in jeans 0.75, a man in a red jacket
+0.99; a man in a brown jacket and jeans within 0.36 of his own, the others 0.8 or more from him. The
+walker with a sign in front of their torso reads ~0.4 (not learnt from). People too small to describe
+(under :data:`MIN_PIXELS` in a part: a torso under ~15 px long) are not told apart this way.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import numpy as np
 
 from motionlab.keypoints import INDEX
 
-BINS = (8, 4, 4)  # hue, saturation, value
+BINS = (6, 3, 3)  # hue, saturation, value: coarse, as a small person's dark clothes scatter in hue
 TORSO_SHRINK = 0.7  # the torso quadrilateral scaled about its centre: the clothes, not the background
 THIGH_WIDTH_TORSOS = 0.25  # thigh strips' width in torso lengths
 MIN_PIXELS = 40  # per part: fewer and the person is not described (a histogram of fewer is noise)
 MAX_DISTANCE = 0.5  # larger (any part) is someone else
 LEARN_FRAMES = 3  # descriptions averaged before the identity is used
-UPDATE_RATE = 0.1  # weight of a well-matching new description in the running identity
+UPDATE_RATE = 0.25  # weight of a new description that matches well in the running identity
+UPDATE_BELOW = 0.6  # ... within this fraction of the largest distance allowed (not a torso half behind a sign)
 _QUAD = [INDEX[n] for n in ("left_shoulder", "right_shoulder", "right_hip", "left_hip")]
 _THIGHS = [(INDEX[f"{side}_hip"], INDEX[f"{side}_knee"]) for side in ("left", "right")]
 
@@ -100,7 +102,7 @@ class Identity:
 
     def learn(self, description: np.ndarray | None) -> None:
         """Average ``description`` in while learning; afterwards blend it in at :data:`UPDATE_RATE` when it
-        matches within half of ``max_distance``."""
+        matches within :data:`UPDATE_BELOW` of ``max_distance``."""
         if description is None:
             return
         if self.model is None:
@@ -108,5 +110,5 @@ class Identity:
         elif not self.known:
             self.model = (self.model * self.frames + description) / (self.frames + 1)
             self.frames += 1
-        elif self.distance(description) <= self.max_distance / 2:
+        elif self.distance(description) <= UPDATE_BELOW * self.max_distance:
             self.model = (1 - UPDATE_RATE) * self.model + UPDATE_RATE * description
