@@ -421,18 +421,25 @@ def world_trunk_lean_deg(ref: Reference, camera: Camera) -> float | None:
 
 def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndarray:
     """World landmarks (T, 33, 3) in world axes turned about the horizontal axis across the camera's view
-    so that their mean trunk stands upright, when it leans more than :data:`UPRIGHT_LEAN_DEG` towards or
-    away from the camera (:func:`trunk_lean_deg`); else as they are.
+    by the part of their mean trunk's lean along the line of sight (:func:`trunk_lean_deg`) that the
+    camera's tilt explains, when it leans more than :data:`UPRIGHT_LEAN_DEG`; else as they are.
 
     MediaPipe's world landmarks of a small person seen from above stand upright in the camera's axes,
     not the world's (vtest.avi, camera ~25 deg down: the trunk leaned with whatever pitch was assumed, 49
-    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell."""
+    deg at 53 deg down), so a pitched camera tilted the whole body back by its pitch and the tracker fell.
+    A body upright in the camera's axes leans away from a camera looking down by the camera's tilt; so
+    the turn is at most the tilt, and only away from a camera looking down (towards one looking up): a
+    runner's own forward lean, seen obliquely or from the front by a level camera (CMU 16_55 at 45 deg:
+    22 deg towards the camera), is kept."""
     lean = trunk_lean_deg(world, detected, camera)
-    if abs(lean) <= UPRIGHT_LEAN_DEG:
+    forward = camera.rotation()[2]
+    tilt = float(np.degrees(np.arcsin(np.clip(-forward[2], -1.0, 1.0))))  # > 0: looking down
+    if abs(lean) <= UPRIGHT_LEAN_DEG or lean * tilt <= 0:
         return world
-    view = camera.rotation()[2, :2] / np.linalg.norm(camera.rotation()[2, :2])
+    turn = np.sign(lean) * min(abs(lean), abs(tilt))
+    view = forward[:2] / np.linalg.norm(forward[:2])
     across = np.array([view[1], -view[0], 0.0])  # turning about it by +a tips +z towards the camera
-    return world @ Rotation.from_rotvec(np.radians(lean) * across).as_matrix().T
+    return world @ Rotation.from_rotvec(np.radians(turn) * across).as_matrix().T
 
 
 def _initialise(ik: FrameIK, obs: FrameObservation, camera: Camera, size_px: float) -> np.ndarray:
