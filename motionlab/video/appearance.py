@@ -13,7 +13,7 @@ man in a dark leather jacket beside them is 0.71 or more away, a man in jeans 0.
 0.87; a man in a brown jacket and jeans within 0.29 of his own, the others 0.73 or more from him; a
 rendered runner seen from the side within 0.37 of theirs (a torso quadrilateral, thin from the side,
 took in the background: 0.53). People too small to describe
-(under :data:`MIN_PIXELS` in a part: a torso under ~15 px long) are not told apart this way.
+(under :data:`MIN_PIXELS` in a part: a torso under ~17 px long, a person under ~55 px tall) are not told apart this way.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BINS = (6, 3, 3)  # hue, saturation, value: coarse, as a small person's dark clo
 TORSO_WIDTH_TORSOS = 0.45  # the torso strip's width in torso lengths (narrower than a body seen from the side)
 TORSO_TRIM = 0.1  # of its length cut off at the shoulders' and the hips' ends (neck, belt)
 THIGH_WIDTH_TORSOS = 0.25  # thigh strips' width in torso lengths
-MIN_PIXELS = 40  # per part: fewer and the person is not described (a histogram of fewer is noise)
+MIN_PIXELS = 100  # per part: fewer and the person is not described (a histogram of fewer is noise)
 MAX_DISTANCE = 0.5  # larger (any part) is someone else
 LEARN_FRAMES = 3  # descriptions averaged before the identity is used
 UPDATE_RATE = 0.25  # weight of a new description that matches well in the running identity
