@@ -173,8 +173,9 @@ def test_a_walker_lost_for_good_is_said_with_where_they_were_last_seen(vtest_fol
 
 def test_a_walker_in_the_open_keeps_every_frame_under_the_clothes_check(shared_data: Path):
     """The man in a brown jacket and jeans (frame 0: hips at ~515,195, read off the frame) walks left in the
-    open for 1.7 s: his clothes change a little with the angle (up to 0.36 from his identity, where a
-    first, finer histogram read 0.54 and hid him at frame 16), never enough to be taken for someone else."""
+    open for 1.7 s: his clothes change a little with the angle (within 0.3 of his identity; a first, finer
+    histogram of the torso's quadrilateral read 0.54 and hid him at frame 16), never enough to be taken
+    for someone else."""
     reference, summary = extract_keypoints(
         shared_data / "media" / "vtest.avi", (450, 140, 200, 150), max_frames=17, smoothing=None
     )
