@@ -82,6 +82,7 @@ from motionlab.lift import (
 from motionlab.motion import pelvis_forward
 from motionlab.reference import Reference
 from motionlab.speed_confidence import assess_speed, stance_slip
+from motionlab.video.person_finder import box_around
 from motionlab.video.reader import capture_fps, focal_length_35mm, source_frame_step
 
 TREADMILL_MAX_SPEED_MPS = 0.4  # a stepping runner who travels slower than this (static camera): treadmill
@@ -288,13 +289,10 @@ def _check_detections(ref: Reference) -> None:
     best = int(np.argmax(seen))
     tried = ""
     if ref.keypoints2d_valid[best]:
-        px = ref.keypoints_px()[best]
-        lo, hi = px.min(axis=0), px.max(axis=0)
-        x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
-        x1, y1 = np.minimum(hi + 0.5 * (hi - lo), ref.image_size).astype(int)
+        box = ",".join(map(str, box_around(ref.keypoints_px()[best], ref.image_size)))
         tried = (
             f" MediaPipe's best pose was at frame {best} (mean visibility {seen[best]:.2f}) in the box "
-            f"{x0},{y0},{x1 - x0},{y1 - y0}: if that is not the runner, or the runner is small,"
+            f"{box}: if that is not the runner, or the runner is small,"
         )
     raise FootageError(
         f"only {int(detected.sum())} of {ref.num_frames} frames show the runner clearly enough to lift "

@@ -401,12 +401,16 @@ def vtest_walker():
 
 
 def test_a_real_walker_whose_steps_cannot_be_timed_is_taken_as_real_time_and_said(vtest_walker):
-    """vtest.avi (a real 10 fps pedestrian ~74 px tall): the body's bounce is below a pixel, its
-    autocorrelation weak (0.24), and the 'cadence' it gave (35 steps/min) stopped the job as if the
-    video were in an unknown slow motion. Weak evidence neither corrects nor refuses: real time, said."""
+    """vtest.avi (a real 10 fps pedestrian ~74 px tall): while the keypoints jumped to other people after
+    the sign post hid the walker, the body's bounce repeated weakly (autocorrelation 0.24), and the
+    'cadence' it gave (35 steps/min) stopped the job as if the video were in an unknown slow motion. Weak
+    evidence neither corrects nor refuses: real time, said. (Following the walker alone, the bounce now
+    gives a plausible cadence: real time too.)"""
     keypoints, lifted, report = vtest_walker
     assert lifted.fps == keypoints.fps and report.notes["time_base"]["scale"] == 1.0
-    assert any("--time-scale" in m and "could not" in m for m in messages(report))
+    notes: dict = {}
+    assert _time_scale(None, 10.0, Gait(35.0, "walking", 10.0, 2.0, 0.24), FootageOptions(), notes) == 1.0
+    assert "--time-scale" in notes["time_base"]["message"] and "could not" in notes["time_base"]["message"]
     with pytest.raises(FootageError, match="--time-scale"):  # a clear period that no factor explains still stops
         _time_scale(None, 30.0, Gait(12.0, "running", 100.0, None, 0.8), FootageOptions(), {})
 
@@ -416,15 +420,16 @@ def test_a_real_walker_seen_from_above_stays_on_the_floor_and_the_pitch_is_said_
     rows in frame 45). Its walker's size changes 7 % and the lifted ground points span 1.2 m, so both pitch
     fits were inconclusive and a level camera was kept: the feet then rose above the horizon and the lifted
     root climbed 2.4 m in 6 s (stance soles spread 0.5 m, 10th-90th percentile). The steps' feet on one
-    ground reject the level camera; they read 53 deg (after the sign post hides the walker at frame 25 the
-    keypoints follow other people, whose sizes mix in), so the pitch is the one at which the upright body
+    ground reject the level camera; they read 53 deg while the keypoints followed other people after the
+    sign post hid the walker at frame 25 (their sizes mixed in), 27.5 deg following the walker alone
+    (tests/test_person_finder.py); the pitch is the one at which the upright body
     fits the image best, said to be uncertain, and each frame's depth comes from where its foot meets the
     floor. (Lifted at 53 deg, the body leaned back ~50 deg: MediaPipe's world landmarks of a small person
     stand upright in the camera's axes, so they are stood upright in the world's.)"""
     _, lifted, report = vtest_walker
     note = report.notes["ground_plane"]
     assert note["used"] and note["source"] == "feet" and not note["conclusive"], note
-    assert -35.0 < note["pitch_deg"] < -15.0 and note["feet"]["pitch_deg"] < -40.0, note
+    assert -35.0 < note["pitch_deg"] < -15.0 and -35.0 < note["feet"]["pitch_deg"] < -20.0, note
     assert any("camera pitch" in m and "uncertain" in m for m in messages(report))
     assert [f.what.startswith("camera tilt uncertain") for f in ground_plane_findings(note)] == [True]  # the verdict
     assert note["stance_spread_m"] < 0.05 and stance_spread_m(lifted) == pytest.approx(note["stance_spread_m"], abs=1e-3)

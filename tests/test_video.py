@@ -335,9 +335,15 @@ def test_tracking_rejects_a_jump_to_another_person(media: Path, tmp_path: Path) 
     assert ((hip_x[valid] > 60) & (hip_x[valid] < 203)).all(), hip_x
     assert summary["track_rejections"] >= 1 and summary["redetections"] >= 6
 
-    untracked, _ = extract_keypoints(clip, smoothing=None, settings=PoseSettings(max_jump_torsos=1e6))
+    unchecked = PoseSettings(max_jump_torsos=1e6, max_appearance_distance=1.0)  # neither where nor who
+    untracked, _ = extract_keypoints(clip, smoothing=None, settings=unchecked)
     hip_x = np.array([_hip_centre(untracked, i)[0] for i in range(7, 13)])
     assert (hip_x > 400).all(), "without the jump check MediaPipe follows the other person"
+    by_clothes, summary = extract_keypoints(clip, smoothing=None, settings=PoseSettings(max_jump_torsos=1e6))
+    valid = by_clothes.keypoints2d_valid  # no jump check, but B's clothes are not A's
+    hip_x = np.array([_hip_centre(by_clothes, i)[0] for i in range(13)])
+    assert not valid[6] and valid[7:].sum() >= 5 and (hip_x[valid] < 203).all(), hip_x
+    assert summary["not_the_person"] >= 1
 
 
 def test_parse_and_clip_roi() -> None:

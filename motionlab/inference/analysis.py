@@ -102,6 +102,23 @@ def ground_plane_findings(note: dict[str, Any] | None) -> list[Finding]:
     )]  # fmt: skip
 
 
+def lost_person_findings(keypoints_summary: dict[str, Any] | None, seconds: float) -> list[Finding]:
+    """A warning when the person followed was hidden before ``seconds`` and not found again
+    (:func:`motionlab.video.pose.extract_keypoints`' ``lost``): the frames after are gaps, not someone else."""
+    lost = (keypoints_summary or {}).get("lost")
+    if not lost or lost["last_seen_s"] >= seconds:
+        return []
+    frame, box = lost["last_seen_frame"], ",".join(map(str, lost["box"]))
+    return [Finding(
+        "warning",
+        f"the person followed was lost after {lost['last_seen_s']:.1f} s (frame {frame}) and not found again: "
+        "the rest is not analysed (nobody else was taken in their place)",
+        "they left the view, or stayed hidden behind something or someone, or their clothes looked different",
+        f"they were last seen in the box {box} at frame {frame}; if that was not the runner, give --roi x,y,w,h "
+        "around the runner (a box that holds them for the whole clip), else trim the video to where they are in view",
+    )]  # fmt: skip
+
+
 def analyse(
     ref2d: Reference,
     lifted: Reference,
@@ -126,7 +143,10 @@ def analyse(
         mean_visibility=float(seen.mean()) if seen.size else None,
         reprojection_px=float(np.nanmean(errors)) if np.isfinite(errors).any() else None,
         camera_motion_known=known, closest=closest, ideal=ideal, you_metrics={}, video_seconds=video_seconds,
-        extra_findings=[*(extra_findings or []), *ground_plane_findings(lift_report.notes.get("ground_plane"))],
+        extra_findings=[
+            *(extra_findings or []), *ground_plane_findings(lift_report.notes.get("ground_plane")),
+            *lost_person_findings(ref2d.source.get("summary"), seconds),
+        ],
     )  # fmt: skip
     conf_you = you_confidence(base)
     speed_conf = speed_over_ground_confidence(lift_report.notes.get("speed_confidence"))

@@ -62,11 +62,27 @@ def hip_and_torso(keypoints: np.ndarray, image_size: tuple[int, int]) -> tuple[n
     return hip, max(float(np.linalg.norm(shoulder - hip)), 1.0)
 
 
-def find_people(detect: Callable[[Box], Any], image_size: tuple[int, int]) -> list[tuple[Any, Box]]:
-    """Every person seen over :func:`tiles`, best seen first: ``detect(box)`` returns a detection whose
-    ``keypoints`` are (33, 3) full-frame x/W, y/H, visibility, or None. Returns (detection, tile) pairs."""
+def tiles_around(centre_px: np.ndarray, torso_px: float, reach_px: float, region: Box) -> list[Box]:
+    """Squares of the :func:`follow_box` side, half a side apart, covering ``reach_px`` around ``centre_px``
+    plus half a square (at most two squares wide), inside ``region`` (x, y, w, h)."""
+    rx, ry, rw, rh = region
+    side = int(min(max(FOLLOW_TORSOS * torso_px, MIN_FOLLOW_SIDE), rw, rh))
+    half = min(reach_px + side / 2, side)
+    starts = []
+    for centre, lo, size in ((centre_px[0], rx, rw), (centre_px[1], ry, rh)):
+        first, last = (int(np.clip(centre + offset, lo, lo + size - side)) for offset in (-half, half - side))
+        starts.append(np.unique(np.r_[np.arange(first, last, max(side // 2, 1)), last]))
+    return [(int(x), int(y), side, side) for y in starts[1] for x in starts[0]]
+
+
+def find_people(
+    detect: Callable[[Box], Any], image_size: tuple[int, int], boxes: list[Box] | None = None
+) -> list[tuple[Any, Box]]:
+    """Every person seen over ``boxes`` (default :func:`tiles`), best seen first: ``detect(box)`` returns a
+    detection whose ``keypoints`` are (33, 3) full-frame x/W, y/H, visibility, or None. Returns (detection,
+    tile) pairs."""
     seen = []
-    for box in tiles(image_size):
+    for box in tiles(image_size) if boxes is None else boxes:
         detection = detect(box)
         score = 0.0 if detection is None else body_visibility(detection.keypoints)
         if score > 0:
@@ -92,6 +108,15 @@ def motion_torsos_per_s(before: np.ndarray, after: np.ndarray, dt: float, image_
     travel = float(np.linalg.norm(hip1 - hip0))
     cycling = float(np.linalg.norm(limbs1 - limbs0, axis=1).mean())
     return max(travel, cycling) / torso / max(dt, 1e-6)
+
+
+def box_around(points_px: np.ndarray, image_size: tuple[int, int]) -> Box:
+    """The box around (N, 2) pixel ``points`` grown by half their extent on each side, inside the image
+    (twice the person's size: what ``--roi`` wants)."""
+    lo, hi = points_px.min(axis=0), points_px.max(axis=0)
+    x0, y0 = np.maximum(lo - 0.5 * (hi - lo), 0).astype(int)
+    x1, y1 = np.minimum(hi + 0.5 * (hi - lo), image_size).astype(int)
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
 def follow_box(hip_px: np.ndarray, torso_px: float, image_size: tuple[int, int]) -> Box:

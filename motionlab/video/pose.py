@@ -17,12 +17,22 @@ whose torso length changed more than twofold. Once the hips' velocity is known (
 positions over the last :data:`VELOCITY_WINDOW_S`, at least 3 frames), the gate is tighter: the hips must
 be within ``max_jump_torsos + max_speed_change_torsos * dt`` torso lengths of where constant velocity puts
 them, so that in a crowd a walker passing close by is not taken for the person followed (a torso length
-here is the larger of the track's and the detection's). When a detection is rejected, or video-mode Pose
-lost the person (it only re-runs its detector on the next frame), it re-detects: it runs Pose in single-
-image mode on a window around where the track is expected (6 torso lengths wide) and keeps that pose only if
-it is consistent with the track; otherwise the frame is a gap. A track not seen for ``track_timeout_s`` is
-dropped and the next detection starts a new one. To choose who is followed, give an ROI around that
-person.
+here is the larger of the track's and the detection's). Constant velocity is trusted for
+:data:`PREDICT_MAX_S` past the last sighting (a person hidden longer may have stopped or turned). Who it
+is: the clothes (:mod:`motionlab.video.appearance`, colour histograms of the torso and thighs learnt over
+the first frames) must match on every detection (``max_appearance_distance``), so a person standing where
+the one followed was expected, or MediaPipe's landmarks sliding onto someone passing, is refused
+(``not_the_person`` in the summary). When a detection is rejected, or video-mode Pose lost the person (it
+only re-runs its detector on the next frame), it re-detects: it runs Pose in single-image mode on a window
+around where the track is expected (6 torso lengths wide) and keeps that pose only if it is consistent with
+the track. If that fails too, the person is hidden: every :data:`REID_EVERY_S` (less often after each
+failure) for :data:`REID_FOR_S` after the last sighting, people are searched for on tiles around where
+they were last seen (reach growing at :data:`REID_SPEED_TORSOS`) and the one wearing their clothes, of
+their size, is taken again (``found_again``); otherwise the frame is a gap (``hidden_frames``). A track
+not seen for ``track_timeout_s`` loses its position, not its identity: only someone of their size in
+their clothes is taken after that (when the person was too small to describe, anyone, as before). When
+they are not seen again before the end, the summary's ``lost`` gives the frame and box where they were
+last seen. To choose who is followed, give an ROI around that person.
 
 Automatic crop. Without an ROI, when fewer than :data:`AUTO_CROP_BELOW` of the frames show a usable body
 (a runner too small for the full-frame detector, or a false low-visibility skeleton found instead), the
@@ -34,7 +44,8 @@ several, the best seen of those who move (hips travelling or limbs cycling, judg
 :data:`MOTION_LAG_S` earlier, where they must be seen too) is chosen, so a runner wins over people
 standing and static false skeletons (the first :data:`MOTION_LAG_S` are then gaps); then each frame is
 analysed in a square crop around them that moves with them
-(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI. The pass that shows more usable
+(:func:`~motionlab.video.person_finder.follow_box`), upscaled like an ROI; once they were lost
+(``track_timeout_s``), the tile searches take only someone in their clothes. The pass that shows more usable
 frames is kept; the summary's ``auto_crop`` says what was done. ``--roi`` overrides it.
 
 Left/right swaps. Seen from the side, MediaPipe sometimes labels the far leg as the near one for a few
@@ -60,14 +71,17 @@ from tqdm import tqdm
 from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, NUM_LANDMARKS
 from motionlab.reference import Reference
+from motionlab.video.appearance import Identity, describe
 from motionlab.video.person_finder import (
     MOVING_TORSOS_PER_S,
     body_visibility,
+    box_around,
     find_people,
     follow_box,
     hip_and_torso,
     motion_torsos_per_s,
     tile_sides,
+    tiles_around,
 )
 from motionlab.video.reader import (
     Frame,
@@ -93,6 +107,10 @@ SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobo
 VELOCITY_WINDOW_S = 0.5  # the track's velocity is fitted over the hips' positions this long
 MAX_FAILED_SEARCHES = 6  # follow mode: tile searches in a row that find nobody before it gives up
 MOTION_LAG_S = 0.3  # follow mode: who moves is judged against the frame this much earlier
+PREDICT_MAX_S = 0.5  # constant velocity is trusted this far past the last sighting (people stop and turn)
+REID_EVERY_S = 0.3  # a hidden person is searched for around where they were last seen this often at first
+REID_SPEED_TORSOS = 3.0  # how far a hidden person may have gone: a walker's pace, in torso lengths per second
+REID_FOR_S = 3.0  # ... and for this long after they were last seen (then they are lost: see ``lost``)
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class PoseSettings:
     max_speed_torsos: float = 15.0  # torso lengths per second (a sprinter moves ~12), velocity unknown
     max_speed_change_torsos: float = 2.0  # torso lengths per second off the constant-velocity prediction
     track_timeout_s: float = 1.0
+    max_appearance_distance: float = 0.5  # clothes further than this are someone else (1: not checked)
 
     def __post_init__(self) -> None:
         if self.model_complexity not in (0, 1, 2):
@@ -198,8 +217,11 @@ class _Track:
     velocity: np.ndarray | None = None
 
     def predicted_hip(self, time_s: float) -> np.ndarray:
-        """Where the hips are expected at ``time_s`` (moving on at constant velocity when it is known)."""
-        return self.hip if self.velocity is None else self.hip + self.velocity * (time_s - self.time_s)
+        """Where the hips are expected at ``time_s``: moving on at constant velocity when it is known, for
+        at most :data:`PREDICT_MAX_S` (a person hidden longer may have stopped or turned)."""
+        if self.velocity is None:
+            return self.hip
+        return self.hip + self.velocity * float(np.clip(time_s - self.time_s, -PREDICT_MAX_S, PREDICT_MAX_S))
 
 
 class PoseTracker:
@@ -229,6 +251,12 @@ class PoseTracker:
         self.settings = settings
         self.rejected = 0  # detections inconsistent with the track
         self.redetected = 0  # frames where re-detection around the track found the person
+        self.identity = Identity(settings.max_appearance_distance)  # their clothes; kept when the track times out
+        self.not_them = 0  # detections where the person was expected but whose clothes differ
+        self.reidentified = 0  # frames where the person was found again by a search around where last seen
+        self._last_seen: _Track | None = None  # the last sighting, kept when the track times out
+        self._next_reid_s = -np.inf
+        self._failed_reids = 0
         self._video_pose = _make_pose(False, settings)
         self._image_pose: Any = None
         self._track: _Track | None = None
@@ -243,14 +271,16 @@ class PoseTracker:
         if self.follow:
             return self._follow(rgb, time_s)
         detection = _detect(self._video_pose, rgb, self.region)
-        if detection is not None and not self._consistent(detection, time_s):
+        if detection is not None and not self._consistent(detection, time_s, rgb=rgb):
             self.rejected += 1
             detection = None
         if detection is None and self._track is not None:
             detection = self._redetect(rgb, time_s)
             self.redetected += detection is not None
+        if detection is None:
+            detection = self._reidentify(rgb, time_s)
         if detection is not None:
-            self._accept(detection, time_s)
+            self._accept(detection, time_s, rgb)
         return detection
 
     def _follow(self, rgb: np.ndarray, time_s: float) -> Detection | None:
@@ -267,6 +297,8 @@ class PoseTracker:
             self._failed_searches = 0 if people else self._failed_searches + 1
             self.gave_up = self._failed_searches >= MAX_FAILED_SEARCHES
             self._next_search_s = time_s + SEARCH_EVERY_S * max(self._failed_searches, 1)  # less and less often
+            if self._last_seen is not None:  # someone was followed: only they may be taken again
+                people = [(d, box) for d, box in people if self._consistent(d, time_s, rgb=rgb)]
             found = self._choose(people, time_s)
             if found is None:
                 return None
@@ -275,11 +307,11 @@ class PoseTracker:
         else:
             box = follow_box(self._track.predicted_hip(time_s), self._track.torso, self.image_size)
             detection = _detect(image_pose, rgb, box)
-            if detection is not None and not self._consistent(detection, time_s):
+            if detection is not None and not self._consistent(detection, time_s, rgb=rgb):
                 self.rejected += 1
                 detection = None
         if detection is not None:
-            self._accept(detection, time_s)
+            self._accept(detection, time_s, rgb)
         return detection
 
     def _choose(self, people: list[tuple[Detection, Box]], time_s: float) -> tuple[Detection, Box] | None:
@@ -312,8 +344,11 @@ class PoseTracker:
             return 0.0
         return motion_torsos_per_s(before.keypoints, detection.keypoints, time_s - past_time, self.image_size)
 
-    def _accept(self, detection: Detection, time_s: float) -> None:
-        """Move the track to ``detection``; fit the hips' velocity over the last :data:`VELOCITY_WINDOW_S`."""
+    def _accept(self, detection: Detection, time_s: float, rgb: np.ndarray) -> None:
+        """Move the track to ``detection``; fit the hips' velocity over the last :data:`VELOCITY_WINDOW_S`;
+        learn the person's clothes."""
+        self.identity.learn(self._describe(detection, rgb))
+        self._failed_reids, self._next_reid_s = 0, -np.inf
         hip, torso = detection.hip_and_torso_px(self.image_size)
         self._history.append((time_s, hip))
         while self._history[0][0] < time_s - VELOCITY_WINDOW_S:
@@ -322,23 +357,65 @@ class PoseTracker:
         velocity = None
         if len(times) >= 3 and np.ptp(times) >= VELOCITY_WINDOW_S / 2:
             velocity = np.polyfit(times - time_s, np.array([h for _, h in self._history]), 1)[0]
-        self._track = _Track(hip, torso, time_s, velocity)
+        self._track = self._last_seen = _Track(hip, torso, time_s, velocity)
 
     def _single_image_pose(self) -> Any:
         if self._image_pose is None:
             self._image_pose = _make_pose(True, self.settings)
         return self._image_pose
 
-    def _consistent(self, detection: Detection, time_s: float, track: _Track | None = None) -> bool:
-        track = track or self._track
-        if track is None:
+    def _describe(self, detection: Detection, rgb: np.ndarray) -> np.ndarray | None:
+        return describe(rgb, detection.keypoints[:, :2] * np.asarray(self.image_size, dtype=np.float64))
+
+    def _identified(self, detection: Detection, rgb: np.ndarray, strict: bool = False) -> bool:
+        """``detection`` wears the clothes of the person followed, or (unless ``strict``) it cannot be told
+        (see :meth:`~motionlab.video.appearance.Identity.matches`)."""
+        if self.identity.matches(self._describe(detection, rgb), strict):
             return True
+        self.not_them += 1
+        return False
+
+    def _consistent(
+        self, detection: Detection, time_s: float, track: _Track | None = None, rgb: np.ndarray | None = None
+    ) -> bool:
+        """``detection`` can be the person of ``track`` (default: the track followed): near where they are
+        expected and of their size; with ``rgb``, also wearing the followed person's clothes. Once the track
+        timed out only the size (against the last sighting) and the clothes are checked."""
+        track = track or self._track
+        strict = track is None and self._last_seen is not None  # lost: only someone seen in their clothes
+        if rgb is not None and not self._identified(detection, rgb, strict):
+            return False
         hip, torso = detection.hip_and_torso_px(self.image_size)
+        if track is None:
+            return self._last_seen is None or 0.5 <= torso / self._last_seen.torso <= 2.0
         s = self.settings
         rate = s.max_speed_torsos if track.velocity is None else s.max_speed_change_torsos
         allowed = max(track.torso, torso) * (s.max_jump_torsos + rate * abs(time_s - track.time_s))
         moved = np.linalg.norm(hip - track.predicted_hip(time_s))
         return bool(moved <= allowed and 0.5 <= torso / track.torso <= 2.0)
+
+    def _reidentify(self, rgb: np.ndarray, time_s: float) -> Detection | None:
+        """The person followed, hidden now, searched for on tiles of their follow box's size around where
+        they were last seen (within ``max_jump_torsos`` + :data:`REID_SPEED_TORSOS` x the time since,
+        at most two follow boxes wide): the best seen of those wearing their clothes, of their size and within reach.
+        Only while the clothes are known, every :data:`REID_EVERY_S` and less often after each failure, for
+        :data:`REID_FOR_S` after the last sighting."""
+        last = self._last_seen
+        if last is None or not self.identity.known or time_s < self._next_reid_s or time_s - last.time_s > REID_FOR_S:
+            return None
+        self._failed_reids += 1
+        self._next_reid_s = time_s + REID_EVERY_S * self._failed_reids
+        centre = last.predicted_hip(time_s)
+        reach = last.torso * (self.settings.max_jump_torsos + REID_SPEED_TORSOS * (time_s - last.time_s))
+        boxes = tiles_around(centre, last.torso, reach, self.region)
+        people = find_people(lambda box: _detect(self._single_image_pose(), rgb, box), self.image_size, boxes)
+        for detection, _ in people:
+            hip, torso = detection.hip_and_torso_px(self.image_size)
+            near = np.linalg.norm(hip - centre) <= reach + max(torso, last.torso)
+            if near and 0.5 <= torso / last.torso <= 2.0 and self._identified(detection, rgb, strict=True):
+                self.reidentified += 1
+                return detection
+        return None
 
     def _redetect(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         """Single-image Pose on a window around the track's last hip position."""
@@ -351,7 +428,7 @@ class PoseTracker:
         if x1 - x0 < MIN_ROI_SIDE or y1 - y0 < MIN_ROI_SIDE:
             return None
         detection = _detect(self._single_image_pose(), rgb, (x0, y0, x1 - x0, y1 - y0))
-        return detection if detection is not None and self._consistent(detection, time_s) else None
+        return detection if detection is not None and self._consistent(detection, time_s, rgb=rgb) else None
 
     def close(self) -> None:
         self._video_pose.close()
@@ -378,6 +455,8 @@ class _Pass:
     region: Box
     rejected: int
     redetected: int
+    not_them: int
+    reidentified: int
     start_box: Box | None
     start_choice: dict[str, Any] | None
     searched_frames: list[int]
@@ -437,7 +516,8 @@ def _pose_pass(
     region = (0, 0, *image_size) if shrunk else tracker.region  # shrinking is done without an ROI only
     return _Pass(
         np.asarray(times), np.asarray(keypoints), np.asarray(world), np.asarray(valid), video.info,
-        image_size, region, tracker.rejected, tracker.redetected, tracker.start_box,
+        image_size, region, tracker.rejected, tracker.redetected, tracker.not_them, tracker.reidentified,
+        tracker.start_box,
         tracker.start_choice, [int(np.searchsorted(times, t)) for t in tracker.searched_s], tracker.gave_up,
     )  # fmt: skip
 
@@ -540,6 +620,10 @@ def extract_keypoints(
         "track_rejections": run.rejected,
         "left_right_swaps_fixed": [list(s) for s in swaps],
         "redetections": run.redetected,
+        "not_the_person": run.not_them,
+        "found_again": run.reidentified,
+        "hidden_frames": int((~valid_a[np.argmax(valid_a) :]).sum()),
+        "lost": _lost(times_a, kp, valid_a, image_size, settings.track_timeout_s),
         "timing_s": timing,
     }
     source = {
@@ -555,6 +639,22 @@ def extract_keypoints(
         fps=fps, keypoints2d=kp, keypoints2d_valid=valid_a, image_size=image_size, world_keypoints=wk, source=source
     )
     return reference, summary
+
+
+def _lost(
+    times: np.ndarray, keypoints: np.ndarray, valid: np.ndarray, image_size: tuple[int, int], after_s: float
+) -> dict[str, Any] | None:
+    """Where the person followed was last seen when that was ``after_s`` or more before the end (nobody
+    else was taken after): the frame, time and a box around them twice their size (for ``--roi``)."""
+    last = int(np.flatnonzero(valid)[-1])
+    if times[-1] - times[last] < after_s:
+        return None
+    body_px = keypoints[last, list(BODY_LANDMARKS), :2] * np.asarray(image_size, dtype=np.float64)
+    box = list(box_around(body_px, image_size))
+    return {
+        "last_seen_frame": last, "last_seen_s": round(float(times[last]), 3), "box": box,
+        "frames_after": len(times) - 1 - last,
+    }  # fmt: skip
 
 
 def _mediapipe_version() -> str:
