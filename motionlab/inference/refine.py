@@ -69,7 +69,7 @@ class RefineSettings:
     discount: float = 0.97
     value_weight: float = 1.0  # x the policy's critic at the end of the horizon (its return estimate beyond it)
     score_every: int = 1  # score every this many control steps of a candidate (and its last); 2 halves the cost
-    keypoints_weight: float = 8.0  # x Track-v0's keypoints term (landmark error), on top of the env's own weights
+    keypoints_weight: float = 16.0  # x Track-v0's keypoints term (landmark error), on top of the env's own weights
     threads: int = 2
     seed: int = 0
 
