@@ -26,6 +26,7 @@ from motionlab.inference.refine import (
     refinement_summary,
     run_refined,
     settings_for,
+    video_note,
 )
 from motionlab.inference.rollout import run_policy
 from motionlab.mocap import mocap_reference
@@ -184,3 +185,12 @@ def test_main_job_reports_the_refinement(tmp_path):
         assert refinement[f"{key}_policy_alone"] > 0 and refinement[f"{key}_refined"] > 0
     assert refinement["settings"]["samples"] == PRESETS["fast"].samples
     assert refinement["cpu_s_per_video_s"] > 0 and "closest, refined (fast)" in extra["stage_seconds"]
+
+
+def test_the_video_note_counts_restarts_not_falls():
+    """The Closest panel's refinement note counted every restart as a fall; most restarts on real video are
+    "lost the reference" (the report labels each kind), so the note says restarts."""
+    summary = {"preset": "balanced", "restarts_policy_alone": 10, "restarts_refined": 5,
+               "residual_force_pct_bw_policy_alone": 20.0, "residual_force_pct_bw_refined": 23.0}  # fmt: skip
+    note = video_note(summary)
+    assert "restarts 10 -> 5" in note and "fall" not in note

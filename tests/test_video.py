@@ -524,7 +524,7 @@ def test_extract_dir_continues_past_a_bad_video(
 def test_a_note_wider_than_its_panel_is_wrapped_not_cut() -> None:
     """The portrait layout's Closest panel (~430 px) cut its refinement note at the edge ("... vs policy
     alone, residual"): text boxes wrap a line at word breaks to fit the frame, keeping every word."""
-    note = "MPC-refined (balanced): falls 2 -> 0 vs policy alone, residual force 14 -> 15% BW"
+    note = "MPC-refined (balanced): restarts 2 -> 0 vs policy alone, residual force 14 -> 15% BW"
     lines = fit_lines(["Closest: your run", note], width=430 - 8, scale=0.55, title=True)
     assert len(lines) > 2 and " ".join(lines[1:]).split() == note.split()
     for i, line in enumerate(lines):

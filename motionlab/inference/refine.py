@@ -402,6 +402,6 @@ def video_note(summary: dict[str, Any]) -> str:
     rf_before, rf_after = summary["residual_force_pct_bw_policy_alone"], summary["residual_force_pct_bw_refined"]
     rf = f", residual force {rf_before:.0f} -> {rf_after:.0f}% BW" if rf_before is not None else ""
     return (
-        f"MPC-refined ({summary['preset']}): falls {summary['restarts_policy_alone']} -> "
+        f"MPC-refined ({summary['preset']}): restarts {summary['restarts_policy_alone']} -> "
         f"{summary['restarts_refined']} vs policy alone{rf}"
     )
