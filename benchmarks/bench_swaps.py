@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 from machine import machine
+from rendered_args import add_rendered_video_arguments
 
 from motionlab.body import BodyParams
 from motionlab.io_utils import write_json
@@ -129,11 +130,7 @@ def _longest_run(flags: np.ndarray) -> int:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--setups", default=DEFAULT_SETUPS, help="comma-separated setups")
-    parser.add_argument("--videos-dir", type=Path, default=None, help="keep rendered videos here (reused)")
-    parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips")
-    parser.add_argument("--height", type=float, default=1.75)
-    parser.add_argument("--mass", type=float, default=70.0)
+    add_rendered_video_arguments(parser, DEFAULT_SETUPS, MOCAP_DIR)
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
     args = parser.parse_args(argv)
 
