@@ -67,6 +67,11 @@ class Camera:
         """World-to-camera rotation, rows = camera x (right), y (down), z (forward)."""
         return look_at(self.position, self.target)
 
+    def pitch_deg(self) -> float:
+        """The view's elevation above the horizontal (deg; < 0 looking down)."""
+        view = np.subtract(self.target, self.position)
+        return float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
+
     def positions(self, times: np.ndarray) -> np.ndarray:
         """(T, 3) where the camera is at ``times`` (s): ``position + velocity * t``."""
         return np.asarray(self.position, dtype=float) + np.asarray(times, dtype=float)[:, None] * np.asarray(

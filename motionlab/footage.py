@@ -183,7 +183,7 @@ def _pitch_from_the_ground(
     ``notes["ground_plane"]`` holds the evidence, which and why."""
     camera = report.camera
     view = np.subtract(camera.target, camera.position)
-    before = float(np.degrees(np.arctan2(view[2], np.hypot(view[0], view[1]))))
+    before = camera.pitch_deg()
     ground = fit_ground(ground_points(lifted), np.asarray(camera.position), view)
     horizon = fit_horizon(ref, camera.focal_px)
     shoulders = body.leg_length + body.segment("torso") - body.ankle_height  # above the feet landmarks' mean

@@ -432,11 +432,11 @@ def _upright(world: np.ndarray, detected: np.ndarray, camera: Camera) -> np.ndar
     runner's own forward lean, seen obliquely or from the front by a level camera (CMU 16_55 at 45 deg:
     22 deg towards the camera), is kept."""
     lean = trunk_lean_deg(world, detected, camera)
-    forward = camera.rotation()[2]
-    tilt = float(np.degrees(np.arcsin(np.clip(-forward[2], -1.0, 1.0))))  # > 0: looking down
+    tilt = -camera.pitch_deg()  # > 0: looking down
     if abs(lean) <= UPRIGHT_LEAN_DEG or lean * tilt <= 0:
         return world
     turn = np.sign(lean) * min(abs(lean), abs(tilt))
+    forward = camera.rotation()[2]
     view = forward[:2] / np.linalg.norm(forward[:2])
     across = np.array([view[1], -view[0], 0.0])  # turning about it by +a tips +z towards the camera
     return world @ Rotation.from_rotvec(np.radians(turn) * across).as_matrix().T
