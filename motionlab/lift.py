@@ -493,6 +493,13 @@ def _fill_gaps(qpos: np.ndarray, solved: np.ndarray) -> np.ndarray:
     return out
 
 
+def sole_and_stance_heights(hm: HumanoidModel, qpos: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) each frame's lowest sole height, and (T,) the lowest over the step-long window
+    (:data:`STEP_WINDOW_S`, which always holds a foot contact) around it: the stance sole's height."""
+    soles = Kinematics(hm).sole_heights(qpos)
+    return soles, minimum_filter1d(soles, max(1, int(round(STEP_WINDOW_S * fps))), mode="nearest")
+
+
 def _stand_on_floor(
     hm: HumanoidModel, qpos: np.ndarray, camera: Camera, track: np.ndarray, fps: float
 ) -> tuple[np.ndarray, Camera, np.ndarray]:
@@ -503,8 +510,7 @@ def _stand_on_floor(
     sole. The median of those over the clip is put on the floor, so one frame solved too low (a bad
     detection) cannot lift the whole motion off it, as the overall lowest sole did (a camera looking
     down left the stance feet ~11 cm above the floor on exact keypoints)."""
-    window = max(1, int(round(STEP_WINDOW_S * fps)))
-    stance = minimum_filter1d(Kinematics(hm).sole_heights(qpos), window, mode="nearest")
+    _, stance = sole_and_stance_heights(hm, qpos, fps)
     shift = float(np.median(stance)) - GROUND_CLEARANCE_M
     out = qpos.copy()
     out[:, 2] -= shift
@@ -533,8 +539,7 @@ def _depth_from_the_floor(
     that one, at most :data:`MAX_FLIGHT_M` (a runner's flight: kept where the size can tell it from depth
     noise, lost where only the floor can place the body). An error in the pitch moves the floor's depths
     smoothly with the image row (a path stretched or squeezed, on the floor), not frame by frame."""
-    soles = Kinematics(hm).sole_heights(qpos)
-    stance = minimum_filter1d(soles, max(1, int(round(STEP_WINDOW_S * fps))), mode="nearest")
+    soles, stance = sole_and_stance_heights(hm, qpos, fps)
     ray = qpos[:, :3] - track
     drop = -ray[:, 2]  # the camera's height above the root
     below = np.arctan2(drop, np.hypot(ray[:, 0], ray[:, 1]))

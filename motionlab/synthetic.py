@@ -30,7 +30,6 @@ from typing import Any
 
 import mujoco
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 from scipy.spatial.transform import Rotation
 
 from motionlab.assets import RUN_CLIP
@@ -389,7 +388,7 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     from motionlab.camera import Camera
     from motionlab.humanoid import build_model
     from motionlab.keypoints import BODY_LANDMARKS, INDEX
-    from motionlab.lift import STEP_WINDOW_S, joint_position_errors
+    from motionlab.lift import joint_position_errors, sole_and_stance_heights
 
     syn = truth.source["synthetic"]
     cams = CameraPath.from_dict(syn["camera_path"])
@@ -417,9 +416,7 @@ def score_lift(truth: Reference, lifted: Reference) -> dict[str, float]:
     rel_true = sites_true[:, body] - sites_true[:, hips].mean(axis=1, keepdims=True)
     rel_est = sites_est[:, body] - sites_est[:, hips].mean(axis=1, keepdims=True)
     _, pa = joint_position_errors(hm, truth.qpos, lifted.qpos)
-    window = max(1, int(round(STEP_WINDOW_S * lifted.fps)))
-    soles = Kinematics(build_model(lifted.body)).sole_heights(lifted.qpos)
-    stance_soles = minimum_filter1d(soles, window, mode="nearest")
+    _, stance_soles = sole_and_stance_heights(build_model(lifted.body), lifted.qpos, lifted.fps)
     return {
         "speed_true_mps": float(syn["speed_mps"]),
         "speed_mps": est_speed,
