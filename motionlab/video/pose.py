@@ -107,6 +107,7 @@ SEARCH_EVERY_S = 0.5  # follow mode: how often the tiles are searched while nobo
 VELOCITY_WINDOW_S = 0.5  # the track's velocity is fitted over the hips' positions this long
 MAX_FAILED_SEARCHES = 6  # follow mode: tile searches in a row that find nobody before it gives up
 MOTION_LAG_S = 0.3  # follow mode: who moves is judged against the frame this much earlier
+MAX_SIZE_RATIO = 2.0  # a detection's torso more than this times longer or shorter than the person's is someone else
 PREDICT_MAX_S = 0.5  # constant velocity is trusted this far past the last sighting (people stop and turn)
 REID_EVERY_S = 0.3  # a hidden person is searched for around where they were last seen this often at first
 REID_SPEED_TORSOS = 3.0  # how far a hidden person may have gone: a walker's pace, in torso lengths per second
@@ -222,6 +223,10 @@ class _Track:
         if self.velocity is None:
             return self.hip
         return self.hip + self.velocity * float(np.clip(time_s - self.time_s, -PREDICT_MAX_S, PREDICT_MAX_S))
+
+    def same_size(self, torso: float) -> bool:
+        """A torso ``torso`` px long can be this person's: within :data:`MAX_SIZE_RATIO` of theirs."""
+        return 1.0 / MAX_SIZE_RATIO <= torso / self.torso <= MAX_SIZE_RATIO
 
 
 class PoseTracker:
@@ -387,12 +392,12 @@ class PoseTracker:
             return False
         hip, torso = detection.hip_and_torso_px(self.image_size)
         if track is None:
-            return self._last_seen is None or 0.5 <= torso / self._last_seen.torso <= 2.0
+            return self._last_seen is None or self._last_seen.same_size(torso)
         s = self.settings
         rate = s.max_speed_torsos if track.velocity is None else s.max_speed_change_torsos
         allowed = max(track.torso, torso) * (s.max_jump_torsos + rate * abs(time_s - track.time_s))
         moved = np.linalg.norm(hip - track.predicted_hip(time_s))
-        return bool(moved <= allowed and 0.5 <= torso / track.torso <= 2.0)
+        return bool(moved <= allowed and track.same_size(torso))
 
     def _reidentify(self, rgb: np.ndarray, time_s: float) -> Detection | None:
         """The person followed, hidden now, searched for on tiles of their follow box's size around where
@@ -412,7 +417,7 @@ class PoseTracker:
         for detection, _ in people:
             hip, torso = detection.hip_and_torso_px(self.image_size)
             near = np.linalg.norm(hip - centre) <= reach + max(torso, last.torso)
-            if near and 0.5 <= torso / last.torso <= 2.0 and self._identified(detection, rgb, strict=True):
+            if near and last.same_size(torso) and self._identified(detection, rgb, strict=True):
                 self.reidentified += 1
                 return detection
         return None
