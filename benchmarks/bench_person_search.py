@@ -34,13 +34,12 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 from machine import machine
+from older_code import source_at
 
 from motionlab.io_utils import record_json_run
 from motionlab.video.writer import VideoWriter
@@ -165,7 +164,7 @@ def _measure_identity(pythonpath: Path, args: argparse.Namespace, keep: Path | N
 def identity(args: argparse.Namespace) -> None:
     """``--part identity`` (module docstring): before and after in one run, saved to :data:`IDENTITY_PATH`."""
     with tempfile.TemporaryDirectory() as tmp:
-        code = _source_at(args.before_rev, Path(tmp) / "before", ("motionlab", "assets"))
+        code = source_at(args.before_rev, Path(tmp) / "before", ("motionlab", "assets"))
         before = _measure_identity(code, args, args.keep and args.keep / "before")
         after = _measure_identity(REPO, args, args.keep and args.keep / "after")
     for key in after:
@@ -188,14 +187,6 @@ def _empty_video(path: Path, seconds: float) -> None:
     with VideoWriter(path, 10.0) as writer:
         for _ in range(int(seconds * 10)):
             writer.write(image)
-
-
-def _source_at(rev: str, into: Path, paths: tuple[str, ...] = ("motionlab",)) -> Path:
-    """The ``motionlab`` package (and other ``paths``) as of ``rev``, unpacked under ``into``."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, *paths], check=True, capture_output=True)
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def _measure(pythonpath: Path, empty: Path, args: argparse.Namespace) -> dict:
@@ -223,7 +214,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty.mp4"
         _empty_video(empty, args.empty_seconds)
-        before = _measure(_source_at(args.before_rev, Path(tmp) / "before"), empty, args)
+        before = _measure(source_at(args.before_rev, Path(tmp) / "before"), empty, args)
         after = _measure(REPO, empty, args)
     for key in before:
         print(f"{key:28s} before: {before[key]}\n{'':28s} after:  {after[key]}")
