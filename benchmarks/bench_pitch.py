@@ -34,15 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from older_code import source_at
 
 from motionlab.body import BodyParams
 from motionlab.footage import MAX_PITCH_DEG, lift_footage, messages
-from motionlab.ground_plane import _FEET, MIN_CORRECTION_DEG, _step_windows, fit_horizon
-from motionlab.humanoid import build_model
+from motionlab.ground_plane import _FEET, MIN_CORRECTION_DEG, fit_horizon, stance_soles
 from motionlab.mocap import mocap_reference
 from motionlab.mocap_lifted import Shot, project_shot
 from motionlab.mocap_split import HELDOUT_CLIPS
-from motionlab.motion import Kinematics
 from motionlab.reference import Reference
 
 DATA = Path(os.environ.get("MOTIONLAB_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
@@ -58,12 +57,6 @@ def jittered(seen: Reference, jitter: float, seed: int) -> Reference:
     scale = 1 + np.random.default_rng(seed).normal(0, jitter, (len(keypoints), 1, 1))
     keypoints[..., :2] = feet + (keypoints[..., :2] - feet) * scale
     return dataclasses.replace(seen, keypoints2d=keypoints)
-
-
-def stance_soles(lifted: Reference) -> np.ndarray:
-    """The lowest sole height of each step-long window mostly fitted to a detection (m): on one floor, all ~0."""
-    soles = Kinematics(build_model(lifted.body)).sole_heights(lifted.qpos)
-    return np.array([soles[w].min() for w in _step_windows(lifted.qpos_observed, lifted.fps)])
 
 
 def judged(ref: Reference, video: Path | None = None) -> dict[str, Any]:
@@ -171,10 +164,8 @@ def measure(part: str, seeds: int, keep: Path | None) -> dict[str, Any]:
 
 def before(revision: str, part: str, seeds: int, keep: Path | None) -> dict[str, Any]:
     """:func:`measure` on the code of git ``revision`` (its motionlab and assets), in a subprocess."""
-    root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(["git", "archive", revision, "motionlab", "assets"], cwd=root, capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        source_at(revision, Path(tmp), ("motionlab", "assets"))
         result = Path(tmp) / "before.json"
         command = [sys.executable, __file__, "--part", part, "--seeds", str(seeds), "--json-out", str(result)]
         if keep is not None:

@@ -92,13 +92,17 @@ def ground_points(lifted: Reference) -> np.ndarray:
     return np.reshape(points, (-1, 3))
 
 
-def stance_spread_m(lifted: Reference) -> float:
-    """How far the lifted stance soles (the lowest sole of each step-long window mostly fitted to a
-    detection) spread in height, 10th to 90th percentile (m): near zero on a flat floor."""
-    hm = build_model(lifted.body)
-    soles = Kinematics(hm).sole_heights(lifted.qpos)
+def stance_soles(lifted: Reference) -> np.ndarray:
+    """The lowest sole height (m) of each step-long window mostly fitted to a detection: on one floor, all ~0."""
+    soles = Kinematics(build_model(lifted.body)).sole_heights(lifted.qpos)
     observed = np.ones(len(soles), bool) if lifted.qpos_observed is None else np.asarray(lifted.qpos_observed)
-    stance = [soles[w].min() for w in _step_windows(observed, lifted.fps)]
+    return np.array([soles[w].min() for w in _step_windows(observed, lifted.fps)])
+
+
+def stance_spread_m(lifted: Reference) -> float:
+    """How far the lifted stance soles (:func:`stance_soles`) spread in height, 10th to 90th percentile (m):
+    near zero on a flat floor."""
+    stance = stance_soles(lifted)
     return float(np.subtract(*np.percentile(stance, [90, 10]))) if len(stance) >= 2 else 0.0
 
 
