@@ -71,7 +71,7 @@ from tqdm import tqdm
 from motionlab.errors import NoPoseError, PoseModelError, UserError
 from motionlab.keypoints import BODY_LANDMARKS, NUM_LANDMARKS
 from motionlab.reference import Reference
-from motionlab.video.appearance import Identity, describe
+from motionlab.video.appearance import MAX_DISTANCE, Identity, describe
 from motionlab.video.person_finder import (
     MOVING_TORSOS_PER_S,
     body_visibility,
@@ -125,7 +125,7 @@ class PoseSettings:
     max_speed_torsos: float = 15.0  # torso lengths per second (a sprinter moves ~12), velocity unknown
     max_speed_change_torsos: float = 2.0  # torso lengths per second off the constant-velocity prediction
     track_timeout_s: float = 1.0
-    max_appearance_distance: float = 0.5  # clothes further than this are someone else (1: not checked)
+    max_appearance_distance: float = MAX_DISTANCE  # clothes further than this are someone else (1: not checked)
 
     def __post_init__(self) -> None:
         if self.model_complexity not in (0, 1, 2):
