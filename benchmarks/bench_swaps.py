@@ -1,10 +1,12 @@
-"""Left/right labels of the legs on the rendered test videos: the frame-by-frame swap repair before, the
-whole-clip one of :mod:`motionlab.video.swaps` after, on the same MediaPipe keypoints in one run.
+"""Left/right labels of the legs on the rendered test videos: the frame-by-frame swap repair, the
+whole-clip one of :mod:`motionlab.video.swaps` (and, with ``--before REV``, that of git revision ``REV``),
+on the same MediaPipe keypoints in one run.
 
 Usage::
 
     python benchmarks/bench_swaps.py --videos-dir ~/runs/videos       # reuse rendered videos there
     python benchmarks/bench_swaps.py --setups oblique_45,follow
+    python benchmarks/bench_swaps.py --before main                     # main's whole-clip repair as well
 
 Each setup of :mod:`motionlab.synthetic` is rendered (or reused from ``--videos-dir``) and run through the
 real MediaPipe once, with its labels kept as detected and no smoothing. Then each labelling:
@@ -12,6 +14,7 @@ real MediaPipe once, with its labels kept as detected and no smoothing. Then eac
 * ``mediapipe``: MediaPipe's own labels;
 * ``frame_by_frame``: the repair before (each frame against a constant-velocity prediction from the
   frames before it, relabelled when legs swapped or a mirrored body cost at most half as much);
+* ``whole_clip_before``: with ``--before REV``, REV's ``fix_left_right_swaps``;
 * ``whole_clip``: :func:`motionlab.video.swaps.fix_left_right_swaps` (what the main job now does);
 * ``truth``: the legs relabelled wherever the ground truth says they are swapped (what is left to gain);
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +37,7 @@ from typing import Any
 
 import numpy as np
 from machine import machine
+from older_code import commit_of, module_at
 from rendered_args import add_rendered_video_arguments
 
 from motionlab.body import BodyParams
@@ -46,7 +51,8 @@ RESULTS_PATH = Path(__file__).resolve().parent / "results" / "swaps.json"
 MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
 DEFAULT_SETUPS = (
     "oblique_45,follow,static,oblique_30_right_to_left,cmu_jog_follow,cmu_run_right_to_left,cmu_walk_static,"
-    "pan,fov_50,fov_90,follow_far,cmu_walk_follow,cmu_walk_fast_follow,cmu_slow_walk_follow,treadmill"
+    "pan,fov_50,fov_90,follow_far,cmu_walk_follow,cmu_walk_fast_follow,cmu_slow_walk_follow,treadmill,cmu_walk_35_pan,"
+    "cmu_walk_39_static"
 )
 SCORES = ("pa_mpjpe_mm", "mpjpe_mm", "facing_error_deg", "speed_error_rel")
 _COMPARED = sorted(set(BODY_LANDMARKS) | set(LEG_LANDMARKS))
@@ -73,14 +79,17 @@ def frame_by_frame_swaps(keypoints_px: np.ndarray, valid: np.ndarray, margin: fl
     return perms
 
 
-def labellings(truth: Reference, raw: Reference) -> dict[str, np.ndarray]:
-    """Per-frame permutations (T, 33) of each labelling compared (module docstring)."""
+def labellings(truth: Reference, raw: Reference, before: Callable | None = None) -> dict[str, np.ndarray]:
+    """Per-frame permutations (T, 33) of each labelling compared (module docstring); ``before``: the
+    older revision's ``fix_left_right_swaps`` (None: not compared)."""
     px, valid = raw.keypoints_px(), raw.keypoints2d_valid
     keep = np.tile(np.arange(NUM_LANDMARKS), (len(px), 1))
     oracle = np.where(legs_swapped(truth.keypoints_px(), px)[:, None], LABELLINGS["legs"][None], keep)
+    older = {"whole_clip_before": before(px, valid)[0]} if before is not None else {}
     return {
         "mediapipe": keep,
         "frame_by_frame": frame_by_frame_swaps(px, valid),
+        **older,
         "whole_clip": fix_left_right_swaps(px, valid)[0],
         "truth": oracle,
     }
@@ -100,12 +109,19 @@ def relabelled(raw: Reference, perms: np.ndarray) -> Reference:
 
 
 def setup_rows(
-    name: str, video: Path, truth: Reference, raw: Reference, body: BodyParams, lift: Callable, score: Callable
+    name: str,
+    video: Path,
+    truth: Reference,
+    raw: Reference,
+    body: BodyParams,
+    lift: Callable,
+    score: Callable,
+    before: Callable | None = None,
 ) -> dict[str, Any]:
     """One setup's row per labelling (module docstring)."""
     rows = {}
     valid = raw.keypoints2d_valid
-    for label, perms in labellings(truth, raw).items():
+    for label, perms in labellings(truth, raw, before).items():
         seen = np.take_along_axis(raw.keypoints_px(), perms[..., None], axis=1)
         world = np.take_along_axis(raw.world_keypoints, perms[..., None], axis=1)
         swapped = legs_swapped(truth.keypoints_px(), seen)[valid]
@@ -132,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_rendered_video_arguments(parser, DEFAULT_SETUPS, MOCAP_DIR)
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
+    parser.add_argument("--before", default=None, help="git revision whose whole-clip repair is compared too")
     args = parser.parse_args(argv)
 
     from motionlab.footage import lift_footage
@@ -144,13 +161,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     body = BodyParams(height=args.height, mass=args.mass).resolved()
     rows: dict[str, Any] = {}
     tic = time.process_time()
+    with tempfile.TemporaryDirectory() as older:
+        before = module_at(args.before, "motionlab.video.swaps", Path(older)) if args.before else None
+        before_fix = before.fix_left_right_swaps if before else None
     with videos_folder(args.videos_dir) as folder:
         for name in names:
             video, truth_path = folder / f"{name}.mp4", folder / f"{name}.npz"
             if not (video.is_file() and truth_path.is_file()):
                 save_reference(render_test_video(setups[name], video, body, args.mocap_dir), truth_path)
             raw, _ = extract_keypoints(video, smoothing=None, relabel=False)
-            rows[name] = setup_rows(name, video, load_reference(truth_path), raw, body, lift_footage, score_lift)
+            rows[name] = setup_rows(
+                name, video, load_reference(truth_path), raw, body, lift_footage, score_lift, before_fix
+            )
     summary = {
         label: {
             "swapped_frames": sum(r[label]["swapped_frames"] for r in rows.values()),
@@ -158,11 +180,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "frames": sum(r[label]["frames"] for r in rows.values()),
             **{f"mean_{k}": round(float(np.mean([r[label][k] for r in rows.values()])), 2) for k in SCORES[:3]},
         }
-        for label in ("mediapipe", "frame_by_frame", "whole_clip", "truth")
+        for label in next(iter(rows.values()))
     }
     _print_table(rows, summary)
     record = {
-        "config": {"body": body.to_dict(), "setups": names, "flags": "none (height and mass only)"},
+        "config": {
+            "body": body.to_dict(),
+            "setups": names,
+            "flags": "none (height and mass only)",
+            "before": None if not args.before else {"revision": args.before, "commit": commit_of(args.before)},
+        },  # fmt: skip
         "setups": rows,
         "summary": summary,
         "cpu_s": round(time.process_time() - tic, 1),
@@ -175,12 +202,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _print_table(rows: dict[str, Any], summary: dict[str, Any]) -> None:
-    print(f"\n{'setup':28s} swapped frames (mediapipe / before / after / truth)   PA-MPJPE mm (before -> after, truth)")
+    labels = list(summary)
+    before = "whole_clip_before" if "whole_clip_before" in labels else "frame_by_frame"
+    print(f"\n{'setup':28s} swapped frames ({' / '.join(labels)})   PA-MPJPE mm ({before} -> after, truth)")
     for name, r in rows.items():
-        swaps = " / ".join(
-            f"{r[k]['swapped_frames']:2d}" for k in ("mediapipe", "frame_by_frame", "whole_clip", "truth")
-        )
-        pa = f"{r['frame_by_frame']['pa_mpjpe_mm']:6.1f} -> {r['whole_clip']['pa_mpjpe_mm']:6.1f}  ({r['truth']['pa_mpjpe_mm']:6.1f})"
+        swaps = " / ".join(f"{r[k]['swapped_frames']:2d}" for k in labels)
+        pa = f"{r[before]['pa_mpjpe_mm']:6.1f} -> {r['whole_clip']['pa_mpjpe_mm']:6.1f}  ({r['truth']['pa_mpjpe_mm']:6.1f})"
         print(f"{name:28s} {swaps} of {r['whole_clip']['frames']:3d}{'':22s} {pa}")
     for label, s in summary.items():
         print(f"{label:15s} {s}")

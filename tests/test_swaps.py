@@ -12,7 +12,7 @@ from motionlab.mocap import mocap_reference
 from motionlab.reference import Reference
 from motionlab.synthetic import legs_swapped
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
-from motionlab.video.swaps import _ALL_SWAP, _LEG_SWAP, LEG_LANDMARKS, _torso_px, fix_left_right_swaps
+from motionlab.video.swaps import _ALL_SWAP, _LEG_SWAP, _torso_px, fix_left_right_swaps
 
 
 def side_view_keypoints(noise_px: float = 1.5) -> np.ndarray:

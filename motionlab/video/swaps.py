@@ -50,9 +50,11 @@ LABELLINGS = {"as detected": np.arange(NUM_LANDMARKS), "legs": _LEG_SWAP, "body"
 RELABEL_COST = np.array([0.0, 0.3, 0.45])
 """Cost of reading one frame with each labelling, in the units of one frame's summed capped squared
 acceleration (torso lengths per frame^2, squared); a mirrored body is rarer than swapped legs."""
-SWITCH_COST = 0.5
-"""Cost of each change of labelling between consecutive frames (a relabelled stretch pays it entering and
-leaving it, whatever its length), in the same units."""
+SWITCH_COST = np.array([[0.0, 0.5, 0.5], [0.5, 0.0, 0.35], [0.5, 0.35, 0.0]])
+"""Cost of each change of labelling between consecutive frames, (from, to) in the order of
+:data:`LABELLINGS`, in the same units: a relabelled stretch pays it entering and leaving, whatever its
+length. Between swapped legs and a mirrored body it is less (MediaPipe flips the arms for a frame or two
+inside a leg swap; at 0.5 the start of the rendered ``cmu_walk_static`` was read mirrored whole)."""
 ACCELERATION_CAP = 0.5
 """Largest acceleration (torso lengths per frame^2) one landmark contributes; beyond it, an outlier."""
 FOOT_SPEED_BAND = (-1.5, 5.0)
@@ -88,14 +90,13 @@ def _cheapest_labels(px: np.ndarray) -> np.ndarray:
     labelled = np.stack([px[:, perm] for perm in LABELLINGS.values()], axis=1)  # (n, K, 33, 2)
     options = labelled[:, :, _COMPARED]
     feet = foot_speed_band(labelled)  # (n - 1, K, K): labellings of frames t-1 and t
-    switch = SWITCH_COST * (1.0 - np.eye(len(LABELLINGS)))
-    cost = RELABEL_COST[:, None] + RELABEL_COST[None, :] + switch + feet[0]  # (a, b): labellings of frames 0, 1
+    cost = RELABEL_COST[:, None] + RELABEL_COST[None, :] + SWITCH_COST + feet[0]  # (a, b): labellings of frames 0, 1
     back = []
     for t in range(2, len(px)):
         # acceleration for labellings (a, b, c) of frames t-2, t-1, t
         acc = options[t][None, None] - 2 * options[t - 1][None, :, None] + options[t - 2][:, None, None]
         step = np.minimum((acc**2).sum(-1), ACCELERATION_CAP**2).sum(-1)
-        total = cost[:, :, None] + step + (RELABEL_COST[None, :] + switch + feet[t - 1])[None]
+        total = cost[:, :, None] + step + (RELABEL_COST[None, :] + SWITCH_COST + feet[t - 1])[None]
         back.append(total.argmin(axis=0))  # best a for each (b, c)
         cost = total.min(axis=0)
     b, c = np.unravel_index(int(cost.argmin()), cost.shape)
