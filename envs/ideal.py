@@ -10,7 +10,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
 from motionlab.errors import UserError
 from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
@@ -31,6 +31,7 @@ REWARD_WEIGHTS = {  # defaults
 }
 IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body weight is penalised
 _PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table
+STYLE_REFERENCES = {"run": DEFAULT_REFERENCE, "walk": DEFAULT_WALK_REFERENCE}  # default style reference per gait
 
 
 def _checked_speed(speed: float) -> float:
@@ -86,8 +87,11 @@ class IdealEnv(HumanoidEnv):
     ==========================  =========  ========================================================
     ``target_speed``            3.5        m/s to run at, in [0.5, 10]
     ``target_speed_range``      ``None``   ``(low, high)`` m/s: a new target speed each episode
+    ``gait``                    ``"run"``  ``"run"`` or ``"walk"``: which bundled gait is the default style
+                                           reference (DeepMimic's run; CMU 07_01's walk) and, in
+                                           Ideal-v2, which human cadence relation sets the gait clock
     ``style_reference``         bundled    reference with ``qpos``: the athlete's gait (prior, style,
-                                run clip   initial states)
+                                ``gait``   initial states)
     ``action_scale``            0.4        rad of PD-target offset from the gait prior per unit action
     ``reward_weights``          ``None``   weights of the reward terms replacing the defaults above
                                            (any subset of ``speed``, ``upright``, ``heading``,
@@ -114,6 +118,8 @@ class IdealEnv(HumanoidEnv):
       Every step's info adds ``info["physics"]`` (observation and reward unchanged): actuator work per
       joint and each foot's peak vertical force, impulse and loading rate over the control step's
       physics steps (:class:`~motionlab.step_physics.StepPhysics`).
+      ``gait="walk"`` (a new argument; default ``"run"``, unchanged) takes a bundled CMU walk as the
+      default style reference.
     """
 
     DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS
@@ -126,15 +132,19 @@ class IdealEnv(HumanoidEnv):
         action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
         reward_weights: dict[str, float] | None = None,
+        gait: str = "run",
         **kwargs: Any,
     ):
+        if gait not in STYLE_REFERENCES:
+            raise ValueError(f"gait={gait!r}: expected one of {sorted(STYLE_REFERENCES)}")
+        self.gait = gait
         self.reward_weights = merge_reward_weights(self.DEFAULT_REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
             _checked_speed(speed)
         if target_speed_range is not None and not target_speed_range[0] <= target_speed_range[1]:
             raise ValueError(f"target_speed_range={target_speed_range} must be (low, high)")
         self.target_speed_range = None if target_speed_range is None else tuple(map(float, target_speed_range))
-        ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or DEFAULT_REFERENCE)
+        ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or STYLE_REFERENCES[gait])
         if ref.qpos is None:
             raise ValueError("the style reference needs a qpos trajectory")
         self.style_reference = ref
@@ -402,8 +412,8 @@ class IdealV2Env(IdealV1Env):
     Differences from ``Ideal-v1`` (everything not listed is the same):
 
     ## Action space
-    ``a_clock`` scales a base rate that is the published human running cadence at the target speed,
-    scaled to the body's leg length by dynamic similarity
+    ``a_clock`` scales a base rate that is the published human running cadence at the target speed
+    (walking cadence with ``gait="walk"``), scaled to the body's leg length by dynamic similarity
     (:func:`motionlab.running_norms.body_cadence`), in athlete cadences, clipped to [0.5, 2.0]; Ideal-v1's
     base rate was ``target_speed / athlete_speed`` (cadence proportional to speed, the athlete's stride
     at every speed: 94 steps/min at 2 m/s, where people take ~152). The policy still sets its own
@@ -412,12 +422,13 @@ class IdealV2Env(IdealV1Env):
     ## Version History
     * v2: the gait clock's base rate follows the human cadence-speed relation for the body instead of
       being proportional to the target speed. Observation, reward and arguments as Ideal-v1's, so an
-      Ideal-v1 policy loads as it is (``init_from``).
+      Ideal-v1 policy loads as it is (``init_from``). With ``gait="walk"`` (default ``"run"``) the base
+      rate is people's walking cadence (the walk ratio) and the style reference a CMU walk.
     * v1, v0: see :class:`IdealV1Env`.
     """
 
     def _set_target_speed(self, speed: float) -> None:
         self.target_speed = float(speed)
         athlete_cadence = 120.0 / self.stride_period
-        cadence = float(body_cadence(self.target_speed, self.body.leg_length))
+        cadence = float(body_cadence(self.target_speed, self.body.leg_length, self.gait))
         self.clock_rate = float(np.clip(cadence / athlete_cadence, *CLOCK_BOUNDS))
