@@ -12,10 +12,10 @@ from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
 from motionlab.errors import UserError
-from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
-from motionlab.running_norms import body_cadence
+from motionlab.running_norms import REFERENCE_LEG_LENGTH_M, body_cadence
 
 from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
@@ -183,6 +183,8 @@ class IdealEnv(HumanoidEnv):
             self._set_target_speed(_checked_speed(options["target_speed"]))
         elif self.target_speed_range is not None:
             self._set_target_speed(self.np_random.uniform(*self.target_speed_range))
+        else:  # the same speed, perhaps a new body (Ideal-v2's clock depends on its legs)
+            self._set_target_speed(self.target_speed)
         self._prepare_initial_states()
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()
@@ -432,3 +434,66 @@ class IdealV2Env(IdealV1Env):
         athlete_cadence = 120.0 / self.stride_period
         cadence = float(body_cadence(self.target_speed, self.body.leg_length, self.gait))
         self.clock_rate = float(np.clip(cadence / athlete_cadence, *CLOCK_BOUNDS))
+
+
+# ---------------------------------------------------------------------------------------------- Ideal-v3
+PRIOR_AMPLITUDE_BOUNDS = (0.5, 1.3)  # the gait prior's joint excursions, in athlete excursions
+
+
+class IdealV3Env(IdealV2Env):
+    """``Ideal-v2`` whose gait prior also takes people's stride length at the target speed.
+
+    Differences from ``Ideal-v2`` (everything not listed is the same):
+
+    ## Action space
+    The 28 PD-target offsets are added to a prior whose joint excursions about the athlete's mean pose are
+    scaled by ``prior_amplitude = people's stride / the athlete's stride`` (clipped to [0.5, 1.3]):
+    people's stride at the target speed is ``120 v / cadence`` with Ideal-v2's human cadence for the body
+    (:func:`motionlab.running_norms.body_cadence`), the athlete's is its speed times its stride period,
+    scaled to the body's leg length. Ideal-v2 played the athlete's full excursions at people's cadence,
+    i.e. the athlete's 2.9 m stride at every speed: too fast a gait below ~3.5 m/s (asked for 2.0-3.0
+    m/s, a policy ran 3.0-3.3) and too slow above, which its policies corrected by turning the clock
+    back down to the athlete's cadence. With both the cadence and the stride of people, the zero-action
+    prior moves at the target speed; the policy still sets its own cadence (``a_clock``) and stride.
+
+    ## Episode
+    Starts from the athlete's pose at a random phase with its excursions and velocities scaled the same
+    way (the root lowered or raised so that the lowest foot is where it was in the athlete's pose).
+    ``info["prior_amplitude"]`` gives the scale.
+
+    ## Version History
+    * v3: the gait prior's joint excursions follow people's stride length at the target speed.
+      Observation, action layout and reward as Ideal-v2's, so an Ideal-v1/v2 policy loads as it is.
+    * v2, v1, v0: see :class:`IdealV2Env`.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._prior_mean = self._prior.mean(axis=0)
+
+    def _set_target_speed(self, speed: float) -> None:
+        super()._set_target_speed(speed)
+        leg = self.body.leg_length
+        people_stride = 120.0 * self.target_speed / float(body_cadence(self.target_speed, leg, self.gait))
+        ref_body = self.style_reference.body
+        ref_leg = ref_body.resolved().leg_length if ref_body is not None else REFERENCE_LEG_LENGTH_M
+        athlete_stride = self.athlete_speed * self.stride_period * leg / ref_leg
+        self.prior_amplitude = float(np.clip(people_stride / athlete_stride, *PRIOR_AMPLITUDE_BOUNDS))
+
+    def _prior_pose(self, phase: float) -> np.ndarray:
+        return self._prior_mean + self.prior_amplitude * (super()._prior_pose(phase) - self._prior_mean)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed, options=options)
+        m, d = self.model, self.data
+        feet = [m.geom(name).id for name in FOOT_GEOMS]
+        lowest = float(d.geom_xpos[feet, 2].min())
+        qpos, qvel = d.qpos.copy(), d.qvel.copy()
+        qpos[7:] = self._prior_mean + self.prior_amplitude * (qpos[7:] - self._prior_mean)
+        self._set_state(qpos, qvel * self.prior_amplitude)
+        qpos[2] += lowest - float(d.geom_xpos[feet, 2].min())
+        self._set_state(qpos, qvel * self.prior_amplitude)
+        return self._obs(), self._base_info()
+
+    def _base_info(self) -> dict[str, Any]:
+        return {**super()._base_info(), "prior_amplitude": self.prior_amplitude}
