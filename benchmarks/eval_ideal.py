@@ -3,8 +3,8 @@
     python benchmarks/eval_ideal.py assets/checkpoints/ideal --label shipped-v0     # 5 bodies x 9 speeds x 20 s
     python benchmarks/eval_ideal.py ~/runs/ideal_v1/best --label v1 --seconds 8 --bodies 3 --speeds 2.5,3.5,5
 
-Every run is simulated in ``Ideal-v1`` (an Ideal-v0 policy gets a zero gait-clock action, with which
-Ideal-v1 is Ideal-v0 step for step; an Ideal-v2 policy in its own env, whose clock starts at people's cadence): per body and speed, falls (and when), and over the run before any
+Every run is simulated in the policy's own env (an Ideal-v0 policy in ``Ideal-v1`` with a zero gait-clock
+action, with which Ideal-v1 is Ideal-v0 step for step): per body and speed, falls (and when), and over the run before any
 fall the report's gait metrics (:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride
 length, contact and flight time, duty factor, vertical oscillation, peak vertical ground reaction force
 and loading rate, medians over strides; energy and forces over every 5 ms physics step, from the env's
@@ -97,7 +97,7 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     """Metrics of one deterministic run of ``policy`` at ``speed`` on ``body`` (until a fall or ``seconds``)."""
     trained = policy.env_kwargs
     kwargs = {k: trained[k] for k in ("action_scale", "clock_scale", "gait") if k in trained}
-    env_id = policy.env_id if policy.env_id == "MotionLab/Ideal-v2" else "MotionLab/Ideal-v1"
+    env_id = "MotionLab/Ideal-v1" if policy.env_id == "MotionLab/Ideal-v0" else policy.env_id  # v0: zero clock
     env = _MetabolicLog(gym.make(env_id, body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs))
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
     rollout = run_policy(env, actor, seconds, seed=seed)
