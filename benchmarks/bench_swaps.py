@@ -7,6 +7,8 @@ Usage::
     python benchmarks/bench_swaps.py --videos-dir ~/runs/videos       # reuse rendered videos there
     python benchmarks/bench_swaps.py --setups oblique_45,follow
     python benchmarks/bench_swaps.py --before main                     # main's whole-clip repair as well
+    python benchmarks/bench_swaps.py --before main --footage ../shared/data/media/vtest.avi \
+        --roi 380,170,340,230 --seconds 6                                # real footage (no ground truth)
 
 Each setup of :mod:`motionlab.synthetic` is rendered (or reused from ``--videos-dir``) and run through the
 real MediaPipe once, with its labels kept as detected and no smoothing. Then each labelling:
@@ -23,6 +25,12 @@ is smoothed as extraction smooths and lifted by :func:`motionlab.footage.lift_fo
 are swapped against the truth (in the 2D keypoints and, ``world_swapped_frames``, in the world
 landmarks), PA-MPJPE, MPJPE, facing error and speed error. Writes
 ``benchmarks/results/swaps.json`` (with the machine's load).
+
+``--footage VIDEO`` (with ``--roi`` and ``--seconds``) measures real footage instead, which has no ground
+truth: per repair (``--before REV``'s and this one), the frames relabelled and You's cadence, gait read and
+confidence (the report's gait metrics on ``lift_footage``'s motion) beside the cadence of the body's bounce
+(:func:`motionlab.gait.analyse_gait`, which does not depend on the labels). Writes
+``benchmarks/results/swaps_footage.json``.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from motionlab.synthetic import legs_swapped
 from motionlab.video.swaps import LABELLINGS, LEG_LANDMARKS, fix_left_right_swaps
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "swaps.json"
+FOOTAGE_RESULTS_PATH = Path(__file__).resolve().parent / "results" / "swaps_footage.json"
 MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
 DEFAULT_SETUPS = (
     "oblique_45,follow,static,oblique_30_right_to_left,cmu_jog_follow,cmu_run_right_to_left,cmu_walk_static,"
@@ -138,6 +147,38 @@ def setup_rows(
     return rows
 
 
+def footage_rows(video: Path, roi: str | None, seconds: float, body: BodyParams, repairs: dict[str, Callable]) -> dict:
+    """Real footage (``--footage``): per repair in ``repairs``, the frames relabelled and You's cadence,
+    gait read and confidence, with the bounce's cadence (module docstring)."""
+    from motionlab.footage import lift_footage
+    from motionlab.gait import analyse_gait
+    from motionlab.inference.metrics import GaitInput, gait_metrics
+    from motionlab.lift import detected_frames
+    from motionlab.video.pose import extract_keypoints
+
+    box = tuple(int(v) for v in roi.split(",")) if roi else None
+    raw, _ = extract_keypoints(video, box, max_seconds=seconds, smoothing=None, relabel=False)
+    rows = {"frames": raw.num_frames, "fps": round(raw.fps, 2), "frames_with_pose": int(raw.keypoints2d_valid.sum())}
+    for label, repair in repairs.items():
+        perms, repaired = repair(raw.keypoints_px(), raw.keypoints2d_valid)
+        keypoints = relabelled(raw, perms)
+        lifted, _ = lift_footage(keypoints, body, video)
+        valid = detected_frames(keypoints)
+        n = min(len(lifted.qpos), len(valid))
+        cadence = gait_metrics(GaitInput(np.arange(n) / lifted.fps, lifted.qpos[:n], body, valid[:n]))["cadence"]
+        bounce = analyse_gait(keypoints).cadence_spm
+        rows[label] = {
+            "relabelled_frames": [list(r) for r in repaired],
+            "you_cadence_spm": None if cadence["value"] is None else round(cadence["value"], 1),
+            "you_gait": cadence["gait"],
+            "you_confidence": cadence["confidence"]["level"],
+            "why_no_cadence": cadence.get("reason"),
+            "bounce_cadence_spm": None if bounce is None else round(bounce, 1),
+        }
+        print(f"{video.name} {label:18s} {rows[label]}", flush=True)
+    return rows
+
+
 def _longest_run(flags: np.ndarray) -> int:
     from motionlab.video.smoothing import valid_runs
 
@@ -149,6 +190,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     add_rendered_video_arguments(parser, DEFAULT_SETUPS, MOCAP_DIR)
     parser.add_argument("--out", type=Path, default=RESULTS_PATH)
     parser.add_argument("--before", default=None, help="git revision whose whole-clip repair is compared too")
+    parser.add_argument("--footage", type=Path, default=None, help="a real video instead (no ground truth)")
+    parser.add_argument("--roi", default=None, help="--footage: x,y,w,h around the person")
+    parser.add_argument("--seconds", type=float, default=6.0, help="--footage: how much of it")
     args = parser.parse_args(argv)
 
     from motionlab.footage import lift_footage
@@ -164,6 +208,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as older:
         before = module_at(args.before, "motionlab.video.swaps", Path(older)) if args.before else None
         before_fix = before.fix_left_right_swaps if before else None
+    if args.footage is not None:
+        repairs = {**({"whole_clip_before": before_fix} if before_fix else {}), "whole_clip": fix_left_right_swaps}
+        record = {
+            "footage": args.footage.name, "roi": args.roi, "seconds": args.seconds,
+            "before": None if not args.before else {"revision": args.before, "commit": commit_of(args.before)},
+            **footage_rows(args.footage, args.roi, args.seconds, body, repairs),
+            "cpu_s": round(time.process_time() - tic, 1), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "machine": machine(),
+        }  # fmt: skip
+        write_json(FOOTAGE_RESULTS_PATH, record)
+        print(f"saved -> {FOOTAGE_RESULTS_PATH}")
+        return record
     with videos_folder(args.videos_dir) as folder:
         for name in names:
             video, truth_path = folder / f"{name}.mp4", folder / f"{name}.npz"

@@ -12,7 +12,14 @@ from motionlab.mocap import mocap_reference
 from motionlab.reference import Reference
 from motionlab.synthetic import legs_swapped
 from motionlab.video.smoothing import SmoothingParams, savgol, valid_runs
-from motionlab.video.swaps import _ALL_SWAP, _LEG_SWAP, _torso_px, fix_left_right_swaps
+from motionlab.video.swaps import (
+    _ALL_SWAP,
+    _LEG_SWAP,
+    LABELLINGS,
+    _torso_px,
+    fix_left_right_swaps,
+    foot_speed_band,
+)
 
 
 def side_view_keypoints(noise_px: float = 1.5) -> np.ndarray:
@@ -140,3 +147,15 @@ def test_a_walk_with_mediapipes_swaps_reads_as_a_walk(walk):
     assert after["gait"] == "walking"
     # the two slid frames a stride stay (no relabelling undoes them): within 20 %, not doubled
     assert after["value"] == pytest.approx(truth["value"], rel=0.2)
+
+
+def test_the_feet_say_nothing_when_the_face_is_not_seen_from_the_side(walk):
+    """The foot cue needs the walking direction, read from the nose ahead of the ears: someone walking
+    towards the camera (nose between the ears) gets no foot cost, so no relabelling comes from it."""
+    px = walk.keypoints_px().astype(float) / _torso_px(walk.keypoints_px(), np.ones(walk.num_frames, bool))
+    seen = mediapipe_walk_swaps(px)
+    labelled = np.stack([seen[:, perm] for perm in LABELLINGS.values()], axis=1)
+    assert foot_speed_band(labelled).max() > 1.0  # side-on: the swaps' jumps cost
+    ears = seen[:, [INDEX["left_ear"], INDEX["right_ear"]], 0].mean(axis=1)
+    labelled[:, :, INDEX["nose"], 0] = ears[:, None]
+    assert not foot_speed_band(labelled).any()
