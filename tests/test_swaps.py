@@ -159,3 +159,9 @@ def test_the_feet_say_nothing_when_the_face_is_not_seen_from_the_side(walk):
     ears = seen[:, [INDEX["left_ear"], INDEX["right_ear"]], 0].mean(axis=1)
     labelled[:, :, INDEX["nose"], 0] = ears[:, None]
     assert not foot_speed_band(labelled).any()
+    # smoothness still undoes a short swap there
+    truth = px.copy()
+    truth[:, INDEX["nose"], 0] = ears
+    seen = truth.copy()
+    seen[40:42] = seen[40:42][:, _LEG_SWAP]
+    assert legs_swapped(truth, repaired(seen)).sum() == 0

@@ -54,7 +54,10 @@ SWITCH_COST = np.array([[0.0, 0.5, 0.5], [0.5, 0.0, 0.35], [0.5, 0.35, 0.0]])
 """Cost of each change of labelling between consecutive frames, (from, to) in the order of
 :data:`LABELLINGS`, in the same units: a relabelled stretch pays it entering and leaving, whatever its
 length. Between swapped legs and a mirrored body it is less (MediaPipe flips the arms for a frame or two
-inside a leg swap; at 0.5 the start of the rendered ``cmu_walk_static`` was read mirrored whole)."""
+inside a leg swap; at 0.5 the start of the rendered ``cmu_walk_static`` was read mirrored whole). It goes
+with the foot cue and is not charged when that is off (the face not seen from the side): without the
+feet's evidence it kept more of MediaPipe's swaps (on the renders of ``benchmarks/bench_swaps.py`` and
+``bench_metrics.py``: 222 swapped frames, 214 without it, 76 with the cue)."""
 ACCELERATION_CAP = 0.5
 """Largest acceleration (torso lengths per frame^2) one landmark contributes; beyond it, an outlier."""
 FOOT_SPEED_BAND = (-1.5, 5.0)
@@ -90,13 +93,14 @@ def _cheapest_labels(px: np.ndarray) -> np.ndarray:
     labelled = np.stack([px[:, perm] for perm in LABELLINGS.values()], axis=1)  # (n, K, 33, 2)
     options = labelled[:, :, _COMPARED]
     feet = foot_speed_band(labelled)  # (n - 1, K, K): labellings of frames t-1 and t
-    cost = RELABEL_COST[:, None] + RELABEL_COST[None, :] + SWITCH_COST + feet[0]  # (a, b): labellings of frames 0, 1
+    switch = SWITCH_COST if _walking_direction(labelled[:, 0]) else np.zeros_like(SWITCH_COST)
+    cost = RELABEL_COST[:, None] + RELABEL_COST[None, :] + switch + feet[0]  # (a, b): labellings of frames 0, 1
     back = []
     for t in range(2, len(px)):
         # acceleration for labellings (a, b, c) of frames t-2, t-1, t
         acc = options[t][None, None] - 2 * options[t - 1][None, :, None] + options[t - 2][:, None, None]
         step = np.minimum((acc**2).sum(-1), ACCELERATION_CAP**2).sum(-1)
-        total = cost[:, :, None] + step + (RELABEL_COST[None, :] + SWITCH_COST + feet[t - 1])[None]
+        total = cost[:, :, None] + step + (RELABEL_COST[None, :] + switch + feet[t - 1])[None]
         back.append(total.argmin(axis=0))  # best a for each (b, c)
         cost = total.min(axis=0)
     b, c = np.unravel_index(int(cost.argmin()), cost.shape)
