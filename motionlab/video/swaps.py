@@ -18,15 +18,18 @@ pairs of consecutive labellings) picks the sequence with the least total cost. T
   swapped legs) and a cost per change of labelling between consecutive frames, so that MediaPipe's own
   labels win unless the motion clearly says otherwise.
 
-Why the feet: a walk's half-stride swap (MediaPipe calls the leading foot "left" from just after the legs
-cross until the trailing foot is well off the ground, 9-15 frames) starts and ends where only the legs'
-velocities change, and by little, so smoothness alone does not overturn it, and the walk read as a run at
-twice its cadence (each label landed once per step). Where the swap ends, MediaPipe's label jumps back
-from the leading foot to the trailing one, a foot moving back at several times the body's speed, which no
-foot does. Measured on the project's rendered test videos (``benchmarks/bench_swaps.py``, README "Left and
-right legs"). MediaPipe's world landmarks are swapped with its 2D and put the leg it labels left on the
-left of the hips, so they do not tell the true labels. Gaps in detection split the clip; runs of fewer
-than three frames are left as detected.
+Why the feet: a walk's half-stride swap (MediaPipe gives the leading foot the other foot's label from just
+after the legs cross until the trailing foot is well off the ground, 9-15 frames at 30 fps) starts and
+ends where only the legs' velocities change, and by little, so smoothness alone does not overturn it, and
+the walk read as a run at twice its cadence (each label landed once per step). Where the swap ends,
+MediaPipe's label jumps back from the leading foot to the trailing one, a foot moving back at several
+times the body's speed, which no foot does. Measured on the project's rendered test videos
+(``benchmarks/bench_swaps.py``, README "Left and right legs"). Its limits: a swap running into the start
+or end of the clip has one end to give evidence; at 10 fps on a small person (``vtest.avi``) the feet's
+per-frame motion is as large as the jumps and the cue does not help (the costs are per frame, chosen at
+30 fps). MediaPipe's world landmarks are swapped with its 2D and put the leg it labels left on the left of
+the hips, so they do not tell the true labels. Gaps in detection split the clip; runs of fewer than three
+frames are left as detected.
 """
 
 from __future__ import annotations
