@@ -66,7 +66,7 @@ from motionlab.lift import lift_reference
 from motionlab.mocap import mocap_reference
 from motionlab.motion import Kinematics
 from motionlab.policy_io import load_policy
-from motionlab.reference import Reference, load_reference, save_reference
+from motionlab.reference import Reference
 from motionlab.synthetic import Setup
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
@@ -240,29 +240,13 @@ def keypoints_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     print(f"saved {RESULTS}")
 
 
-def rendered_raw_keypoints(
-    name: str, setup: Setup, folder: Path, body: BodyParams, mocap_dir: Path
-) -> tuple[Path, Reference, Reference]:
-    """``setup`` rendered to ``folder/<name>.mp4`` (truth ``<name>.npz``) and MediaPipe's keypoints with its
-    own labels, unsmoothed (``<name>.raw.npz``), each reused when already there."""
-    from motionlab.synthetic import render_test_video
-    from motionlab.video.pose import extract_keypoints
-
-    video, truth_path, raw_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".raw.npz"))
-    if not (video.is_file() and truth_path.is_file()):
-        save_reference(render_test_video(setup, video, body, mocap_dir), truth_path)
-    if not raw_path.is_file():
-        save_reference(extract_keypoints(video, smoothing=None, relabel=False)[0], raw_path)
-    return video, load_reference(truth_path), load_reference(raw_path)
-
-
 def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     from bench_swaps import relabelled
     from older_code import commit_of, module_at
 
     from motionlab.footage import lift_footage
     from motionlab.lift import detected_frames
-    from motionlab.synthetic import SETUPS, legs_swapped, videos_folder
+    from motionlab.synthetic import SETUPS, detected_test_video, legs_swapped, videos_folder
     from motionlab.video.swaps import fix_left_right_swaps
 
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
@@ -280,7 +264,7 @@ def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
     with videos_folder(args.videos_dir) as folder:
         for name in args.videos.split(","):
             setup = dataclasses.replace({**SETUPS, **HELD_OUT_VIDEOS}[name], seconds=args.seconds)
-            video, truth, raw = rendered_raw_keypoints(name, setup, folder, body, args.mocap_dir)
+            video, truth, raw = detected_test_video(name, setup, folder, body, args.mocap_dir, raw=True)
             rows = {}
             for label, repair in repairs.items():
                 perms = repair(raw.keypoints_px(), raw.keypoints2d_valid)[0]
