@@ -16,7 +16,9 @@ now needs the feet's velocities). Prints a table and writes
 ``benchmarks/results/lift_walks.json``. No targets of its own: issue #11 asks what is off for walkers.
 ``--before REV``: MediaPipe's keypoints are kept with its own labels and relabelled by this code's swap
 repair and by git revision ``REV``'s (``before`` in each walk), each then smoothed as extraction does:
-the repair's effect from one run of MediaPipe.
+the repair's effect from one run of MediaPipe, with the frames whose legs are swapped against the truth.
+Each walk also gives its cadence, true and You's, by a wider "planted" leeway (``cadence_wider_leeway``,
+``bench_metrics.WIDER_PLANTED_FRACTION``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_metrics import WIDER_PLANTED_FRACTION, with_leeway
 from bench_swaps import relabelled
 from machine import machine
 from older_code import commit_of, module_at
@@ -44,7 +47,7 @@ from motionlab.inference.metrics import (
 from motionlab.io_utils import write_json
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
-from motionlab.synthetic import Setup, detected_test_video, score_lift, videos_folder
+from motionlab.synthetic import Setup, detected_test_video, legs_swapped, score_lift, videos_folder
 from motionlab.video.swaps import fix_left_right_swaps
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lift_walks.json"
@@ -67,9 +70,11 @@ METRICS = (
 )  # fmt: skip
 
 
-def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None) -> dict[str, Any]:
+def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None, planted_fraction: float | None = None):
+    """The report's gait metrics of ``ref``; with ``planted_fraction``, its contact by that "planted" leeway."""
     times = np.arange(ref.num_frames) / ref.fps
-    return gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence))
+    g = GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence)
+    return gait_metrics(g if planted_fraction is None else with_leeway(g, planted_fraction))
 
 
 def _swing_peak_cm(ref: Reference) -> float:
@@ -116,6 +121,10 @@ def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPara
         "strides_you": you["cadence"]["n_strides"],
         "strides_true": true_m["cadence"]["n_strides"],
         "metrics": compared,
+        "cadence_wider_leeway": {  # the truth's and You's by a "planted" leeway of WIDER_PLANTED_FRACTION
+            "true": _metrics(truth, np.ones(truth.num_frames, bool), None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
+            "you": _metrics(lifted, lifted.qpos_observed, None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
+        },
     }
 
 
@@ -142,8 +151,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows[name] = walk_row(truth, keypoints, video, body)
             else:
                 px, valid = keypoints.keypoints_px(), keypoints.keypoints2d_valid
-                rows[name] = walk_row(truth, relabelled(keypoints, fix_left_right_swaps(px, valid)[0]), video, body)
-                rows[name]["before"] = walk_row(truth, relabelled(keypoints, before(px, valid)[0]), video, body)
+                for label, repair in (("after", fix_left_right_swaps), ("before", before)):
+                    perms = repair(px, valid)[0]
+                    row = walk_row(truth, relabelled(keypoints, perms), video, body)
+                    seen = np.take_along_axis(px, perms[..., None], axis=1)
+                    row["legs_swapped_frames"] = int(legs_swapped(truth.keypoints_px(), seen)[valid].sum())
+                    rows[name] = row if label == "after" else {**rows[name], "before": row}
             print(f"{name}: done", flush=True)
     _print(rows)
     if before is not None:
