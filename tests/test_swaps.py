@@ -79,15 +79,16 @@ def test_mediapipe_on_a_rendered_clip_keeps_its_legs_labelled(tmp_path):
 _LEFT_LEG = [INDEX[f"left_{p}"] for p in ("knee", "ankle", "heel", "foot_index")]
 
 
-def mediapipe_walk_swaps(px: np.ndarray) -> np.ndarray:
-    """``px`` (T, 33, 2) of a walk seen side-on with MediaPipe's half-stride swaps as it makes them on the
+def mediapipe_walk_swaps(px: np.ndarray, direction: int = 1) -> np.ndarray:
+    """``px`` (T, 33, 2) of a walk seen side-on (walking towards +x in the image, or -x with ``direction``
+    -1) with MediaPipe's half-stride swaps as it makes them on the
     rendered CMU 07_01 walk (``benchmarks/bench_swaps.py``): once a stride, from just after the legs cross
     (the right foot half a torso ahead) until the right foot is back within 0.9 torso of the left after its
     landing, it calls the leading leg left; in the last two of those frames its left leg slides part of the
     way back to the trailing foot, then both labels jump back."""
     torso = _torso_px(px, np.ones(len(px), bool))
     ahead = (px[:, INDEX["right_ankle"], 0] - px[:, INDEX["left_ankle"], 0]) / torso
-    ahead *= np.sign(px[-1, INDEX["left_hip"], 0] - px[0, INDEX["left_hip"], 0]) or 1.0  # walking left or right
+    ahead *= direction
     seen = px.copy()
     for start, stop in valid_runs(ahead > 0.45):
         peak = start + int(np.argmax(ahead[start:stop]))
@@ -131,7 +132,7 @@ def test_a_walks_half_stride_swaps_are_relabelled(walk, direction):
     px = walk.keypoints_px().astype(float)
     if direction < 0:  # the walk mirrored: walking right to left
         px[..., 0] = walk.image_size[0] - px[..., 0]
-    seen = mediapipe_walk_swaps(px) + np.random.default_rng(0).normal(0.0, 1.5, px.shape)
+    seen = mediapipe_walk_swaps(px, direction) + np.random.default_rng(0).normal(0.0, 1.5, px.shape)
     assert legs_swapped(px, seen).sum() >= 40  # the defect as injected: a third of every stride
     assert legs_swapped(px, repaired(seen)).sum() <= 2
 
