@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import require_shared_data, standing_reference
 
-from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
 from motionlab.body import BodyParams
 from motionlab.gait import bounce_period
 from motionlab.humanoid import build_model
@@ -21,7 +21,11 @@ from motionlab.inference.metrics import (
     FORCE_EVENTS,
     KINEMATIC_EVENTS,
     METRICS,
+    FootContact,
     GaitInput,
+    _frames,
+    contact_runs,
+    foot_velocity,
     gait_events,
     gait_metrics,
     kinematic_contact,
@@ -356,6 +360,54 @@ def test_a_low_foot_swinging_forward_is_not_on_the_ground() -> None:
     contact = kinematic_contact(times, soles, velocity).down
     assert contact[:, 0].tolist() == [True, False, False, False, False, False, False, False, True, True]
     assert contact[:, 1].all()
+
+
+def _contact_with_jittering_stances(path) -> tuple[GaitInput, dict[tuple[str, str], FootContact]]:
+    """A bundled mocap clip (30 fps) and its contact by the kinematic rule (``"rule"``) and by the rule
+    without ``min_step_m`` (``"without_min_step"``), on the ``"clean"`` motion and ``"jittered"``: each
+    stance foot's velocity jittered as MediaPipe's are on a rendered walk (CMU 07_01: a planted foot read
+    at -0.5 to +0.2 m/s for 2-3 frames while the body walks at 1.5 m/s), +1.5 m/s for 3 frames mid-stance."""
+    ref = load_reference(path)
+    g = GaitInput(np.arange(ref.num_frames) / ref.fps, ref.qpos, ref.body, np.ones(ref.num_frames, bool))
+    kin = Kinematics(build_model(ref.body)).run(ref.qpos)
+    velocity = {"clean": foot_velocity(g.times, _frames(ref.qpos, ref.body, kin))}
+    velocity["jittered"] = velocity["clean"].copy()
+    for k in range(2):
+        for start, end in contact_runs(kinematic_contact(g.times, kin.foot_soles, velocity["clean"]).down[:, k]):
+            mid = (start + end) // 2
+            velocity["jittered"][mid - 1 : mid + 2, k] += 1.5 if end - start >= 6 else 0.0
+    rules = {"rule": {}, "without_min_step": {"min_step_m": 0.0}}
+    return g, {
+        (motion, rule): kinematic_contact(g.times, kin.foot_soles, velocity[motion], **kw)
+        for motion in velocity
+        for rule, kw in rules.items()
+    }
+
+
+def test_a_jittering_planted_foot_does_not_make_steps() -> None:
+    """The bundled CMU walk (112 steps/min at 1.5 m/s) with each planted foot jittering for 3 frames (it
+    leaves the "planted" leeway): the foot neither rose nor moved forward a step's length, so the stance
+    goes on. Counting each break as a landing (the rule without ``min_step_m``) left no full stride (each
+    stride had two of the other foot's landings in it): no cadence at all."""
+    g, contact = _contact_with_jittering_stances(DEFAULT_WALK_REFERENCE)
+    m = {key: gait_metrics(dataclasses.replace(g, contact=c)) for key, c in contact.items()}
+    clean = m["clean", "rule"]
+    assert clean["cadence"]["value"] == pytest.approx(111.6, abs=1.0)
+    assert m["jittered", "without_min_step"]["cadence"]["value"] is None  # the defect
+    for name in ("cadence", "contact_time_left", "contact_time_right", "double_support"):
+        assert m["jittered", "rule"][name]["value"] == pytest.approx(clean[name]["value"], abs=20.0), name
+
+
+def test_a_run_keeps_its_contact_times() -> None:
+    """The bundled run (3.7 m/s): its swings rise and travel 2-3 m, so the rule that keeps a walk's
+    jittering stance changes none of a run's events; with the same jitter its contact times and flight
+    stay within the 20 ms target of the clean run's."""
+    g, contact = _contact_with_jittering_stances(DEFAULT_REFERENCE)
+    for field in ("down", "lead_s"):
+        assert np.array_equal(getattr(contact["clean", "rule"], field), getattr(contact["clean", "without_min_step"], field))
+    clean, jittered = (gait_metrics(dataclasses.replace(g, contact=contact[motion, "rule"])) for motion in ("clean", "jittered"))
+    for name in ("cadence", "contact_time_left", "contact_time_right", "flight_time"):
+        assert jittered[name]["value"] == pytest.approx(clean[name]["value"], abs=20.0), name
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ Any motion is a :class:`GaitInput`: a ``qpos`` trajectory on a body, the frames 
 :data:`~motionlab.step_physics.CONTACT_THRESHOLD_BW`, the events placed to the 5 ms physics step).
 Without measured contact (You: the lifted motion has no forces) a foot is on the ground while its sole is
 within :data:`CONTACT_HEIGHT_M` of the lowest it gets nearby and it is planted: moving over the ground at
-under :data:`PLANTED_FRACTION` of the body's speed (:func:`kinematic_contact`). Each column's
+under :data:`PLANTED_FRACTION` of the body's speed; a break in which the foot neither rose nor moved
+:data:`MIN_STEP_M` forward is no step (:func:`kinematic_contact`). Each column's
 confidence evidence says which (``foot_events``). A stride with both feet down at once and no flight is a walk's: its flight time is not a figure
 (a walk has none) and its double support is; a run's double support likewise.
 
@@ -50,6 +51,7 @@ GROUND_WINDOW_S = 1.0  # ... the lowest over +-1 s ...
 PLANTED_FRACTION = 0.5  # ... while its lowest point moves over the ground at under half the body's speed
 PLANTED_MIN_MPS = 0.2  # ... (at least this much leeway: standing, or walking on the spot) ...
 PLANTED_WINDOW_S = 0.3  # ... the ground's velocity from the feet within +-0.3 s
+MIN_STEP_M = 0.25  # ... and a break in a stance is a step only if the foot rose or moved ~a foot's length
 MIN_PER_FRAME_S = 1.0  # tracking error and residual force: means over at least this much usable motion
 MIN_BOUNCE_S = 2.0  # the body's bounce gives a cadence over at least this long a stretch ...
 BOUNCE_MISMATCH = 0.05  # ... and foot events whose cadence is more than 5 % off it are not trusted
@@ -344,11 +346,16 @@ class FootContact:
 
 
 def kinematic_contact(
-    times: np.ndarray, foot_soles: np.ndarray, foot_velocity: np.ndarray, planted_fraction: float = PLANTED_FRACTION
+    times: np.ndarray,
+    foot_soles: np.ndarray,
+    foot_velocity: np.ndarray,
+    planted_fraction: float = PLANTED_FRACTION,
+    min_step_m: float = MIN_STEP_M,
 ) -> FootContact:
     """Contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward velocity
     of its lowest point relative to the centre of mass (:func:`foot_velocity`); ``planted_fraction``: the
-    leeway of "planted" as a fraction of the body's speed (a benchmark measures others).
+    leeway of "planted" as a fraction of the body's speed, ``min_step_m``: the least a step moves the foot
+    (a benchmark measures others; 0 gives the rule without it).
 
     A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
     the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
@@ -365,7 +372,14 @@ def kinematic_contact(
     planted one stays. Each change of state is placed between its two frames where the binding margin
     (height under its limit, or speed under its leeway, each as a fraction) crosses zero, linearly: at
     30 fps an event on the frame after it is 17 ms late on average, the foot 6 cm further under a body
-    moving at 3.5 m/s."""
+    moving at 3.5 m/s.
+
+    A foot that leaves the ground takes a step: it rises above the lift-off height or travels forward
+    over the ground (swings), a stride's length in a walk or run (1.2-3 m). A break in a foot's contact in
+    which it did neither, staying low and moving under :data:`MIN_STEP_M` forward of where the ground took
+    it, is not a step and the stance goes on: a pose model's feet jitter (MediaPipe's by ~1 m/s frame to
+    frame on a walk at 1.5 m/s), leaving a slow walk's planted foot for a frame or a few, each break
+    otherwise a landing (cadence read 1.5-2x). A run's contacts are untouched (its swing rises and travels)."""
     height = np.empty(foot_soles.shape)
     for i, t in enumerate(times):
         near = np.abs(times - t) <= GROUND_WINDOW_S
@@ -388,6 +402,14 @@ def kinematic_contact(
             if i and down[i, k] != down[i - 1, k]:  # the margin crossed zero between the frames: where
                 before, now = margin
                 lead[i, k] = (times[i] - times[i - 1]) * float(np.clip(now / (now - before), 0.0, 1.0))
+    dt = np.gradient(times) if len(times) > 1 else np.zeros(len(times))
+    travel = (foot_velocity - ground[:, None]) * dt[:, None]  # forward over the ground, per frame
+    for k in range(foot_soles.shape[1]):
+        stances = contact_runs(down[:, k])
+        for (_, off), (on, _) in zip(stances[:-1], stances[1:]):
+            if travel[off:on, k].sum() < min_step_m and height[off:on, k].max() <= LIFT_OFF_HEIGHT_M:
+                down[off:on, k] = True  # neither rose nor swung: no step
+                lead[[off, on], k] = 0.0
     return FootContact(down, lead)
 
 
@@ -408,16 +430,20 @@ def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
 
 
 def motion_contact(
-    g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None, planted_fraction: float = PLANTED_FRACTION
+    g: GaitInput,
+    kin: TrajectoryKinematics,
+    f: _Frames | None = None,
+    planted_fraction: float = PLANTED_FRACTION,
+    min_step_m: float = MIN_STEP_M,
 ) -> FootContact:
     """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`
-    with ``planted_fraction``)."""
+    with ``planted_fraction`` and ``min_step_m``)."""
     if isinstance(g.contact, FootContact):
         return g.contact
     if g.contact is not None:
         return FootContact(np.asarray(g.contact, bool), np.zeros(np.shape(g.contact)))
     velocity = foot_velocity(g.times, f or _frames(g.qpos, g.body, kin))
-    return kinematic_contact(g.times, kin.foot_soles, velocity, planted_fraction)
+    return kinematic_contact(g.times, kin.foot_soles, velocity, planted_fraction, min_step_m)
 
 
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
