@@ -17,8 +17,8 @@ now needs the feet's velocities). Prints a table and writes
 ``--before REV``: MediaPipe's keypoints are kept with its own labels and relabelled by this code's swap
 repair and by git revision ``REV``'s (``before`` in each walk), each then smoothed as extraction does:
 the repair's effect from one run of MediaPipe, with the frames whose legs are swapped against the truth.
-Each walk also gives its cadence, true and You's, by a wider "planted" leeway (``cadence_wider_leeway``,
-``bench_metrics.WIDER_PLANTED_FRACTION``).
+Each walk also gives its cadence, true and You's, by the kinematic contact rule before a break in a
+stance had to be a step (``cadence_previous_rule``, ``bench_metrics.PREVIOUS_RULE``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_metrics import WIDER_PLANTED_FRACTION, with_leeway
+from bench_metrics import PREVIOUS_RULE, with_contact_rule
 from bench_swaps import relabelled
 from machine import machine
 from older_code import commit_of, module_at
@@ -70,11 +70,11 @@ METRICS = (
 )  # fmt: skip
 
 
-def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None, planted_fraction: float | None = None):
-    """The report's gait metrics of ``ref``; with ``planted_fraction``, its contact by that "planted" leeway."""
+def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None, rule: dict[str, float] | None = None):
+    """The report's gait metrics of ``ref``; with ``rule``, its contact by the kinematic rule with those keywords."""
     times = np.arange(ref.num_frames) / ref.fps
     g = GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence)
-    return gait_metrics(g if planted_fraction is None else with_leeway(g, planted_fraction))
+    return gait_metrics(g if rule is None else with_contact_rule(g, **rule))
 
 
 def _swing_peak_cm(ref: Reference) -> float:
@@ -121,9 +121,9 @@ def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPara
         "strides_you": you["cadence"]["n_strides"],
         "strides_true": true_m["cadence"]["n_strides"],
         "metrics": compared,
-        "cadence_wider_leeway": {  # the truth's and You's by a "planted" leeway of WIDER_PLANTED_FRACTION
-            "true": _metrics(truth, np.ones(truth.num_frames, bool), None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
-            "you": _metrics(lifted, lifted.qpos_observed, None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
+        "cadence_previous_rule": {  # the truth's and You's by the contact rule before MIN_STEP_M
+            "true": _metrics(truth, np.ones(truth.num_frames, bool), None, PREVIOUS_RULE)["cadence"]["value"],
+            "you": _metrics(lifted, lifted.qpos_observed, None, PREVIOUS_RULE)["cadence"]["value"],
         },
     }
 

@@ -376,7 +376,7 @@ def _contact_with_jittering_stances(path) -> tuple[GaitInput, dict[tuple[str, st
         for start, end in contact_runs(kinematic_contact(g.times, kin.foot_soles, velocity["clean"]).down[:, k]):
             mid = (start + end) // 2
             velocity["jittered"][mid - 1 : mid + 2, k] += 1.5 if end - start >= 6 else 0.0
-    rules = {"rule": {}, "without_min_step": {"min_step_m": 0.0}}
+    rules = {"rule": {}, "without_min_step": {"min_step_m": -np.inf}}
     return g, {
         (motion, rule): kinematic_contact(g.times, kin.foot_soles, velocity[motion], **kw)
         for motion in velocity

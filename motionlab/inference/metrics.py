@@ -355,7 +355,7 @@ def kinematic_contact(
     """Contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward velocity
     of its lowest point relative to the centre of mass (:func:`foot_velocity`); ``planted_fraction``: the
     leeway of "planted" as a fraction of the body's speed, ``min_step_m``: the least a step moves the foot
-    (a benchmark measures others; 0 gives the rule without it).
+    (a benchmark measures others; ``-inf`` gives the rule without it).
 
     A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
     the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
