@@ -404,8 +404,12 @@ def test_a_run_keeps_its_contact_times() -> None:
     stay within the 20 ms target of the clean run's."""
     g, contact = _contact_with_jittering_stances(DEFAULT_REFERENCE)
     for field in ("down", "lead_s"):
-        assert np.array_equal(getattr(contact["clean", "rule"], field), getattr(contact["clean", "without_min_step"], field))
-    clean, jittered = (gait_metrics(dataclasses.replace(g, contact=contact[motion, "rule"])) for motion in ("clean", "jittered"))
+        assert np.array_equal(
+            getattr(contact["clean", "rule"], field), getattr(contact["clean", "without_min_step"], field)
+        )
+    clean, jittered = (
+        gait_metrics(dataclasses.replace(g, contact=contact[motion, "rule"])) for motion in ("clean", "jittered")
+    )
     for name in ("cadence", "contact_time_left", "contact_time_right", "flight_time"):
         assert jittered[name]["value"] == pytest.approx(clean[name]["value"], abs=20.0), name
 

@@ -349,13 +349,11 @@ def kinematic_contact(
     times: np.ndarray,
     foot_soles: np.ndarray,
     foot_velocity: np.ndarray,
-    planted_fraction: float = PLANTED_FRACTION,
     min_step_m: float = MIN_STEP_M,
 ) -> FootContact:
     """Contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward velocity
-    of its lowest point relative to the centre of mass (:func:`foot_velocity`); ``planted_fraction``: the
-    leeway of "planted" as a fraction of the body's speed, ``min_step_m``: the least a step moves the foot
-    (a benchmark measures others; ``-inf`` gives the rule without it).
+    of its lowest point relative to the centre of mass (:func:`foot_velocity`); ``min_step_m``: the least a
+    step moves the foot (``-inf`` gives the rule without it, which a benchmark measures beside it).
 
     A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
     the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
@@ -390,7 +388,7 @@ def kinematic_contact(
     for i, t in enumerate(times):
         near = rearmost[(np.abs(times - t) <= PLANTED_WINDOW_S) & np.isfinite(rearmost)]
         ground[i] = np.median(near) if len(near) else 0.0
-    leeway = np.maximum(planted_fraction * np.abs(ground), PLANTED_MIN_MPS)[:, None]
+    leeway = np.maximum(PLANTED_FRACTION * np.abs(ground), PLANTED_MIN_MPS)[:, None]
     planted = 1.0 - np.abs(foot_velocity - ground[:, None]) / leeway  # >= 0: planted
     down = np.zeros(foot_soles.shape, bool)
     lead = np.zeros(foot_soles.shape)
@@ -433,17 +431,16 @@ def motion_contact(
     g: GaitInput,
     kin: TrajectoryKinematics,
     f: _Frames | None = None,
-    planted_fraction: float = PLANTED_FRACTION,
     min_step_m: float = MIN_STEP_M,
 ) -> FootContact:
     """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`
-    with ``planted_fraction`` and ``min_step_m``)."""
+    with ``min_step_m``)."""
     if isinstance(g.contact, FootContact):
         return g.contact
     if g.contact is not None:
         return FootContact(np.asarray(g.contact, bool), np.zeros(np.shape(g.contact)))
     velocity = foot_velocity(g.times, f or _frames(g.qpos, g.body, kin))
-    return kinematic_contact(g.times, kin.foot_soles, velocity, planted_fraction, min_step_m)
+    return kinematic_contact(g.times, kin.foot_soles, velocity, min_step_m)
 
 
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
