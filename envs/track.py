@@ -167,6 +167,8 @@ class TrackEnv(HumanoidEnv):
       physics steps (:class:`~motionlab.step_physics.StepPhysics`).
       An optional keypoints term (PHC's body positions, weight 0 by default: the default reward is
       unchanged) in ``info["reward_terms"]["keypoints"]``.
+      The reward is computed by ``reward_terms_of``, which scores any number of states at once (for the
+      refinement's planner; the same values to ~1e-15).
     """
 
     def __init__(

@@ -11,8 +11,8 @@ At every control step the :class:`Refiner` (used as the policy of :func:`~motion
 3. converts each into the env's per-physics-step controls (the servo set-points leading the reference by
    ``kv/kp * qdot_ref``, clipped to the control range, and the residual root force in ``xfrc_applied``)
    and simulates all of them at once with :func:`mujoco.rollout.Rollout` (C, one thread per core);
-4. scores every candidate with Track-v0's own reward (the env's ``_reward_terms``, evaluated on the rolled-out
-   states) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort,
+4. scores every candidate with Track-v0's own reward (the env's ``reward_terms_of``, on all the rolled-out
+   states at once) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort,
    plus the policy's critic at the end of the horizon for a candidate still up (what the policy expects
    to collect from there: consequences beyond the horizon, as TD-MPC-style planners use a value);
 5. keeps the best candidate (predictive sampling; with ``iterations > 1`` the elite mean is re-sampled
