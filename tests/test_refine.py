@@ -184,12 +184,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def test_refine_flag_round_trip_and_unknown_preset(capsys):
     assert _parse([]).refine == "balanced"
-    assert {_parse(["--refine", p]).refine for p in PRESETS} == {"off", "fast", "balanced", "best"}
+    assert {_parse(["--refine", p]).refine for p in PRESETS} == {"off", "fast", "balanced", "balanced-h10", "best"}
     assert settings_for("off") is None and settings_for("best") == PRESETS["best"]
     with pytest.raises(SystemExit):
         _parse(["--refine", "slow"])
     assert "invalid choice: 'slow'" in capsys.readouterr().err
-    with pytest.raises(UserError, match="choose one of off, fast, balanced, best"):
+    with pytest.raises(UserError, match="choose one of off, fast, balanced, balanced-h10, best"):
         settings_for("slow")
 
 
