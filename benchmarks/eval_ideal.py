@@ -3,17 +3,19 @@
     python benchmarks/eval_ideal.py assets/checkpoints/ideal --label shipped-v0     # 5 bodies x 9 speeds x 20 s
     python benchmarks/eval_ideal.py ~/runs/ideal_v1/best --label v1 --seconds 8 --bodies 3 --speeds 2.5,3.5,5
 
-Every run is simulated in ``Ideal-v1`` (an Ideal-v0 policy gets a zero gait-clock action, with which
-Ideal-v1 is Ideal-v0 step for step; an Ideal-v2 policy in its own env, whose clock starts at people's cadence): per body and speed, falls (and when), and over the run before any
+Every run is simulated in the policy's own env (an Ideal-v0 policy in ``Ideal-v1`` with a zero gait-clock
+action, with which Ideal-v1 is Ideal-v0 step for step): per body and speed, falls (and when), and over the run before any
 fall the report's gait metrics (:func:`motionlab.inference.metrics.gait_metrics`: speed, cadence, stride
 length, contact and flight time, duty factor, vertical oscillation, peak vertical ground reaction force
 and loading rate, medians over strides; energy and forces over every 5 ms physics step, from the env's
 ``info["physics"]``), and cost of transport: mechanical (positive joint work per kg and metre over the
 whole run; the report's median over strides beside it) and the model's metabolic
 estimate (:func:`motionlab.envs.ideal.metabolic_power`: muscle efficiencies 25 % positive / 120 %
-negative work plus activation heat; no elastic storage, so above people's ~4 J/(kg m)). Speeds below
-2 m/s are walking speeds: they are run by the same (running) policy and not compared with human
-running. Prints a table, adds the run to ``benchmarks/results/eval_ideal.json`` and draws cadence and
+negative work plus activation heat; no elastic storage, so above people's ~4 J/(kg m)). A running
+policy's speeds below 2 m/s are walking speeds: it runs them and they are not compared with human
+running. A walking policy (``gait="walk"`` in its env, e.g. ``assets/checkpoints/ideal_walk``:
+``--speeds 0.8,1,1.25,1.5,1.75,2``) is compared with human walking at every speed (cadence by the walk
+ratio, walking duty factor and peak vertical force). Prints a table, adds the run to ``benchmarks/results/eval_ideal.json`` and draws cadence and
 stride length against speed over the published human data (``eval_ideal_<label>.png``). With
 ``--record-range`` the speeds it ran without a fall (:func:`held_speed_range`) go into the checkpoint's
 ``meta.json`` as ``held_speed_range_mps``, which the main job clips the user's speed into.
@@ -25,7 +27,7 @@ import argparse
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +38,7 @@ from motionlab.inference.metrics import METRICS, gait_metrics
 from motionlab.inference.rollout import run_policy
 from motionlab.io_utils import atomic_write, record_json_run, write_json
 from motionlab.policy_io import LoadedPolicy, load_policy
-from motionlab.running_norms import HUMAN_RUNNING_CADENCE, human_cadence
+from motionlab.running_norms import HUMAN_RUNNING_CADENCE, WALKING_SPEEDS_MPS, human_cadence, human_walking_cadence
 
 RESULTS = Path(__file__).parent / "results"
 SPEEDS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0)
@@ -47,8 +49,24 @@ BODIES = ((1.50, 40.0), (1.65, 86.0), (1.75, 70.0), (1.85, 78.0), (2.00, 100.0))
 # by motionlab.cmu through `motionlab import-mocap`): 16_35, 35_22, 09_11, 16_46 running; 07_01 walking.
 CMU_SUBJECTS = ((2.82, 151.6), (3.55, 165.5), (3.53, 154.8), (4.13, 180.0), (1.40, 111.6))
 CADENCE_TOLERANCE = 0.05  # the issue's target: within +-5 % of the human relation
-PEAK_VGRF_RANGE_BW = (2.0, 3.0)  # running's active peak (Cavanagh & Lafortune 1980; Munro et al. 1987)
-DUTY_FACTOR_RANGE = (0.30, 0.45)  # running (Alexander 1989; van Oeveren et al. 2021)
+
+class GaitNorms(NamedTuple):
+    """What people do in one gait, that an Ideal of that gait is checked against."""
+
+    cadence: Any  # steps/min at a speed (m/s)
+    peak_vgrf_bw: tuple[float, float]
+    duty_factor: tuple[float, float]
+    speeds_mps: tuple[float, float]  # the speeds the comparison (and the held speed range) covers
+
+
+NORMS = {
+    # running: active peak 2-3 BW (Cavanagh & Lafortune 1980; Munro et al. 1987); duty factor (Alexander
+    # 1989; van Oeveren et al. 2021)
+    "run": GaitNorms(human_cadence, (2.0, 3.0), (0.30, 0.45), (WALK_BELOW_MPS, 10.0)),
+    # walking: vertical force peaks ~1.0-1.5 BW at 1-2 m/s (Keller et al. 1996, Clin Biomech 11:253);
+    # stance ~60 % of the stride at usual speeds, less when fast (Perry 1992; duty factor 0.55-0.68)
+    "walk": GaitNorms(human_walking_cadence, (1.0, 1.5), (0.55, 0.68), WALKING_SPEEDS_MPS),
+}
 
 
 class _MetabolicLog(gym.Wrapper):
@@ -78,8 +96,8 @@ class _ZeroClock:
 def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float, seed: int) -> dict[str, Any]:
     """Metrics of one deterministic run of ``policy`` at ``speed`` on ``body`` (until a fall or ``seconds``)."""
     trained = policy.env_kwargs
-    kwargs = {k: trained[k] for k in ("action_scale", "clock_scale") if k in trained}
-    env_id = policy.env_id if policy.env_id == "MotionLab/Ideal-v2" else "MotionLab/Ideal-v1"
+    kwargs = {k: trained[k] for k in ("action_scale", "clock_scale", "gait") if k in trained}
+    env_id = "MotionLab/Ideal-v1" if policy.env_id == "MotionLab/Ideal-v0" else policy.env_id  # v0: zero clock
     env = _MetabolicLog(gym.make(env_id, body=body, target_speed=speed, max_episode_seconds=seconds, **kwargs))
     actor = policy if policy.action_dim == env.action_space.shape[0] else _ZeroClock(policy)
     rollout = run_policy(env, actor, seconds, seed=seed)
@@ -116,8 +134,9 @@ def run_one(policy: LoadedPolicy, body: BodyParams, speed: float, seconds: float
     }
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per speed: falls, means of every metric over bodies, and the checks against human running."""
+def summarise(rows: list[dict[str, Any]], gait: str = "run") -> dict[str, Any]:
+    """Per speed: falls, means of every metric over bodies, and the checks against people's ``gait``."""
+    norms = NORMS[gait]
     out = {}
     for speed in sorted({r["target_speed_mps"] for r in rows}):
         at = [r for r in rows if r["target_speed_mps"] == speed]
@@ -127,24 +146,25 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             if values and key not in ("height_m", "mass_kg", "target_speed_mps"):
                 means[key] = float(np.mean(values))
         row: dict[str, Any] = {"runs": len(at), "falls": sum(r["fell"] for r in at), **means}
-        if speed >= WALK_BELOW_MPS:  # cadence against the human relation at the speed each run kept
-            kept = [(r["cadence"], float(human_cadence(r["speed"]))) for r in at if r["cadence"] and r["speed"]]
+        if norms.speeds_mps[0] <= speed <= norms.speeds_mps[1]:  # against people at the speed each run kept
+            kept = [(r["cadence"], float(norms.cadence(r["speed"]))) for r in at if r["cadence"] and r["speed"]]
             row["human_cadence"] = float(np.mean([h for _, h in kept])) if kept else None
             row["cadence_within_5pct"] = sum(abs(c / h - 1) <= CADENCE_TOLERANCE for c, h in kept)
             row["peak_vgrf_in_range"] = sum(
-                PEAK_VGRF_RANGE_BW[0] <= (r["peak_vgrf_bw"] or 0) <= PEAK_VGRF_RANGE_BW[1] for r in at
+                norms.peak_vgrf_bw[0] <= (r["peak_vgrf_bw"] or 0) <= norms.peak_vgrf_bw[1] for r in at
             )
             row["duty_factor_in_range"] = sum(
-                DUTY_FACTOR_RANGE[0] <= (r["duty_factor"] or 0) <= DUTY_FACTOR_RANGE[1] for r in at
+                norms.duty_factor[0] <= (r["duty_factor"] or 0) <= norms.duty_factor[1] for r in at
             )
         out[f"{speed:g}"] = row
     return out
 
 
-def held_speed_range(summary: dict[str, Any]) -> list[float] | None:
-    """``[low, high]``: the widest run of consecutive evaluated running speeds (>= :data:`WALK_BELOW_MPS`)
-    without a fall on any body, or None if every running speed had one."""
-    speeds = sorted((float(k), row["falls"]) for k, row in summary.items() if float(k) >= WALK_BELOW_MPS)
+def held_speed_range(summary: dict[str, Any], gait: str = "run") -> list[float] | None:
+    """``[low, high]``: the widest run of consecutive evaluated speeds of the ``gait`` (running: >=
+    :data:`WALK_BELOW_MPS`) without a fall on any body, or None if every such speed had one."""
+    lo, hi = NORMS[gait].speeds_mps
+    speeds = sorted((float(k), row["falls"]) for k, row in summary.items() if lo <= float(k) <= hi)
     best: list[float] = []
     block: list[float] = []
     for speed, falls in speeds:
@@ -167,26 +187,28 @@ def record_held_range(checkpoint: Path, held: list[float] | None, key: str) -> N
     print(f"recorded held_speed_range_mps {held} in {meta_path}")
 
 
-def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+def plot(rows: list[dict[str, Any]], path: Path, title: str, gait: str = "run") -> None:
     """Cadence and stride length against the speed each run kept (before any fall), one line per body,
-    over the published human running data and the CMU subjects."""
+    over the published human data of the ``gait`` and the CMU subjects."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-    v = np.linspace(1.8, 7.0, 60)
-    measured = (v >= 2.4) & (v <= 7.0)
-    human = human_cadence(v)
+    walk = gait == "walk"
+    v = np.linspace(0.5, 2.4, 60) if walk else np.linspace(1.8, 7.0, 60)
+    measured = (v >= WALKING_SPEEDS_MPS[0]) & (v <= WALKING_SPEEDS_MPS[1]) if walk else (v >= 2.4) & (v <= 7.0)
+    human = NORMS[gait].cadence(v)
+    human_label = "human walking (walk ratio 0.0065 m per step/min)" if walk else "human running (fit to the published points)"
     for ax, key, unit, ref in (
         (axes[0], "cadence", "steps/min", human),
         (axes[1], "stride_length", "m", 120.0 * v / human),
     ):
         ax.fill_between(v, ref * (1 - CADENCE_TOLERANCE), ref * (1 + CADENCE_TOLERANCE), color="#2ca02c", alpha=0.15)
-        ax.plot(v[measured], ref[measured], color="#2ca02c", label="human running (fit to the published points), +-5 %")
+        ax.plot(v[measured], ref[measured], color="#2ca02c", label=f"{human_label}, +-5 %")
         ax.plot(v, ref, color="#2ca02c", ls="--", lw=1)
-        if key == "cadence":
+        if key == "cadence" and not walk:
             pv, pc = np.array([(p[0], p[1]) for p in HUMAN_RUNNING_CADENCE]).T
             ax.plot(
                 pv, pc, "s", color="#2ca02c", label="published (van Oeveren 2017; Lieberman 2015; Dorn 2012 approx.)"
@@ -209,8 +231,9 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
                     ms=9,
                     color=line.get_color(),
                 )
-        ax.axvspan(0.8, WALK_BELOW_MPS, color="0.9")
-        ax.set_xlabel("speed run before any fall (m/s); grey: walking speeds, x: fell")
+        if not walk:
+            ax.axvspan(0.8, WALK_BELOW_MPS, color="0.9")
+        ax.set_xlabel("speed kept before any fall (m/s); x: fell" + ("" if walk else "; grey: walking speeds"))
         ax.set_ylabel(f"{key.replace('_', ' ')} ({unit})")
         ax.grid(alpha=0.3)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=7)
@@ -237,16 +260,17 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     policy = load_policy(args.checkpoint)
+    gait = policy.env_kwargs.get("gait", "run")
     label = args.label or args.checkpoint.name
     key = f"{label}|{args.seconds:g}s|x{args.episodes}|{args.bodies} bodies"
     png = RESULTS / f"eval_ideal_{label}.png"
     title = f"{label}: {policy.env_id}, {policy.meta['num_timesteps'] / 1e6:.2f} M samples, {args.seconds:g} s runs"
     if args.replot:  # redraw and re-summarise the saved runs (no simulation)
         record = json.loads((RESULTS / "eval_ideal.json").read_text())["runs"][key]
-        record["summary"] = summarise(record["runs"])
-        record["held_speed_range_mps"] = held_speed_range(record["summary"])
+        record["summary"] = summarise(record["runs"], gait)
+        record["held_speed_range_mps"] = held_speed_range(record["summary"], gait)
         record_json_run(RESULTS / "eval_ideal.json", key, record)
-        plot(record["runs"], png, title)
+        plot(record["runs"], png, title, gait)
         print(f"saved {png}")
         if args.record_range:
             record_held_range(args.checkpoint, record["held_speed_range_mps"], key)
@@ -269,7 +293,7 @@ def main() -> None:
                     ),
                     flush=True,
                 )
-    summary = summarise(rows)
+    summary = summarise(rows, gait)
     keys = ("falls", "speed", "cadence", "human_cadence", "stride_length", "contact_time", "flight_time", "duty_factor",
             "vertical_oscillation_cm", "peak_vgrf_bw", "loading_rate_bw_s", "mechanical_cot", "metabolic_cot")  # fmt: skip
     print(f"{'speed':>6}" + "".join(f"{k[:12]:>13}" for k in keys))
@@ -291,11 +315,12 @@ def main() -> None:
         "metabolic_model": "Margaria 1968 efficiencies (25 % positive, 120 % negative work) + Umberger 2003 "
         "activation heat x (tau/tau_max)^2 per joint; no elastic storage",
         "summary": summary,
-        "held_speed_range_mps": held_speed_range(summary),
+        "gait": gait,
+        "held_speed_range_mps": held_speed_range(summary, gait),
         "runs": rows,
     }
     out = record_json_run(RESULTS / "eval_ideal.json", key, record)
-    plot(rows, png, title)
+    plot(rows, png, title, gait)
     print(f"saved {out} and {png}; no fall at {record['held_speed_range_mps']} m/s")
     if args.record_range:
         record_held_range(args.checkpoint, record["held_speed_range_mps"], key)

@@ -10,12 +10,12 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from motionlab.assets import DEFAULT_REFERENCE
+from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
 from motionlab.errors import UserError
-from motionlab.humanoid import NUM_JOINTS, vertical_foot_forces
+from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
-from motionlab.running_norms import body_cadence
+from motionlab.running_norms import REFERENCE_LEG_LENGTH_M, body_cadence
 
 from .base import BODY_DIM, PROPRIO_DIM, HumanoidEnv, merge_reward_weights
 
@@ -31,6 +31,7 @@ REWARD_WEIGHTS = {  # defaults
 }
 IMPACT_THRESHOLD_BW = 2.5  # vertical ground reaction per foot above 2.5 x body weight is penalised
 _PRIOR_SAMPLES = 120  # samples of the athlete's gait cycle in the prior table
+STYLE_REFERENCES = {"run": DEFAULT_REFERENCE, "walk": DEFAULT_WALK_REFERENCE}  # default style reference per gait
 
 
 def _checked_speed(speed: float) -> float:
@@ -86,8 +87,11 @@ class IdealEnv(HumanoidEnv):
     ==========================  =========  ========================================================
     ``target_speed``            3.5        m/s to run at, in [0.5, 10]
     ``target_speed_range``      ``None``   ``(low, high)`` m/s: a new target speed each episode
+    ``gait``                    ``"run"``  ``"run"`` or ``"walk"``: which bundled gait is the default style
+                                           reference (DeepMimic's run; CMU 07_01's walk) and, in
+                                           Ideal-v2, which human cadence relation sets the gait clock
     ``style_reference``         bundled    reference with ``qpos``: the athlete's gait (prior, style,
-                                run clip   initial states)
+                                ``gait``   initial states)
     ``action_scale``            0.4        rad of PD-target offset from the gait prior per unit action
     ``reward_weights``          ``None``   weights of the reward terms replacing the defaults above
                                            (any subset of ``speed``, ``upright``, ``heading``,
@@ -114,6 +118,8 @@ class IdealEnv(HumanoidEnv):
       Every step's info adds ``info["physics"]`` (observation and reward unchanged): actuator work per
       joint and each foot's peak vertical force, impulse and loading rate over the control step's
       physics steps (:class:`~motionlab.step_physics.StepPhysics`).
+      ``gait="walk"`` (a new argument; default ``"run"``, unchanged) takes a bundled CMU walk as the
+      default style reference.
     """
 
     DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS
@@ -126,15 +132,19 @@ class IdealEnv(HumanoidEnv):
         action_scale: float = 0.4,
         max_episode_seconds: float = 20.0,
         reward_weights: dict[str, float] | None = None,
+        gait: str = "run",
         **kwargs: Any,
     ):
+        if gait not in STYLE_REFERENCES:
+            raise ValueError(f"gait={gait!r}: expected one of {sorted(STYLE_REFERENCES)}")
+        self.gait = gait
         self.reward_weights = merge_reward_weights(self.DEFAULT_REWARD_WEIGHTS, reward_weights)
         for speed in (target_speed, *(target_speed_range or ())):
             _checked_speed(speed)
         if target_speed_range is not None and not target_speed_range[0] <= target_speed_range[1]:
             raise ValueError(f"target_speed_range={target_speed_range} must be (low, high)")
         self.target_speed_range = None if target_speed_range is None else tuple(map(float, target_speed_range))
-        ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or DEFAULT_REFERENCE)
+        ref = style_reference if isinstance(style_reference, Reference) else load_reference(style_reference or STYLE_REFERENCES[gait])
         if ref.qpos is None:
             raise ValueError("the style reference needs a qpos trajectory")
         self.style_reference = ref
@@ -173,6 +183,8 @@ class IdealEnv(HumanoidEnv):
             self._set_target_speed(_checked_speed(options["target_speed"]))
         elif self.target_speed_range is not None:
             self._set_target_speed(self.np_random.uniform(*self.target_speed_range))
+        else:  # the same speed, perhaps a new body (Ideal-v2's clock depends on its legs)
+            self._set_target_speed(self.target_speed)
         self._prepare_initial_states()
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()
@@ -402,8 +414,8 @@ class IdealV2Env(IdealV1Env):
     Differences from ``Ideal-v1`` (everything not listed is the same):
 
     ## Action space
-    ``a_clock`` scales a base rate that is the published human running cadence at the target speed,
-    scaled to the body's leg length by dynamic similarity
+    ``a_clock`` scales a base rate that is the published human running cadence at the target speed
+    (walking cadence with ``gait="walk"``), scaled to the body's leg length by dynamic similarity
     (:func:`motionlab.running_norms.body_cadence`), in athlete cadences, clipped to [0.5, 2.0]; Ideal-v1's
     base rate was ``target_speed / athlete_speed`` (cadence proportional to speed, the athlete's stride
     at every speed: 94 steps/min at 2 m/s, where people take ~152). The policy still sets its own
@@ -412,12 +424,76 @@ class IdealV2Env(IdealV1Env):
     ## Version History
     * v2: the gait clock's base rate follows the human cadence-speed relation for the body instead of
       being proportional to the target speed. Observation, reward and arguments as Ideal-v1's, so an
-      Ideal-v1 policy loads as it is (``init_from``).
+      Ideal-v1 policy loads as it is (``init_from``). With ``gait="walk"`` (default ``"run"``) the base
+      rate is people's walking cadence (the walk ratio) and the style reference a CMU walk.
     * v1, v0: see :class:`IdealV1Env`.
     """
 
     def _set_target_speed(self, speed: float) -> None:
         self.target_speed = float(speed)
         athlete_cadence = 120.0 / self.stride_period
-        cadence = float(body_cadence(self.target_speed, self.body.leg_length))
+        cadence = float(body_cadence(self.target_speed, self.body.leg_length, self.gait))
         self.clock_rate = float(np.clip(cadence / athlete_cadence, *CLOCK_BOUNDS))
+
+
+# ---------------------------------------------------------------------------------------------- Ideal-v3
+PRIOR_AMPLITUDE_BOUNDS = (0.5, 1.3)  # the gait prior's joint excursions, in athlete excursions
+
+
+class IdealV3Env(IdealV2Env):
+    """``Ideal-v2`` whose gait prior also takes people's stride length at the target speed.
+
+    Differences from ``Ideal-v2`` (everything not listed is the same):
+
+    ## Action space
+    The 28 PD-target offsets are added to a prior whose joint excursions about the athlete's mean pose are
+    scaled by ``prior_amplitude = people's stride / the athlete's stride`` (clipped to [0.5, 1.3]):
+    people's stride at the target speed is ``120 v / cadence`` with Ideal-v2's human cadence for the body
+    (:func:`motionlab.running_norms.body_cadence`), the athlete's is its speed times its stride period,
+    scaled to the body's leg length. Ideal-v2 played the athlete's full excursions at people's cadence,
+    i.e. the athlete's 2.9 m stride at every speed: too fast a gait below ~3.5 m/s (asked for 2.0-3.0
+    m/s, a policy ran 3.0-3.3) and too slow above, which its policies corrected by turning the clock
+    back down to the athlete's cadence. With both the cadence and the stride of people, the zero-action
+    prior moves at the target speed; the policy still sets its own cadence (``a_clock``) and stride.
+
+    ## Episode
+    Starts from the athlete's pose at a random phase with its excursions and velocities scaled the same
+    way (the root lowered or raised so that the lowest foot is where it was in the athlete's pose).
+    ``info["prior_amplitude"]`` gives the scale.
+
+    ## Version History
+    * v3: the gait prior's joint excursions follow people's stride length at the target speed.
+      Observation, action layout and reward as Ideal-v2's, so an Ideal-v1/v2 policy loads as it is.
+    * v2, v1, v0: see :class:`IdealV2Env`.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._prior_mean = self._prior.mean(axis=0)
+
+    def _set_target_speed(self, speed: float) -> None:
+        super()._set_target_speed(speed)
+        leg = self.body.leg_length
+        people_stride = 120.0 * self.target_speed / float(body_cadence(self.target_speed, leg, self.gait))
+        ref_body = self.style_reference.body
+        ref_leg = ref_body.resolved().leg_length if ref_body is not None else REFERENCE_LEG_LENGTH_M
+        athlete_stride = self.athlete_speed * self.stride_period * leg / ref_leg
+        self.prior_amplitude = float(np.clip(people_stride / athlete_stride, *PRIOR_AMPLITUDE_BOUNDS))
+
+    def _prior_pose(self, phase: float) -> np.ndarray:
+        return self._prior_mean + self.prior_amplitude * (super()._prior_pose(phase) - self._prior_mean)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed, options=options)
+        m, d = self.model, self.data
+        feet = [m.geom(name).id for name in FOOT_GEOMS]
+        lowest = float(d.geom_xpos[feet, 2].min())
+        qpos, qvel = d.qpos.copy(), d.qvel.copy()
+        qpos[7:] = self._prior_mean + self.prior_amplitude * (qpos[7:] - self._prior_mean)
+        self._set_state(qpos, qvel * self.prior_amplitude)
+        qpos[2] += lowest - float(d.geom_xpos[feet, 2].min())
+        self._set_state(qpos, qvel * self.prior_amplitude)
+        return self._obs(), self._base_info()
+
+    def _base_info(self) -> dict[str, Any]:
+        return {**super()._base_info(), "prior_amplitude": self.prior_amplitude}

@@ -1,7 +1,7 @@
-"""What people do when they run: published cadences against speed, scaled to a body.
+"""What people do when they run and walk: published cadences against speed, scaled to a body.
 
-The Ideal runner's gait clock starts from these (``MotionLab/Ideal-v2``) and the Ideal benchmark
-(``benchmarks/eval_ideal.py``) compares with them.
+The Ideal's gait clock starts from these (``MotionLab/Ideal-v2``, ``gait="run"`` or ``"walk"``) and the
+Ideal benchmark (``benchmarks/eval_ideal.py``) compares with them.
 """
 
 from __future__ import annotations
@@ -34,9 +34,27 @@ def human_cadence(speed: np.ndarray | float) -> np.ndarray:
     return intercept + slope * np.asarray(speed, dtype=float)
 
 
-def body_cadence(speed: np.ndarray | float, leg_length: float) -> np.ndarray:
-    """:func:`human_cadence` for a body with legs ``leg_length`` m long, by dynamic similarity (Alexander
-    & Jayes 1983, J Zool 201:135): runners at the same Froude number ``v^2 / (g L)`` take the same
-    steps per leg length, so cadence scales with ``sqrt(L0 / L)`` at speed ``v sqrt(L0 / L)``."""
+# Walking: adults keep their step length in proportion to their step rate over the usual walking speeds,
+# the "walk ratio" (step length / cadence) of ~0.0065 m per step/min in young adults (Sekiya & Nagasaki
+# 1998, Gait Posture 7:225; Rota et al. 2011, Gait Posture 33:195, ~0.0062-0.0067). Speed = step length x
+# cadence / 60 then gives cadence = sqrt(60 v / walk ratio): 96 steps/min at 1.0 m/s, 118 at 1.5.
+HUMAN_WALK_RATIO_M_PER_SPM = 0.0065
+WALKING_SPEEDS_MPS = (0.6, 2.2)  # where the walk ratio was measured (slow to fast walking)
+
+
+def human_walking_cadence(speed: np.ndarray | float) -> np.ndarray:
+    """People's walking cadence (steps/min) at ``speed`` m/s from the walk ratio
+    (:data:`HUMAN_WALK_RATIO_M_PER_SPM`; measured over :data:`WALKING_SPEEDS_MPS`, extrapolated outside)."""
+    return np.sqrt(60.0 * np.clip(np.asarray(speed, dtype=float), 0.0, None) / HUMAN_WALK_RATIO_M_PER_SPM)
+
+
+def body_cadence(speed: np.ndarray | float, leg_length: float, gait: str = "run") -> np.ndarray:
+    """:func:`human_cadence` (``gait="run"``) or :func:`human_walking_cadence` (``"walk"``) for a body with
+    legs ``leg_length`` m long, by dynamic similarity (Alexander & Jayes 1983, J Zool 201:135): people
+    at the same Froude number ``v^2 / (g L)`` take the same steps per leg length, so cadence scales with
+    ``sqrt(L0 / L)`` at speed ``v sqrt(L0 / L)``."""
+    norms = {"run": human_cadence, "walk": human_walking_cadence}
+    if gait not in norms:
+        raise ValueError(f"gait={gait!r}: expected 'run' or 'walk'")
     ratio = np.sqrt(REFERENCE_LEG_LENGTH_M / float(leg_length))
-    return ratio * human_cadence(np.asarray(speed, dtype=float) * ratio)
+    return ratio * norms[gait](np.asarray(speed, dtype=float) * ratio)

@@ -40,3 +40,14 @@ def test_the_held_speed_range_is_the_widest_run_of_running_speeds_without_a_fall
     meta = json.loads((ckpt / "meta.json").read_text())
     assert meta["held_speed_range_mps"] == [2.5, 5.0] and "label|10s" in meta["held_speed_range_source"]
     assert load_policy(ckpt).meta["held_speed_range_mps"] == [2.5, 5.0]  # still a loadable checkpoint
+
+
+def test_a_walk_policy_is_held_to_walking_norms():
+    """Walking speeds count for a walk policy's speed range, and its cadence is checked against walking's."""
+    summary = {s: {"falls": f} for s, f in (("0.8", 1), ("1", 0), ("1.5", 0), ("2", 0), ("2.5", 0))}
+    assert eval_ideal.held_speed_range(summary, "walk") == [1.0, 2.0]  # 2.5 m/s is no walk
+    walker = {"target_speed_mps": 1.4, "height_m": 1.75, "mass_kg": 70.0, "fell": False, "speed": 1.4,
+              "cadence": 112.0, "peak_vgrf_bw": 1.2, "duty_factor": 0.62}  # fmt: skip  (CMU 07_01's walk)
+    row = eval_ideal.summarise([walker], "walk")["1.4"]
+    assert row["cadence_within_5pct"] == row["peak_vgrf_in_range"] == row["duty_factor_in_range"] == 1
+    assert eval_ideal.summarise([walker], "run")["1.4"].get("cadence_within_5pct") is None  # not a run

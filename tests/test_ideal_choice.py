@@ -1,5 +1,6 @@
 """The main job picks the Ideal's gait (walk or run) and speed from how the user moves."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,14 @@ def test_a_measured_speed_range_replaces_the_trained_one(policies):
     choice = choose_ideal(4.8, 0.3, (Path("run"), held), None)
     assert choice.target_speed == 4.0 and "measured to run without a fall at 2.2-4 m/s" in choice.note
     assert "measured to run without a fall at 2.2-4 m/s only" in choice.finding(speed_known=True).cause
+
+
+def test_the_ideal_env_gets_the_gait_its_policy_was_trained_on(policies):
+    """A walk checkpoint (env_kwargs gait=walk) runs in a walking env: its actions are offsets from the walk."""
+    from motionlab.inference.pipeline import _make_env
+
+    _, (_, walk) = policies
+    walk = copy.copy(walk)
+    walk.env_kwargs = {**walk.env_kwargs, "gait": "walk"}
+    env = _make_env(walk, walk.env_id, 2.0, target_speed=1.3)
+    assert env.unwrapped.gait == "walk" and env.unwrapped.stride_period > 1.0  # the CMU walk's 1.07 s stride

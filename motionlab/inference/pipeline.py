@@ -335,7 +335,7 @@ def choose_ideal(
 
 
 # env settings a policy was trained with that change what its actions mean
-_ACTION_SETTINGS = ("action_scale", "clock_scale", "residual_force", "residual_force_scale")
+_ACTION_SETTINGS = ("action_scale", "clock_scale", "gait", "residual_force", "residual_force_scale")
 
 
 def _make_env(policy: Any, env_id: str, seconds: float, **env_kwargs: Any) -> gym.Env:
