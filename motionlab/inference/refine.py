@@ -79,7 +79,7 @@ class RefineSettings:
 PRESETS: dict[str, RefineSettings | None] = {
     "off": None,
     "fast": RefineSettings(samples=16, horizon=10, score_every=2),  # 2.2 restarts, 1.3 CPU s
-    "balanced": RefineSettings(samples=16, horizon=6, iterations=2, score_every=2),  # default: see README
+    "balanced": RefineSettings(samples=16, horizon=8, iterations=2, score_every=2),  # default: see README
     "balanced-h10": RefineSettings(samples=16, horizon=10, iterations=2, score_every=2),  # the default until 2026-11-29
     "best": RefineSettings(samples=24, horizon=10, iterations=2),  # 0.5, 3.9
 }
