@@ -86,6 +86,33 @@ def test_open_loop_candidate_equal_to_the_policy_reproduces_the_env_steps(policy
     refiner.close()
 
 
+def test_every_candidate_of_a_batch_is_scored_as_the_env_scores_it(policy):
+    """Candidates scored together (the planner's batch) each get the reward the env gives their actions,
+    step by step, from the same start."""
+    def started():
+        env = _env(policy)
+        obs, _ = env.reset(seed=0, options={"start_frame": 7})
+        for _ in range(5):
+            obs, *_ = env.step(policy.predict(obs))
+        return env, obs
+
+    env, obs = started()
+    refiner = Refiner(policy, env, replace(NO_EXTRA_PENALTIES, keypoints_weight=1.0))
+    refiner._bind_model()
+    plan = refiner._policy_plan(obs)
+    candidates = np.concatenate([plan[None], refiner._perturbed(plan, 2, 0.3)])
+    states, sensors = refiner.simulate(candidates)
+    steps = np.arange(plan.shape[0])
+    predicted, _, _ = refiner.step_rewards(states, sensors, steps, candidates)
+    refiner.close()
+    for k, actions in enumerate(candidates):
+        replay, _ = started()
+        for j in steps:
+            _, reward, _, _, info = replay.step(actions[j])
+            assert predicted[k, j] == pytest.approx(reward + info["reward_terms"]["keypoints"], abs=1e-9), (k, j)
+    assert np.ptp(predicted[:, -1]) > 1e-3  # the candidates differ
+
+
 def test_the_planner_sees_a_fall_where_the_env_does(policy):
     """With zero actions (the servos alone) the body falls within ~1 s; the planner's fall test on the
     rolled-out states ends the plan at the step where the env's episode ends."""
