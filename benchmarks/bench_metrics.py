@@ -2,7 +2,8 @@
 it) against the ground truth of real motion capture, runs and walks.
 
     python benchmarks/bench_metrics.py [--part keypoints|video|all] [--seconds 6] [--cases clean,noise3px,...]
-        [--videos follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow] [--videos-dir DIR]
+        [--videos follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow,cmu_walk_39_follow] [--videos-dir DIR]
+        [--before main]
 
 Ground truth: real motion capture on a 1.75 m / 70 kg body, its metrics computed by the same code on
 the true ``qpos`` sampled at the capture rate, 120 Hz (foot contact: the foot low and planted, on the
@@ -25,6 +26,14 @@ following the runner, or 45 deg oblique), optionally with 3 px noise, lifted wit
 video (:mod:`motionlab.synthetic`'s camera setups, lengthened to ``--seconds``), then the main job's
 path: MediaPipe (``extract_keypoints``) and ``lift_footage`` (camera motion, time base, facing), so
 the errors include MediaPipe's on a rendered capsule figure (not on people: see ``motionlab.synthetic``).
+MediaPipe runs once per video (its labels kept, ``<name>.raw.npz`` in ``--videos-dir``); the swap repair and
+the smoothing of extraction follow, and with ``--before REV`` also git revision ``REV``'s swap repair
+(``before`` in each case), so both come from the same keypoints. ``cmu_walk_39_follow`` is CMU subject 39's
+walk, held out (``motionlab.mocap_split``): not looked at while the swap repair's cues were chosen.
+
+Every case also gives You and the truth by the contact rule with a wider "planted" leeway
+(:data:`WIDER_PLANTED_FRACTION` of the body's speed instead of ``inference.metrics.PLANTED_FRACTION``:
+``you_wider_leeway_error``), measured, not used by the report.
 
 ``--part ideal`` (results ``metrics_ideal.json``): the shipped Ideal at ``--ideal-speeds``: its cadence,
 contact and flight as the report measures them (``force``: its simulated foot forces, placed to the
@@ -41,6 +50,7 @@ import argparse
 import dataclasses
 import os
 import platform
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +59,7 @@ from motionlab.assets import RUN_CLIP
 from motionlab.body import BodyParams
 from motionlab.camera import Camera
 from motionlab.humanoid import build_model
-from motionlab.inference.metrics import GROUND_WINDOW_S, GaitInput, gait_metrics, rollout_input
+from motionlab.inference.metrics import GROUND_WINDOW_S, GaitInput, gait_metrics, motion_contact, rollout_input
 from motionlab.inference.pipeline import DEFAULT_TRACK_CKPT, _simulate
 from motionlab.io_utils import write_json
 from motionlab.lift import lift_reference
@@ -57,6 +67,7 @@ from motionlab.mocap import mocap_reference
 from motionlab.motion import Kinematics
 from motionlab.policy_io import load_policy
 from motionlab.reference import Reference
+from motionlab.synthetic import Setup
 
 RESULTS = Path(__file__).parent / "results" / "metrics.json"
 VIDEO_RESULTS = Path(__file__).parent / "results" / "metrics_video.json"
@@ -82,6 +93,8 @@ CASES = {
     "cmu_walk_39_13": ("cmu/39/39_13.amc", "walk", 0.0, 0.0),
     "cmu_walk_07_04": ("cmu/07/07_04.amc", "walk", 0.0, 0.0),
 }
+HELD_OUT_VIDEOS = {"cmu_walk_39_follow": Setup("cmu_walk_39_follow", camera="follow", clip="cmu/39/39_13.amc")}
+"""Video part setups beside :data:`motionlab.synthetic.SETUPS`: CMU subject 39's walk (held out, module docstring)."""
 # The contact rule before foot contact needed the foot planted (kept here only to measure the change):
 # a foot lands within 3 cm of its lowest within +-1 s and leaves above 6 cm.
 OLD_CONTACT_HEIGHT_M, OLD_LIFT_OFF_HEIGHT_M = 0.03, 0.06
@@ -105,6 +118,17 @@ def with_old_rule(g: GaitInput) -> GaitInput:
     """``g`` with its contact from :func:`height_only_contact`."""
     soles = Kinematics(build_model(g.body)).run(g.qpos).foot_soles
     return dataclasses.replace(g, contact=height_only_contact(g.times, soles))
+
+
+WIDER_PLANTED_FRACTION = 0.75
+"""A wider "planted" leeway than the contact rule's (``inference.metrics.PLANTED_FRACTION``), measured beside
+it on video (``you_wider_leeway``): MediaPipe's jittery feet leave a walk's planted foot for a frame or two."""
+
+
+def with_leeway(g: GaitInput, planted_fraction: float) -> GaitInput:
+    """``g`` with its contact from the kinematic rule with a "planted" leeway of ``planted_fraction``."""
+    kin = Kinematics(build_model(g.body)).run(g.qpos)
+    return dataclasses.replace(g, contact=motion_contact(g, kin, planted_fraction=planted_fraction))
 
 
 def mocap_case(
@@ -152,6 +176,8 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
     columns = {
         "truth": gait_metrics(truth_in), "truth_old_rule": gait_metrics(with_old_rule(truth_in)),
         "you": gait_metrics(you_in), "you_old_rule": gait_metrics(with_old_rule(you_in)),
+        "truth_wider_leeway": gait_metrics(with_leeway(truth_in, WIDER_PLANTED_FRACTION)),
+        "you_wider_leeway": gait_metrics(with_leeway(you_in, WIDER_PLANTED_FRACTION)),
         "closest": gait_metrics(rollout_input(run)), "closest_kinematic": gait_metrics(kinematic_in),
         "closest_old_rule": gait_metrics(with_old_rule(kinematic_in)),
     }  # fmt: skip
@@ -161,6 +187,8 @@ def compare(truth: Reference, lifted: Reference, valid: np.ndarray, body: BodyPa
         row = {**v, "target_abs_error": tol, "you_strides": columns["you"][metric]["n_strides"]}
         for name in ("you", "you_old_rule", "closest", "closest_kinematic", "closest_old_rule"):
             row[f"{name}_error"] = None if v["truth"] is None or v[name] is None else round(v[name] - v["truth"], 3)
+        wide, truth_wide = v["you_wider_leeway"], v["truth_wider_leeway"]  # both by the wider leeway
+        row["you_wider_leeway_error"] = None if wide is None or truth_wide is None else round(wide - truth_wide, 3)
         for name in ("closest_kinematic", "closest_old_rule"):  # the replaced rules against the same run's forces
             force = v["closest"]
             row[f"{name}_vs_force"] = None if force is None or v[name] is None else round(v[name] - force, 3)
@@ -213,32 +241,57 @@ def keypoints_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
 
 
 def video_part(args: argparse.Namespace, body: BodyParams, policy) -> None:
+    from bench_swaps import relabelled
+    from older_code import commit_of, module_at
+
     from motionlab.footage import lift_footage
     from motionlab.lift import detected_frames
-    from motionlab.synthetic import SETUPS, detected_test_video, videos_folder
+    from motionlab.synthetic import SETUPS, detected_test_video, legs_swapped, videos_folder
+    from motionlab.video.swaps import fix_left_right_swaps
 
     results = {"machine": platform.processor() or platform.machine(), "load": os.getloadavg(), "seconds": args.seconds,
                "targets": TARGETS,
-               "input": "rendered video of the humanoid replaying mocap -> MediaPipe -> lift_footage",
+               "input": "rendered video of the humanoid replaying mocap -> MediaPipe -> swap repair, smoothing -> lift_footage",
+               "before": None if not args.before else {"revision": args.before, "commit": commit_of(args.before)},
                "cases": {}}  # fmt: skip
+    repairs = {"after": fix_left_right_swaps}
+    if args.before:
+        with tempfile.TemporaryDirectory() as older:
+            repairs = {
+                "before": module_at(args.before, "motionlab.video.swaps", Path(older)).fix_left_right_swaps,
+                **repairs,
+            }
     with videos_folder(args.videos_dir) as folder:
         for name in args.videos.split(","):
-            setup = dataclasses.replace(SETUPS[name], seconds=args.seconds)
-            video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)
-            lifted, report = lift_footage(keypoints, body, video)
-            detected = detected_frames(keypoints)
-            row = compare(truth, lifted, detected, body, args.seconds, policy)
+            setup = dataclasses.replace({**SETUPS, **HELD_OUT_VIDEOS}[name], seconds=args.seconds)
+            video, truth, raw = detected_test_video(name, setup, folder, body, args.mocap_dir, raw=True)
+            rows = {}
+            for label, repair in repairs.items():
+                perms = repair(raw.keypoints_px(), raw.keypoints2d_valid)[0]
+                keypoints = relabelled(raw, perms)
+                lifted, report = lift_footage(keypoints, body, video)
+                detected = detected_frames(keypoints)
+                rows[label] = compare(truth, lifted, detected, body, args.seconds, policy)
+                seen = np.take_along_axis(raw.keypoints_px(), perms[..., None], axis=1)
+                rows[label]["legs_swapped_frames"] = int(
+                    legs_swapped(truth.keypoints_px(), seen)[raw.keypoints2d_valid].sum()
+                )
+                header = (
+                    f"{setup.clip or 'DeepMimic run'} ({label}), pose in {int(detected.sum())}/{len(detected)} frames, "
+                )
+                print_case(
+                    name,
+                    header
+                    + f"lift {report.mean_reprojection_px:.2f} px, Closest restarts {rows[label]['closest_restarts']}",
+                    rows[label]["metrics"],
+                )
             results["cases"][name] = {
                 "setup": dataclasses.asdict(setup), "clip": truth.source["synthetic"]["clip"],
                 "frames_with_pose": f"{int(detected.sum())} of {len(detected)}",
-                "lift_reprojection_px": round(report.mean_reprojection_px, 2), **row,
+                "lift_reprojection_px": round(report.mean_reprojection_px, 2), **rows["after"],
+                "mediapipe_legs_swapped_frames": int(legs_swapped(truth.keypoints_px(), raw.keypoints_px())[raw.keypoints2d_valid].sum()),
+                **({"before": rows["before"]} if "before" in rows else {}),
             }  # fmt: skip
-            header = f"{setup.clip or 'DeepMimic run'}, pose in {int(detected.sum())}/{len(detected)} frames, "
-            print_case(
-                name,
-                header + f"lift {report.mean_reprojection_px:.2f} px, Closest restarts {row['closest_restarts']}",
-                row["metrics"],
-            )
     write_json(VIDEO_RESULTS, results)
     print(f"saved {VIDEO_RESULTS}")
 
@@ -291,8 +344,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--cases", default=",".join(CASES), help="keypoints part")
     parser.add_argument(
-        "--videos", default="follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow", help="video part: camera setups"
+        "--videos",
+        default="follow,oblique_45,cmu_run_right_to_left,cmu_walk_follow,cmu_walk_39_follow",
+        help="video part: camera setups",
     )
+    parser.add_argument("--before", default=None, help="video part: git revision whose swap repair is compared too")
     parser.add_argument("--videos-dir", type=Path, default=None, help="keep the rendered videos and keypoints here")
     parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR, help="folder holding the CMU clips (cmu/...)")
     args = parser.parse_args()

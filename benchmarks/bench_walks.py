@@ -2,6 +2,7 @@
 :func:`motionlab.footage.lift_footage` and measured by the report's own metrics, against the truth.
 
     python benchmarks/bench_walks.py [--seconds 5] [--walks walk_07_01_follow,...] [--videos-dir DIR]
+        [--before main --out benchmarks/results/lift_walks_swaps.json]
 
 Each walk is one of :mod:`motionlab.synthetic`'s shots (following, static or panning camera, side-on)
 lengthened to ``--seconds`` so that the You column has enough full strides. Per walk: what the lift
@@ -9,38 +10,45 @@ decided (camera motion, gait class, time base, treadmill, facing relabel), its e
 (:func:`motionlab.synthetic.score_lift`: speed, facing, floor, PA-MPJPE), the speed's own confidence,
 and the You metrics (:func:`motionlab.inference.metrics.gait_metrics` on the lifted motion, contact from
 the foot heights) against the same metrics of the true motion: cadence, speed, step length, duty factor,
-contact times, vertical oscillation, knee flexion at contact and trunk lean; and, as an experiment, the
-strides the same contact rule finds on the true motion from the ankles' heights instead of the feet's
-lowest points (``true_motion_by_ankle_height``). Prints a table and writes
+contact times, vertical oscillation, knee flexion at contact and trunk lean (an earlier run's
+``true_motion_by_ankle_height``, the contact rule of the time fed the ankles' heights, is gone: the rule
+now needs the feet's velocities). Prints a table and writes
 ``benchmarks/results/lift_walks.json``. No targets of its own: issue #11 asks what is off for walkers.
+``--before REV``: MediaPipe's keypoints are kept with its own labels and relabelled by this code's swap
+repair and by git revision ``REV``'s (``before`` in each walk), each then smoothed as extraction does:
+the repair's effect from one run of MediaPipe, with the frames whose legs are swapped against the truth.
+Each walk also gives its cadence, true and You's, by a wider "planted" leeway (``cadence_wider_leeway``,
+``bench_metrics.WIDER_PLANTED_FRACTION``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_metrics import WIDER_PLANTED_FRACTION, with_leeway
+from bench_swaps import relabelled
 from machine import machine
+from older_code import commit_of, module_at
 
 from motionlab.body import BodyParams
 from motionlab.footage import lift_footage
 from motionlab.humanoid import build_model
 from motionlab.inference.metrics import (
     GaitInput,
-    find_strides,
     gait_metrics,
-    kinematic_contact,
     speed_over_ground_confidence,
 )
 from motionlab.io_utils import write_json
-from motionlab.keypoints import INDEX
 from motionlab.motion import Kinematics
 from motionlab.reference import Reference
-from motionlab.synthetic import Setup, detected_test_video, score_lift, videos_folder
+from motionlab.synthetic import Setup, detected_test_video, legs_swapped, score_lift, videos_folder
+from motionlab.video.swaps import fix_left_right_swaps
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lift_walks.json"
 MOCAP_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
@@ -62,25 +70,11 @@ METRICS = (
 )  # fmt: skip
 
 
-def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None) -> dict[str, Any]:
+def _metrics(ref: Reference, valid: np.ndarray, speed_confidence=None, planted_fraction: float | None = None):
+    """The report's gait metrics of ``ref``; with ``planted_fraction``, its contact by that "planted" leeway."""
     times = np.arange(ref.num_frames) / ref.fps
-    return gait_metrics(GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence))
-
-
-def _strides_by_ankle(ref: Reference) -> dict[str, Any]:
-    """The metrics' own contact rule (:func:`kinematic_contact`) fed the ankles' heights instead of the
-    feet's lowest points, on ``ref`` (the true motion): full strides, median cadence and contact time. An
-    experiment for the walkers' missing strides, not what the report uses."""
-    hm = build_model(ref.body)
-    kin = Kinematics(hm).run(ref.qpos)
-    ankles = kin.site_xpos[:, [hm.keypoint_site_ids[INDEX[f"{side}_ankle"]] for side in ("left", "right")], 2]
-    times = np.arange(ref.num_frames) / ref.fps
-    strides = find_strides(GaitInput(times, ref.qpos, ref.body, np.ones(ref.num_frames, bool)), kinematic_contact(times, ankles))
-    if not strides:
-        return {"strides": 0, "cadence_spm": None, "contact_ms": None}
-    cadence = np.median([120.0 / (times[st.end] - times[st.start]) for st in strides])
-    contact = np.median([1000.0 * (times[st.toe_off] - times[st.start]) for st in strides])
-    return {"strides": len(strides), "cadence_spm": round(float(cadence), 1), "contact_ms": round(float(contact), 1)}
+    g = GaitInput(times, ref.qpos, ref.body, valid, speed_confidence=speed_confidence)
+    return gait_metrics(g if planted_fraction is None else with_leeway(g, planted_fraction))
 
 
 def _swing_peak_cm(ref: Reference) -> float:
@@ -124,10 +118,13 @@ def walk_row(truth: Reference, keypoints: Reference, video: Path, body: BodyPara
         "speed_confidence": None if speed_conf is None else speed_conf["level"],
         "speed_uncertainty_rel": None if speed_conf is None else speed_conf["uncertainty_rel"],
         "sole_swing_peak_true_cm": _swing_peak_cm(truth),
-        "true_motion_by_ankle_height": _strides_by_ankle(truth),
         "strides_you": you["cadence"]["n_strides"],
         "strides_true": true_m["cadence"]["n_strides"],
         "metrics": compared,
+        "cadence_wider_leeway": {  # the truth's and You's by a "planted" leeway of WIDER_PLANTED_FRACTION
+            "true": _metrics(truth, np.ones(truth.num_frames, bool), None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
+            "you": _metrics(lifted, lifted.qpos_observed, None, WIDER_PLANTED_FRACTION)["cadence"]["value"],
+        },
     }
 
 
@@ -138,18 +135,39 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--videos-dir", type=Path, default=None, help="keep rendered videos and keypoints here")
     parser.add_argument("--mocap-dir", type=Path, default=MOCAP_DIR)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--before", default=None, help="git revision whose swap repair is compared too")
     args = parser.parse_args(argv)
     body = BodyParams(height=1.75, mass=70.0).resolved()
     rows: dict[str, Any] = {}
+    before = None
+    if args.before:
+        with tempfile.TemporaryDirectory() as older:
+            before = module_at(args.before, "motionlab.video.swaps", Path(older)).fix_left_right_swaps
     with videos_folder(args.videos_dir) as folder:
         for name in args.walks.split(","):
             setup = dataclasses.replace(WALKS[name], seconds=args.seconds)
-            video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir)
-            rows[name] = walk_row(truth, keypoints, video, body)
+            video, truth, keypoints = detected_test_video(name, setup, folder, body, args.mocap_dir, raw=bool(before))
+            if before is None:
+                rows[name] = walk_row(truth, keypoints, video, body)
+            else:
+                px, valid = keypoints.keypoints_px(), keypoints.keypoints2d_valid
+                for label, repair in (("after", fix_left_right_swaps), ("before", before)):
+                    perms = repair(px, valid)[0]
+                    row = walk_row(truth, relabelled(keypoints, perms), video, body)
+                    seen = np.take_along_axis(px, perms[..., None], axis=1)
+                    row["legs_swapped_frames"] = int(legs_swapped(truth.keypoints_px(), seen)[valid].sum())
+                    rows[name] = row if label == "after" else {**rows[name], "before": row}
             print(f"{name}: done", flush=True)
     _print(rows)
+    if before is not None:
+        _print({name: r["before"] for name, r in rows.items()})
     record = {
-        "config": {"body": body.to_dict(), "seconds": args.seconds, "walks": {n: WALKS[n].clip for n in rows}},
+        "config": {
+            "body": body.to_dict(),
+            "seconds": args.seconds,
+            "walks": {n: WALKS[n].clip for n in rows},
+            "before": None if not args.before else {"revision": args.before, "commit": commit_of(args.before)},
+        },  # fmt: skip
         "walks": rows,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine(),

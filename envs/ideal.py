@@ -12,6 +12,7 @@ from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
 from motionlab.errors import UserError
+from motionlab.energy import ANKLE_ELASTIC_CAPACITY_MGL, ElasticAnkles, metabolic_power
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference
@@ -275,34 +276,11 @@ REWARD_WEIGHTS_V1 = {  # v0's task and style terms; its energy and impact penalt
     "peak_force": -0.1,
     "loading_rate": -0.05,
 }
-# Muscle-like energy model (per joint, from joint torque tau and speed omega; see IdealV1Env):
-POSITIVE_WORK_EFFICIENCY = 0.25  # Margaria 1968 (Int Z angew Physiol 25:339): positive work at ~25 %
-NEGATIVE_WORK_EFFICIENCY = 1.20  # ... negative work at -120 % (1 J metabolic per 1.2 J absorbed)
-ACTIVATION_HEAT_W_PER_KG = 1.28 * 50.0 + 25.0  # Umberger et al. 2003 (CMBBE 6:99): 1.28 %FT + 25 W/kg, 50 % FT
-MUSCLE_MASS_FRACTION = 0.38  # skeletal muscle ~38 % of body mass in men, ~31 % in women (Janssen et al. 2000)
 PEAK_FORCE_THRESHOLD_BW = 2.5  # running's active peak is 2-3 BW (Cavanagh & Lafortune 1980; Munro et al. 1987)
 # Instantaneous vertical loading rate: ~70-110 BW/s in rearfoot runners at 3-4 m/s (Milner et al. 2006,
 # MSSE 38:323; Davis et al. 2016, BJSM 50:887); above 100 BW/s is penalised, per 100 BW/s.
 LOADING_RATE_THRESHOLD_BW_S = 100.0
 CLOCK_BOUNDS = (0.5, 2.0)  # gait clock rate, in athlete cadences
-
-
-def metabolic_power(torque: np.ndarray, joint_speed: np.ndarray, torque_limit: np.ndarray, mass: float) -> np.ndarray:
-    """Metabolic power (W) of joint torques ``torque`` (..., J) at ``joint_speed`` (..., J), summed over joints.
-
-    Per joint: ``max(P, 0) / 0.25 + max(-P, 0) / 1.2 + h_j (tau / tau_max)^2`` with ``P = tau omega``: the
-    positive and negative work efficiencies of muscle (Margaria 1968) plus a force-maintenance heat,
-    Umberger et al.'s (2003) activation-maintenance heat rate (89 W per kg of muscle at full activation)
-    for the muscle mass (38 % of body mass, Janssen et al. 2000) shared among joints in proportion to
-    their torque limits, with activation taken as ``|tau| / tau_max`` squared (Anderson & Pandy 2001's
-    activation-squared effort). Assumption: no elastic energy storage (tendons return ~half the negative
-    work in human running), so the estimate exceeds people's ~4 J/(kg m) in running.
-    """
-    power = torque * joint_speed
-    muscle_mass = MUSCLE_MASS_FRACTION * mass * torque_limit / torque_limit.sum()
-    heat = ACTIVATION_HEAT_W_PER_KG * muscle_mass * (torque / torque_limit) ** 2
-    work = np.clip(power, 0.0, None) / POSITIVE_WORK_EFFICIENCY + np.clip(-power, 0.0, None) / NEGATIVE_WORK_EFFICIENCY
-    return (work + heat).sum(axis=-1)
 
 
 class IdealV1Env(IdealEnv):
@@ -497,3 +475,48 @@ class IdealV3Env(IdealV2Env):
 
     def _base_info(self) -> dict[str, Any]:
         return {**super()._base_info(), "prior_amplitude": self.prior_amplitude}
+
+
+# ---------------------------------------------------------------------------------------------- Ideal-v4
+class IdealV4Env(IdealV3Env):
+    """``Ideal-v3`` whose energy model has elastic ankles: the Achilles tendon and the foot's arch.
+
+    Differences from ``Ideal-v3`` (everything not listed is the same):
+
+    ## Reward
+    ``metabolic`` prices the muscles' work, not the joints': while a foot is on the ground, the work its
+    sagittal ankle absorbs is stored in a series spring (up to 52 J for a 70 kg body with 0.9 m legs, in
+    proportion to body weight x leg length; Ker et al. 1987) and its positive work is paid from that spring
+    first, at 93 % return (:class:`motionlab.energy.ElasticAnkles`). In Ideal-v1 to v3 every joule of
+    push-off cost 4 J of metabolic energy, so a bouncing run with flight phases, which people choose for
+    its elastic return, cost far more than a flat, grounded shuffle (what those policies learnt below 3.5
+    m/s). ``info["elastic_power_w"]``: the power the springs returned over the control step.
+
+    ## Version History
+    * v4: the metabolic term with elastic ankles. Observation, action layout and the other reward terms
+      as Ideal-v3's, so an Ideal-v1/v2/v3 policy loads as it is.
+    * v3, v2, v1, v0: see :class:`IdealV3Env`.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        m = self.model
+        self._ankles = ElasticAnkles(tuple(m.joint(m.actuator_trnid[i, 0]).name for i in range(m.nu)))
+        self._elastic_w = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._ankles.reset()
+        return super().reset(seed=seed, options=options)
+
+    def _step_physics(self) -> None:
+        meter = self._meter
+        power = meter.torques * meter.joint_speeds
+        capacity = ANKLE_ELASTIC_CAPACITY_MGL * self._total_mass * 9.81 * self.body.leg_length
+        muscle = self._ankles.muscle_power(power, meter.foot_forces, meter.contact_n, capacity, meter.timestep)
+        watts = metabolic_power(meter.torques, meter.joint_speeds, self._torque_limit, self._total_mass, power=muscle)
+        self._energy = float(watts.sum()) * meter.timestep
+        returned = np.clip(power - muscle, 0.0, None)  # positive work the springs paid
+        self._elastic_w = float(returned.sum()) * meter.timestep / self.dt
+
+    def _step_info(self) -> dict[str, Any]:
+        return {**super()._step_info(), "elastic_power_w": self._elastic_w}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-ENV_IDS = ("MotionLab/Track-v0", "MotionLab/Ideal-v0", "MotionLab/Ideal-v1", "MotionLab/Ideal-v2", "MotionLab/Ideal-v3")
+ENV_IDS = ("MotionLab/Track-v0", "MotionLab/Ideal-v0", "MotionLab/Ideal-v1", "MotionLab/Ideal-v2", "MotionLab/Ideal-v3", "MotionLab/Ideal-v4")
 
 
 def register_envs() -> None:
@@ -19,3 +19,5 @@ def register_envs() -> None:
         gym.register(id="MotionLab/Ideal-v2", entry_point="motionlab.envs.ideal:IdealV2Env")
     if "MotionLab/Ideal-v3" not in gym.registry:
         gym.register(id="MotionLab/Ideal-v3", entry_point="motionlab.envs.ideal:IdealV3Env")
+    if "MotionLab/Ideal-v4" not in gym.registry:
+        gym.register(id="MotionLab/Ideal-v4", entry_point="motionlab.envs.ideal:IdealV4Env")

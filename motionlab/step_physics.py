@@ -90,8 +90,9 @@ class StepPhysicsMeter:
     makes the simpler products differ: on the Ideal runner at 3.5 m/s ``tau_k qdot_{k+1}`` gives a
     positive-work cost of transport of 7.4, ``tau_k qdot_k`` 5.3, this one 5.4 J/(kg m) (a control-step
     sample 2.2). Foot forces are the feet's touch sensors (the forces of the step just taken).
-    After :meth:`finish`, ``torques`` (as reported, without the implicit part) and ``joint_speeds`` (after
-    each step) hold the raw per-step values for energy models (Ideal-v1's metabolic cost). Everything is
+    After :meth:`finish`, ``torques`` (as reported, without the implicit part), ``joint_speeds`` (after
+    each step) and ``foot_forces`` hold the raw per-step values for energy models (Ideal-v1's metabolic
+    cost, Ideal-v4's elastic ankles). Everything is
     read from the model's sensors (:func:`~motionlab.humanoid.sensor_addresses`), one copy per physics
     step. Usage: :meth:`reset` with the state after a reset, then per control step :meth:`begin`,
     :meth:`record` after each ``mj_step``, :meth:`finish`."""
@@ -129,6 +130,8 @@ class StepPhysicsMeter:
         self._k = 0
         self.torques = np.zeros((0, model.nu))  # (physics steps, actuators) N m, as MuJoCo reports them
         self.joint_speeds = np.zeros((0, model.nu))  # rad/s after each physics step
+        self.foot_forces = np.zeros((0, 2))  # (physics steps, left/right) N, vertical, during each step
+        self.contact_n = self._contact_n  # N: a foot is on the ground above this force
 
     def reset(self, data: mujoco.MjData) -> None:
         """Start from ``data`` (after ``mj_forward``): its foot forces are the first 'previous' forces."""
@@ -167,7 +170,7 @@ class StepPhysicsMeter:
         rise = grf[0] - self.grf_before
         if k > 1:
             rise = np.maximum(rise, (grf[1:] - grf[:-1]).max(axis=0))
-        self.torques, self.joint_speeds = torque, after.copy()
+        self.torques, self.joint_speeds, self.foot_forces = torque, after.copy(), grf.copy()
         self.grf_before = grf[-1].copy()
         return StepPhysics(
             positive_work=positive,

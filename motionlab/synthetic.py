@@ -93,7 +93,12 @@ SETUPS: dict[str, Setup] = {
         Setup("treadmill", camera="static", treadmill=True, distance=4.5),
         Setup("toward", camera="static", toward=True, distance=3.5, fov_deg=50.0, seconds=1.5),
         Setup(
-            "toward_lens_metadata", camera="static", toward=True, distance=3.5, fov_deg=50.0, seconds=1.5,
+            "toward_lens_metadata",
+            camera="static",
+            toward=True,
+            distance=3.5,
+            fov_deg=50.0,
+            seconds=1.5,
             lens_metadata=True,
         ),  # fmt: skip
         Setup("cmu_jog_follow", camera="follow", clip="cmu/35/35_17.amc"),
@@ -298,18 +303,26 @@ def videos_folder(folder: str | os.PathLike | None) -> Iterator[Path]:
 
 
 def detected_test_video(
-    name: str, setup: Setup, folder: Path, body: BodyParams | None = None, mocap_dir: str | os.PathLike | None = None
+    name: str,
+    setup: Setup,
+    folder: Path,
+    body: BodyParams | None = None,
+    mocap_dir: str | os.PathLike | None = None,
+    raw: bool = False,
 ) -> tuple[Path, Reference, Reference]:
     """``setup`` rendered to ``folder/<name>.mp4`` and run through MediaPipe, each kept in ``folder`` and
-    reused when already there (``<name>.npz``: the truth, ``<name>.keypoints.npz``: the keypoints);
-    returns the video's path, the truth and the keypoints."""
+    reused when already there (``<name>.npz``: the truth, ``<name>.keypoints.npz``: the keypoints as
+    extracted; with ``raw``, ``<name>.raw.npz``: MediaPipe's own labels, unsmoothed, for a benchmark that
+    repairs them more than one way); returns the video's path, the truth and the keypoints."""
     from motionlab.video.pose import extract_keypoints  # MediaPipe is imported only when a video is read
 
-    video, truth_path, keypoints_path = (folder / f"{name}{ext}" for ext in (".mp4", ".npz", ".keypoints.npz"))
+    video, truth_path = folder / f"{name}.mp4", folder / f"{name}.npz"
+    keypoints_path = folder / f"{name}{'.raw' if raw else '.keypoints'}.npz"
     if not (video.is_file() and truth_path.is_file()):
         save_reference(render_test_video(setup, video, body, mocap_dir), truth_path)
     if not keypoints_path.is_file():
-        save_reference(extract_keypoints(video)[0], keypoints_path)
+        options = {"smoothing": None, "relabel": False} if raw else {}
+        save_reference(extract_keypoints(video, **options)[0], keypoints_path)
     return video, load_reference(truth_path), load_reference(keypoints_path)
 
 

@@ -62,7 +62,13 @@ def test_following_camera_speed_is_measured_from_the_background(follow):
     assert report.notes["camera_motion"]["horizon_row_px"] == pytest.approx(240, abs=15)
     assert report.notes["camera_motion"]["pitch_deg"] == 0.0  # within a few degrees of level: taken as level
     assert scores["speed_error_rel"] < 0.05 and scores["travel_direction_error_deg"] < 5, scores
-    assert messages(report) == []  # nothing to warn about
+    # nothing to warn about in the camera, the ground or the time base; the facing may be said: with the
+    # legs labelled right (the swap repair's foot cue) this 1 s clip's keypoints read the heading 10.3 deg
+    # off the travel (8.5 with five frames' legs swapped), just past footage.FACE_TRAVEL_DEG, so the
+    # heading is taken from the travel and the report says so
+    facing = report.notes["facing"].get("message")
+    assert [m for m in messages(report) if m != facing] == []
+    assert abs(report.notes["facing"]["offset_from_travel_deg"]) < 5
     # the defect it fixes: the old static-camera assumption puts the runner on the spot
     static, _ = lift_reference(keypoints, BODY)
     assert score_lift(truth, static)["speed_mps"] < 0.5

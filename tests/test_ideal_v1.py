@@ -10,7 +10,8 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.assets import DEFAULT_REFERENCE
-from motionlab.envs.ideal import REWARD_WEIGHTS_V1, metabolic_power
+from motionlab.energy import metabolic_power
+from motionlab.envs.ideal import REWARD_WEIGHTS_V1
 from motionlab.reference import load_reference
 
 

@@ -343,9 +343,12 @@ class FootContact:
     lead_s: np.ndarray
 
 
-def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: np.ndarray) -> FootContact:
+def kinematic_contact(
+    times: np.ndarray, foot_soles: np.ndarray, foot_velocity: np.ndarray, planted_fraction: float = PLANTED_FRACTION
+) -> FootContact:
     """Contact of each foot from its sole height (T, 2) and ``foot_velocity`` (T, 2): the forward velocity
-    of its lowest point relative to the centre of mass (:func:`foot_velocity`).
+    of its lowest point relative to the centre of mass (:func:`foot_velocity`); ``planted_fraction``: the
+    leeway of "planted" as a fraction of the body's speed (a benchmark measures others).
 
     A foot is down while it is **low** and **planted**. Low: its sole within :data:`CONTACT_HEIGHT_M` of
     the lowest it gets within :data:`GROUND_WINDOW_S` (a floor estimate that drifts a little does not
@@ -373,7 +376,7 @@ def kinematic_contact(times: np.ndarray, foot_soles: np.ndarray, foot_velocity: 
     for i, t in enumerate(times):
         near = rearmost[(np.abs(times - t) <= PLANTED_WINDOW_S) & np.isfinite(rearmost)]
         ground[i] = np.median(near) if len(near) else 0.0
-    leeway = np.maximum(PLANTED_FRACTION * np.abs(ground), PLANTED_MIN_MPS)[:, None]
+    leeway = np.maximum(planted_fraction * np.abs(ground), PLANTED_MIN_MPS)[:, None]
     planted = 1.0 - np.abs(foot_velocity - ground[:, None]) / leeway  # >= 0: planted
     down = np.zeros(foot_soles.shape, bool)
     lead = np.zeros(foot_soles.shape)
@@ -404,13 +407,17 @@ def foot_velocity(times: np.ndarray, f: _Frames) -> np.ndarray:
     return out
 
 
-def motion_contact(g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None) -> FootContact:
-    """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`)."""
+def motion_contact(
+    g: GaitInput, kin: TrajectoryKinematics, f: _Frames | None = None, planted_fraction: float = PLANTED_FRACTION
+) -> FootContact:
+    """Foot contact of ``g``: measured (``g.contact``) or from its kinematics (:func:`kinematic_contact`
+    with ``planted_fraction``)."""
     if isinstance(g.contact, FootContact):
         return g.contact
     if g.contact is not None:
         return FootContact(np.asarray(g.contact, bool), np.zeros(np.shape(g.contact)))
-    return kinematic_contact(g.times, kin.foot_soles, foot_velocity(g.times, f or _frames(g.qpos, g.body, kin)))
+    velocity = foot_velocity(g.times, f or _frames(g.qpos, g.body, kin))
+    return kinematic_contact(g.times, kin.foot_soles, velocity, planted_fraction)
 
 
 def _standing_foot_angles(body: BodyParams) -> np.ndarray:
