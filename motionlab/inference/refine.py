@@ -74,14 +74,14 @@ class RefineSettings:
     seed: int = 0
 
 
-# Held-out lifted CMU references (README, benchmarks/results/refine*.json): restarts per 10 s against the
-# policy alone's 3.5, and CPU seconds per second of video on 2 cores.
+# Held-out lifted CMU references (README, benchmarks/results/refine_h8.json): restarts per 10 s against the
+# policy alone's 3.5, and CPU seconds per second of video.
 PRESETS: dict[str, RefineSettings | None] = {
     "off": None,
-    "fast": RefineSettings(samples=16, horizon=10, score_every=2),  # 2.2 restarts, 1.3 CPU s
-    "balanced": RefineSettings(samples=16, horizon=8, iterations=2, score_every=2),  # default: see README
-    "balanced-h10": RefineSettings(samples=16, horizon=10, iterations=2, score_every=2),  # the default until 2026-11-29
-    "best": RefineSettings(samples=24, horizon=10, iterations=2),  # 0.5, 3.9
+    "fast": RefineSettings(samples=16, horizon=10, score_every=2),  # 1.25 restarts, 1.1 CPU s
+    "balanced": RefineSettings(samples=16, horizon=8, iterations=2, score_every=2),  # 0.58, 1.6 (default)
+    "balanced-h10": RefineSettings(samples=16, horizon=10, iterations=2, score_every=2),  # 0.58, 2.0 (default until 2026-11-29)
+    "best": RefineSettings(samples=24, horizon=10, iterations=2),  # 0.58, 3.9 (refine_keypoints.json, before batched scoring)
 }
 
 
