@@ -18,7 +18,8 @@ was: CPU seconds well below wall seconds times 2 cores means others were using i
 records the You and Closest gait metrics and the restarts, to show that a speed-up did not change the
 results. With ``--before DIR`` each case is run with the code in DIR (its ``motionlab`` package first on
 ``PYTHONPATH``; the env, policy and asset packages are this checkout's) and then with this checkout's.
-Target (issue #12): any 10 s clip <= 15 s on 2 cores and <= 2 GB. Writes ``benchmarks/results/inference.json``.
+Target (issue #12): any 10 s clip <= 15 s on 2 cores and <= 2 GB. Writes ``benchmarks/results/inference.json``
+(or ``--out``).
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--before", type=Path, default=None, help="a checkout of older code to run first, case by case")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON (default: %(default)s)")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: run one clip, print JSON
     args = parser.parse_args()
     if args.one:
@@ -195,6 +197,7 @@ def main() -> None:
     results = {
         "machine": platform.processor() or platform.machine(), "cores": os.cpu_count(), "seconds": args.seconds,
         "before_code": str(args.before) if args.before else None, "runs": {},
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
     }  # fmt: skip
     for name in args.cases.split(","):
         clip = {"size": CASES[name][:2], "fps": CASES[name][2]} if CASES[name] else "embedded sample"
@@ -203,9 +206,10 @@ def main() -> None:
             runs[label] = run_in_process(name, args.seconds, code)
             _print(name, label, runs[label])
         results["runs"][name] = runs
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1))
-    print(f"saved {RESULTS}")
+    results["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"saved {args.out}")
 
 
 if __name__ == "__main__":

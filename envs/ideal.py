@@ -11,8 +11,8 @@ import numpy as np
 from gymnasium import spaces
 
 from motionlab.assets import DEFAULT_REFERENCE, DEFAULT_WALK_REFERENCE
-from motionlab.errors import UserError
 from motionlab.energy import ANKLE_ELASTIC_CAPACITY_MGL, ElasticAnkles, metabolic_power
+from motionlab.errors import UserError
 from motionlab.humanoid import FOOT_GEOMS, NUM_JOINTS, vertical_foot_forces
 from motionlab.motion import qpos_velocities, resample_qpos, retarget_qpos
 from motionlab.reference import Reference, load_reference

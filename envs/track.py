@@ -44,6 +44,29 @@ ROOT_WEIGHT = _DIFF_WEIGHT["root"] / _DIFF_TOTAL
 RESIDUAL_FORCE_DIM = 6
 _BODY_KP = list(BODY_LANDMARKS)
 _REF_OFFSETS = np.asarray(REF_OFFSETS)
+_KP_MEAN = np.full((1, len(_BODY_KP)), 1.0 / len(_BODY_KP))  # (1, 12) @ landmarks (..., 12, 3): their mean
+
+
+def _sq(vectors: np.ndarray) -> np.ndarray:
+    """Squared norms along the last axis."""
+    return np.vecdot(vectors, vectors)
+
+
+def _quat_angle_sq(qa: np.ndarray, qb: np.ndarray) -> np.ndarray:
+    """Squared rotation angle from ``qb`` to ``qa`` (wxyz, along the last axis; in (-pi, pi]), as the
+    norm of ``mju_subQuat`` (which one state calls: a tenth of the time)."""
+    if qa.ndim == 1:
+        diff = np.empty(3)
+        mujoco.mju_subQuat(diff, qa, qb)
+        return diff @ diff
+    wa, xa, ya, za = qa[..., 0], qa[..., 1], qa[..., 2], qa[..., 3]
+    wb, xb, yb, zb = qb[..., 0], qb[..., 1], qb[..., 2], qb[..., 3]
+    w = wa * wb + xa * xb + ya * yb + za * zb  # conj(qb) * qa: its scalar part, and its vector part's norm
+    xyz_sq = (wb * xa - wa * xb - yb * za + zb * ya) ** 2 + (wb * ya - wa * yb - zb * xa + xb * za) ** 2
+    xyz_sq = xyz_sq + (wb * za - wa * zb - xb * ya + yb * xa) ** 2
+    angle = 2.0 * np.arctan2(np.sqrt(xyz_sq), w)
+    angle = angle - 2.0 * np.pi * (angle > np.pi)
+    return angle * angle
 
 
 class TrackEnv(HumanoidEnv):
@@ -152,6 +175,8 @@ class TrackEnv(HumanoidEnv):
       physics steps (:class:`~motionlab.step_physics.StepPhysics`).
       An optional keypoints term (PHC's body positions, weight 0 by default: the default reward is
       unchanged) in ``info["reward_terms"]["keypoints"]``.
+      The reward is computed by ``reward_terms_of``, which scores any number of states at once (for the
+      refinement's planner; the same values to ~1e-15).
     """
 
     def __init__(
@@ -298,37 +323,43 @@ class TrackEnv(HumanoidEnv):
         return np.concatenate([self._proprioception(heading), future.ravel(), [self.t / max(last, 1)], self._body_vec])
 
     def _reward_terms(self) -> tuple[dict[str, float], float, float]:
-        d, t = self.data, self.t
-        ref_q, ref_v = self.ref_qpos[t], self.ref_qvel[t]
-        joint_err = d.qpos[7:] - ref_q[7:]
-        quat_err = np.empty(3)
-        mujoco.mju_subQuat(quat_err, d.qpos[3:7], ref_q[3:7])
-        root_angle_sq = quat_err @ quat_err
-        pose_err = HINGE_WEIGHTS @ (joint_err * joint_err) + ROOT_WEIGHT * root_angle_sq
-        vel_err = d.qvel[6:] - ref_v[6:]
-        root_ang_vel_err = d.qvel[3:6] - ref_v[3:6]  # both in their pelvis frames (MuJoCo's convention)
-        root_ang_vel_sq = root_ang_vel_err @ root_ang_vel_err
-        joint_vel_err = HINGE_WEIGHTS @ (vel_err * vel_err) + ROOT_WEIGHT * root_ang_vel_sq
-        ee_err = ((d.site_xpos[self._ee_ids] - d.qpos[:3]) - self.ref_ee[t]).ravel()
-        root_pos_err = d.qpos[:3] - ref_q[:3]
-        root_vel_err = d.qvel[:3] - ref_v[:3]
+        d = self.data
         mujoco.mj_subtreeVel(self.model, d)
-        com_vel_err = d.subtree_linvel[1] - self.ref_com_vel[t]
-        kp = d.site_xpos[self._kp_ids]
-        kp_err = (kp - kp.sum(axis=0) / len(kp)) - self.ref_kp_centred[t]
-        kp_sq = (kp_err * kp_err).sum(axis=1)
-        mpjpe = float(np.sqrt(kp_sq).sum()) / len(kp)
-        root_pos_sq = root_pos_err @ root_pos_err
-        root_err = root_pos_sq + 0.1 * root_angle_sq + 0.01 * (root_vel_err @ root_vel_err) + 0.001 * root_ang_vel_sq
+        terms, mpjpe, root_dist = self.reward_terms_of(d.qpos, d.qvel, d.site_xpos, d.subtree_linvel[1], self.t)
+        return {k: float(v) for k, v in terms.items()}, float(mpjpe), float(root_dist)
+
+    def reward_terms_of(
+        self, qpos: np.ndarray, qvel: np.ndarray, site_xpos: np.ndarray, com_vel: np.ndarray, t: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """The reward terms (see the class docstring), the landmarks' MPJPE (m) and the pelvis' distance
+        from the reference (m) of states stacked along any leading axes: ``qpos`` (..., nq), ``qvel``
+        (..., nv), ``site_xpos`` (..., nsite, 3) and the centre of mass velocity ``com_vel`` (..., 3) as
+        ``MjData`` holds them after a step, at reference frames ``t`` (an int or an int array of the
+        leading shape). The env's own reward uses it for one state; a planner scores many at once."""
+        ref_q, ref_v = self.ref_qpos[t], self.ref_qvel[t]
+        joint_err = qpos[..., 7:] - ref_q[..., 7:]
+        root_angle_sq = _quat_angle_sq(qpos[..., 3:7], ref_q[..., 3:7])
+        pose_err = np.vecdot(joint_err * joint_err, HINGE_WEIGHTS) + ROOT_WEIGHT * root_angle_sq
+        vel_err = qvel[..., 6:] - ref_v[..., 6:]
+        root_ang_vel_sq = _sq(qvel[..., 3:6] - ref_v[..., 3:6])  # both in their pelvis frames (MuJoCo's convention)
+        joint_vel_err = np.vecdot(vel_err * vel_err, HINGE_WEIGHTS) + ROOT_WEIGHT * root_ang_vel_sq
+        ee_err = (site_xpos[..., self._ee_ids, :] - qpos[..., None, :3]) - self.ref_ee[t]
+        root_pos_sq = _sq(qpos[..., :3] - ref_q[..., :3])
+        com_vel_err = com_vel - self.ref_com_vel[t]
+        kp = site_xpos[..., self._kp_ids, :]
+        kp_err = (kp - _KP_MEAN @ kp) - self.ref_kp_centred[t]
+        kp_sq = _sq(kp_err)
+        mpjpe = np.sqrt(kp_sq).sum(axis=-1) / kp.shape[-2]
+        root_err = root_pos_sq + 0.1 * root_angle_sq + 0.01 * _sq(qvel[..., :3] - ref_v[..., :3]) + 0.001 * root_ang_vel_sq
         terms = {
-            "pose": math.exp(-2.0 * pose_err),
-            "velocity": math.exp(-0.1 * joint_vel_err),
-            "end_effector": math.exp(-10.0 * (ee_err @ ee_err)),
-            "root": math.exp(-5.0 * root_err),
-            "com": math.exp(-1.0 * (com_vel_err @ com_vel_err)),
-            "keypoints": math.exp(-KEYPOINT_SCALE * float(kp_sq.sum()) / len(kp)),
+            "pose": np.exp(-2.0 * pose_err),
+            "velocity": np.exp(-0.1 * joint_vel_err),
+            "end_effector": np.exp(-10.0 * _sq(ee_err.reshape(*ee_err.shape[:-2], -1))),
+            "root": np.exp(-5.0 * root_err),
+            "com": np.exp(-1.0 * _sq(com_vel_err)),
+            "keypoints": np.exp(-KEYPOINT_SCALE * _sq(kp_err.reshape(*kp_err.shape[:-2], -1)) / kp.shape[-2]),
         }
-        return terms, mpjpe, math.sqrt(root_pos_sq)
+        return terms, mpjpe, np.sqrt(root_pos_sq)
 
     def _info(self, extra: dict[str, Any]) -> dict[str, Any]:
         info = self._base_info()

@@ -7,8 +7,8 @@ import pytest
 import motionlab  # noqa: F401  (registers the envs)
 from motionlab.body import BodyParams
 from motionlab.humanoid import FOOT_GEOMS
-from motionlab.inference.rollout import run_policy
 from motionlab.inference.pipeline import DEFAULT_IDEAL_CKPT
+from motionlab.inference.rollout import run_policy
 from motionlab.policy_io import load_policy
 from motionlab.running_norms import body_cadence
 

@@ -71,16 +71,64 @@ def test_open_loop_candidate_equal_to_the_policy_reproduces_the_env_steps(policy
     refiner = Refiner(policy, env, NO_EXTRA_PENALTIES)
     refiner._bind_model()
     plan = refiner._policy_plan(obs)
-    states, controls = refiner.simulate(plan[None])
-    start_t, fs = base.t, base.frame_skip
-    for j in range(len(plan)):
+    states, sensors = refiner.simulate(plan[None])
+    steps = np.arange(len(plan))
+    predicted, ended, final_obs = refiner.step_rewards(states, sensors, steps, plan[None])
+    fs = base.frame_skip
+    for j in steps:
         action = policy.predict(obs)
         np.testing.assert_array_equal(action, plan[j])  # planning restored the env's state exactly
         obs, reward, *_ = env.step(action)
         np.testing.assert_array_equal(states[0, (j + 1) * fs], get_state(base.model, base.data, _STATE))
-        end = (j + 1) * fs - 1  # the objective: Track-v0's reward, from the state before the step's last physics step
-        predicted, ended = refiner.step_reward(states[0, end], controls[0, end], start_t + 1 + j, plan[j])
-        assert predicted == pytest.approx(reward, abs=1e-9) and not ended
+        # the objective: Track-v0's reward, from the rolled-out states and sensors
+        assert predicted[0, j] == pytest.approx(reward, abs=1e-9) and not ended[0, j]
+    np.testing.assert_allclose(final_obs[0], obs, atol=1e-12)  # what the critic sees after the last step
+    refiner.close()
+
+
+def test_every_candidate_of_a_batch_is_scored_as_the_env_scores_it(policy):
+    """Candidates scored together (the planner's batch) each get the reward the env gives their actions,
+    step by step, from the same start."""
+    def started():
+        env = _env(policy)
+        obs, _ = env.reset(seed=0, options={"start_frame": 7})
+        for _ in range(5):
+            obs, *_ = env.step(policy.predict(obs))
+        return env, obs
+
+    env, obs = started()
+    refiner = Refiner(policy, env, replace(NO_EXTRA_PENALTIES, keypoints_weight=1.0))
+    refiner._bind_model()
+    plan = refiner._policy_plan(obs)
+    candidates = np.concatenate([plan[None], refiner._perturbed(plan, 2, 0.3)])
+    states, sensors = refiner.simulate(candidates)
+    steps = np.arange(plan.shape[0])
+    predicted, _, _ = refiner.step_rewards(states, sensors, steps, candidates)
+    refiner.close()
+    for k, actions in enumerate(candidates):
+        replay, _ = started()
+        for j in steps:
+            _, reward, _, _, info = replay.step(actions[j])
+            assert predicted[k, j] == pytest.approx(reward + info["reward_terms"]["keypoints"], abs=1e-9), (k, j)
+    assert np.ptp(predicted[:, -1]) > 1e-3  # the candidates differ
+
+
+def test_the_planner_sees_a_fall_where_the_env_does(policy):
+    """With zero actions (the servos alone) the body falls within ~1 s; the planner's fall test on the
+    rolled-out states ends the plan at the step where the env's episode ends."""
+    env = _env(policy, early_termination=True)
+    env.reset(seed=0, options={"start_frame": 7})
+    refiner = Refiner(policy, env, NO_EXTRA_PENALTIES)
+    refiner._bind_model()
+    zeros = np.zeros((1, 60, env.action_space.shape[0]))
+    states, sensors = refiner.simulate(zeros)
+    _, ended, _ = refiner.step_rewards(states, sensors, np.arange(60), zeros)
+    for j in range(60):
+        terminated = env.step(zeros[0, j])[2]
+        assert ended[0, j] == terminated, j
+        if terminated:
+            break
+    assert terminated and 10 < j < 59
     refiner.close()
 
 
@@ -90,15 +138,19 @@ def test_the_objective_scores_landmark_error_with_its_weight(policy):
     twists off the reference scores lower even where DeepMimic's terms barely notice."""
     env = _env(policy)
     obs, _ = env.reset(seed=0, options={"start_frame": 7})
-    refiner = Refiner(policy, env, replace(NO_EXTRA_PENALTIES, keypoints_weight=2.0))
+    settings = replace(NO_EXTRA_PENALTIES, keypoints_weight=2.0, residual_force_penalty=0.5, effort_penalty=0.3)
+    refiner = Refiner(policy, env, settings)
     refiner._bind_model()
     plan = refiner._policy_plan(obs)
-    states, controls = refiner.simulate(plan[None])
-    start_t, fs = env.unwrapped.t, env.unwrapped.frame_skip
-    predicted, _ = refiner.step_reward(states[0, fs - 1], controls[0, fs - 1], start_t + 1, plan[0])
+    states, sensors = refiner.simulate(plan[None])
+    predicted, _, _ = refiner.step_rewards(states, sensors, np.array([0]), plan[None, :1])
     _, reward, _, _, info = env.step(plan[0])
     assert 0.05 < info["reward_terms"]["keypoints"] < 1.0
-    assert predicted - reward == pytest.approx(2.0 * info["reward_terms"]["keypoints"], abs=1e-9)
+    base = env.unwrapped
+    effort = base.data.actuator_force / np.abs(base.model.actuator_forcerange).max(axis=1)
+    rf = plan[0, -6:]
+    extra = 2.0 * info["reward_terms"]["keypoints"] - 0.5 * rf @ rf - 0.3 * np.mean(effort**2)
+    assert predicted[0, 0] - reward == pytest.approx(extra, abs=1e-9)
     refiner.close()
 
 
@@ -159,12 +211,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def test_refine_flag_round_trip_and_unknown_preset(capsys):
     assert _parse([]).refine == "balanced"
-    assert {_parse(["--refine", p]).refine for p in PRESETS} == {"off", "fast", "balanced", "best"}
+    assert {_parse(["--refine", p]).refine for p in PRESETS} == {"off", "fast", "balanced", "balanced-h10", "best"}
     assert settings_for("off") is None and settings_for("best") == PRESETS["best"]
     with pytest.raises(SystemExit):
         _parse(["--refine", "slow"])
     assert "invalid choice: 'slow'" in capsys.readouterr().err
-    with pytest.raises(UserError, match="choose one of off, fast, balanced, best"):
+    with pytest.raises(UserError, match="choose one of off, fast, balanced, balanced-h10, best"):
         settings_for("slow")
 
 

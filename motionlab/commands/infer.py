@@ -72,9 +72,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         "--refine",
         choices=list(PRESETS),
         default="balanced",
-        help="MPC refinement of the Closest run around the tracking policy (default: %(default)s, ~1.6 s per "
-        "second of video on 2 cores; fast: half that, fewer restarts avoided; best: most search, ~2.8 s per "
-        "second; off: the policy alone)",
+        help="MPC refinement of the Closest run around the tracking policy (default: %(default)s, ~1.6 CPU s per "
+        "second of video; fast: ~1.1 s, more restarts; balanced-h10: the previous default, a 0.3 s look-ahead "
+        "instead of 0.24 s, ~1.9 s; best: most search, ~3 s; off: the policy alone)",
     )
     p.add_argument(
         "--residual",

@@ -11,8 +11,8 @@ At every control step the :class:`Refiner` (used as the policy of :func:`~motion
 3. converts each into the env's per-physics-step controls (the servo set-points leading the reference by
    ``kv/kp * qdot_ref``, clipped to the control range, and the residual root force in ``xfrc_applied``)
    and simulates all of them at once with :func:`mujoco.rollout.Rollout` (C, one thread per core);
-4. scores every candidate with Track-v0's own reward (the env's ``_reward_terms``, evaluated on the rolled-out
-   states) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort,
+4. scores every candidate with Track-v0's own reward (the env's ``reward_terms_of``, on all the rolled-out
+   states at once) minus penalties on falls (the env's own fall and drift test), residual force and actuator effort,
    plus the policy's critic at the end of the horizon for a candidate still up (what the policy expects
    to collect from there: consequences beyond the horizon, as TD-MPC-style planners use a value);
 5. keeps the best candidate (predictive sampling; with ``iterations > 1`` the elite mean is re-sampled
@@ -38,7 +38,7 @@ import numpy as np
 
 from motionlab.envs.track import TrackEnv
 from motionlab.errors import UserError
-from motionlab.humanoid import NUM_JOINTS
+from motionlab.humanoid import NUM_JOINTS, sensor_addresses
 from motionlab.inference.rollout import Rollout, run_policy
 
 _STATE = mujoco.mjtState.mjSTATE_FULLPHYSICS  # what mujoco.rollout starts from and returns
@@ -74,13 +74,14 @@ class RefineSettings:
     seed: int = 0
 
 
-# Held-out lifted CMU references (README, benchmarks/results/refine*.json): restarts per 10 s against the
-# policy alone's 3.5, and CPU seconds per second of video on 2 cores.
+# Held-out lifted CMU references (README, benchmarks/results/refine_h8.json): restarts per 10 s against the
+# policy alone's 3.5, and CPU seconds per second of video.
 PRESETS: dict[str, RefineSettings | None] = {
     "off": None,
-    "fast": RefineSettings(samples=16, horizon=10, score_every=2),  # 2.2 restarts, 1.3 CPU s
-    "balanced": RefineSettings(samples=16, horizon=10, iterations=2, score_every=2),  # 1.0, 2.2 (default)
-    "best": RefineSettings(samples=24, horizon=10, iterations=2),  # 0.5, 3.9
+    "fast": RefineSettings(samples=16, horizon=10, score_every=2),  # 1.25 restarts, 1.1 CPU s
+    "balanced": RefineSettings(samples=16, horizon=8, iterations=2, score_every=2),  # 0.58, 1.6 (default)
+    "balanced-h10": RefineSettings(samples=16, horizon=10, iterations=2, score_every=2),  # 0.58, 2.0 (default until 2026-11-29)
+    "best": RefineSettings(samples=24, horizon=10, iterations=2),  # 0.58, 3.9 (refine_keypoints.json, before batched scoring)
 }
 
 
@@ -146,6 +147,10 @@ class Refiner:
         self._scratch.qacc_warmstart[:] = 0.0
         self._datas = [mujoco.MjData(base.model) for _ in range(max(self.settings.threads, 1))]
         self._force_limit = np.maximum(np.abs(base.model.actuator_forcerange).max(axis=1), 1e-6)
+        _, self._force_at, _ = sensor_addresses(base.model)  # each actuator's force in the sensor data
+        qpos_at = mujoco.mj_stateSize(base.model, mujoco.mjtState.mjSTATE_TIME)  # _STATE: time, qpos, qvel, ...
+        self._qpos_at = slice(qpos_at, qpos_at + base.model.nq)
+        self._qvel_at = slice(qpos_at + base.model.nq, qpos_at + base.model.nq + base.model.nv)
 
     # ------------------------------------------------------------------ policy API
     def predict(self, observation: np.ndarray, deterministic: bool = True) -> np.ndarray:
@@ -249,52 +254,90 @@ class Refiner:
     def simulate(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Roll every candidate ``actions`` (n, H, act) out open-loop from the env's current state with
         :mod:`mujoco.rollout`. Returns the physics states (``mjSTATE_FULLPHYSICS``) before and after every
-        physics step, (n, H * frame_skip + 1, nstate), and the controls of every physics step."""
+        physics step, (n, H * frame_skip + 1, nstate), and the sensor values of every physics step (n,
+        H * frame_skip, nsensordata), computed at the state before it as ``mj_step`` does."""
         base, d = self.base, self.base.data
         self._bind_model()
         state0 = get_state(base.model, d, _STATE)
         control = self.controls(actions, base.t)
-        states, _ = self._pool.rollout(
+        states, sensors = self._pool.rollout(
             base.model, self._datas, state0[None], control,
             control_spec=_CONTROL, initial_warmstart=d.qacc_warmstart[None].copy(),
         )  # fmt: skip
-        return np.concatenate([np.broadcast_to(state0, (len(states), 1, len(state0))), states], axis=1), control
+        return np.concatenate([np.broadcast_to(state0, (len(states), 1, len(state0))), states], axis=1), sensors
 
     def _score(self, actions: np.ndarray) -> np.ndarray:
-        """Discounted Track-v0 reward of each candidate minus the fall, residual-force and effort penalties."""
-        s, base = self.settings, self.base
+        """Discounted Track-v0 reward of each candidate minus the fall, residual-force and effort penalties,
+        plus the critic's value of the final state of a candidate still up."""
+        s = self.settings
         tic = time.perf_counter()
-        states, controls = self.simulate(actions)
+        states, sensors = self.simulate(actions)
         toc = time.perf_counter()
         self.stats.rollout_s += toc - tic
-        fs = base.frame_skip
-        before_last, controls = states[:, fs - 1 : -1 : fs], controls[:, fs - 1 :: fs]  # each control step's last
-        n, h = before_last.shape[:2]
-        scored = sorted({*range(s.score_every - 1, h, s.score_every), h - 1})
-        weights = np.diff([-1, *scored]) * s.discount ** np.array(scored)
-        returns = np.zeros(n)
-        standing, final_obs = [], []
-        for k in range(n):
-            for j, w in zip(scored, weights):
-                reward, ended = self.step_reward(before_last[k, j], controls[k, j], base.t + 1 + j, actions[k, j])
-                returns[k] += w * reward
-                if ended:
-                    returns[k] -= s.fall_penalty * s.discount**j
-                    break
-            else:  # the scratch data holds the candidate's final state
-                if s.value_weight and self._critic is not None:
-                    with self._on_scratch(base.t + h):
-                        final_obs.append(base._obs())
-                    standing.append(k)
-        if final_obs:
-            returns[standing] += s.value_weight * s.discount**h * self._critic(np.array(final_obs))
+        h = actions.shape[1]
+        scored = np.array(sorted({*range(s.score_every - 1, h, s.score_every), h - 1}))
+        weights = np.diff([-1, *scored]) * s.discount**scored
+        rewards, ended, final_obs = self.step_rewards(states, sensors, scored, actions[:, scored])
+        first_end = np.where(ended.any(axis=1), ended.argmax(axis=1), len(scored))  # scoring stops there
+        counted = np.arange(len(scored))[None] <= first_end[:, None]
+        returns = np.where(counted, rewards * weights, 0.0).sum(axis=1)
+        fell = first_end < len(scored)
+        returns[fell] -= s.fall_penalty * s.discount ** scored[first_end[fell]]
+        if s.value_weight and self._critic is not None and not fell.all():
+            returns[~fell] += s.value_weight * s.discount**h * self._critic(final_obs[~fell])
         self.stats.score_s += time.perf_counter() - toc
         return returns
 
+    def step_rewards(
+        self, states: np.ndarray, sensors: np.ndarray, steps: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The objective of control steps ``steps`` (m,) of rolled-out candidates (:meth:`simulate`'s
+        ``states`` and ``sensors``; ``actions`` (n, m, act) their actions at those steps), whether the env
+        would end the episode there, and each candidate's observation after its last step.
+
+        Each step is scored on the ``MjData`` that the env's ``step`` leaves: positions and velocities
+        after the step's last physics step, kinematics, contacts and actuator forces of the state before
+        it (MuJoCo computes them before integrating). Those are recomputed from the rolled-out states on a
+        scratch ``MjData`` (kinematics and collision only) and the sensors; Track-v0's own reward code
+        (:meth:`~motionlab.envs.track.TrackEnv.reward_terms_of`) scores all of them at once and its fall
+        test reads the contacts. Plus ``keypoints_weight`` x the keypoints term, minus the extra
+        residual-force and effort penalties."""
+        s, base, model, scratch = self.settings, self.base, self.base.model, self._scratch
+        ends = (steps + 1) * base.frame_skip  # index of the state after each scored control step
+        before, after = states[:, ends - 1], states[:, ends]
+        qpos, qvel = after[..., self._qpos_at], after[..., self._qvel_at]
+        n, m = before.shape[:2]
+        site_xpos, com_vel = np.empty((n, m, model.nsite, 3)), np.empty((n, m, 3))
+        fallen = np.zeros((n, m), dtype=bool)
+        final_obs = np.empty((n, base.observation_space.shape[0]))
+        with self._on_scratch(base.t + steps[-1] + 1):
+            for k in range(n):
+                for i in range(m):
+                    mujoco.mj_setState(model, scratch, before[k, i], _STATE)
+                    for stage in (mujoco.mj_kinematics, mujoco.mj_comPos, mujoco.mj_comVel, mujoco.mj_collision):
+                        stage(model, scratch)
+                    mujoco.mj_subtreeVel(model, scratch)
+                    scratch.qpos[:], scratch.qvel[:] = qpos[k, i], qvel[k, i]
+                    site_xpos[k, i], com_vel[k, i] = scratch.site_xpos, scratch.subtree_linvel[1]
+                    fallen[k, i] = base._fallen()
+                final_obs[k] = base._obs()
+        frames = np.minimum(base.t + 1 + steps, len(base.ref_qpos) - 1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms, _, root_dist = base.reward_terms_of(qpos, qvel, site_xpos, com_vel, frames[None])
+            reward = sum(base.reward_weights[k] * v for k, v in terms.items()) + s.keypoints_weight * terms["keypoints"]
+            if base.residual_force:
+                rf = actions[..., NUM_JOINTS:]
+                reward -= (base.residual_force_penalty + s.residual_force_penalty) * (rf * rf).sum(axis=-1)
+            effort = sensors[:, ends - 1][..., self._force_at] / self._force_limit
+            reward -= s.effort_penalty * (effort * effort).mean(axis=-1)
+        finite = np.isfinite(qpos).all(axis=-1) & np.isfinite(qvel).all(axis=-1)
+        ended = fallen | ~finite | (root_dist > base.max_root_error)
+        return np.where(finite, reward, 0.0), ended, final_obs
+
     @contextlib.contextmanager
     def _on_scratch(self, t: int) -> Iterator[None]:
-        """Inside the block the env's own reward, fall and observation code reads the scratch data at
-        reference frame ``t``."""
+        """Inside the block the env's own fall and observation code reads the scratch data at reference
+        frame ``t``."""
         base = self.base
         data, t_saved = base.data, base.t
         base.data, base.t = self._scratch, min(t, len(base.ref_qpos) - 1)
@@ -302,33 +345,6 @@ class Refiner:
             yield
         finally:
             base.data, base.t = data, t_saved
-
-    def step_reward(
-        self, before_last: np.ndarray, control: np.ndarray, t: int, action: np.ndarray
-    ) -> tuple[float, bool]:
-        """The objective for one control step of a candidate and whether the env would end the episode.
-
-        The scratch ``MjData`` is put in the state one physics step before the end of the control step and
-        stepped once with the step's control, which leaves it as the env's data is after ``step``
-        (kinematics and contacts of the last physics step; the solver's warm start is not part of the
-        rolled-out state, so values agree to ~1e-14 rather than bit for bit); then Track-v0's own reward and fall code runs on
-        it at reference frame ``t``. Minus the extra residual-force and effort penalties."""
-        s, base, scratch = self.settings, self.base, self._scratch
-        mujoco.mj_setState(base.model, scratch, before_last, _STATE)
-        mujoco.mj_setState(base.model, scratch, control, _CONTROL)
-        mujoco.mj_step(base.model, scratch)
-        if not (np.isfinite(scratch.qpos).all() and np.isfinite(scratch.qvel).all()):
-            return 0.0, True
-        with self._on_scratch(t):
-            terms, _, root_err = base._reward_terms()
-            ended = base._fallen() or root_err > base.max_root_error
-        reward = sum(base.reward_weights[k] * v for k, v in terms.items()) + s.keypoints_weight * terms["keypoints"]
-        if base.residual_force:
-            rf = action[NUM_JOINTS:]
-            reward -= (base.residual_force_penalty + s.residual_force_penalty) * float(rf @ rf)
-        effort = scratch.actuator_force / self._force_limit
-        reward -= s.effort_penalty * float(effort @ effort) / len(effort)
-        return reward, ended
 
 
 # ---------------------------------------------------------------------- running and reporting
