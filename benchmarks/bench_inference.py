@@ -11,7 +11,8 @@ lift knows the camera), rendered at 640 px and scaled up to the clip's size (a r
 size and rate). ``sample`` is the embedded sample (keypoints, no video). Each case runs in its own
 process with the default settings (``--refine balanced``); ``peak_pss_total_mb`` is the largest sum, over
 the job's process and all its descendants (render workers, ffmpeg), of their proportional set size
-(shared pages split between the processes sharing them), sampled every 0.2 s; ``peak_rss_total_mb``
+(shared pages split between the processes sharing them), sampled every 0.2 s (``peak_pss_by_process``:
+each kind of process's share at that moment, and when); ``peak_rss_total_mb``
 the same sum of resident sizes (counts shared pages once per process: an upper bound). The load
 average and CPU seconds (user + system, the job and its children) say how busy the shared machine
 was: CPU seconds well below wall seconds times 2 cores means others were using it. Each run also
@@ -25,6 +26,7 @@ Target (issue #12): any 10 s clip <= 15 s on 2 cores and <= 2 GB. Writes ``bench
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -113,8 +115,32 @@ def run_case(video: Path | None, seconds: float) -> dict:
     }
 
 
-def _tree_memory_mb(root: int) -> tuple[float, float]:
-    """(PSS, RSS) summed over process ``root`` and its descendants, in MB (0 for vanished processes)."""
+def _role(pid: int, root: int) -> str:
+    """What process ``pid`` of the job's tree is: the job itself, a render worker, ffmpeg or other."""
+    if pid == root:
+        return "job"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    return "ffmpeg" if "ffmpeg" in cmd else "render worker" if "multiprocessing.spawn" in cmd else "other"
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+
+
+def _shares_memory(pid: int, other: int) -> bool:
+    """Whether processes ``pid`` and ``other`` have one address space (Linux ``kcmp(KCMP_VM)``): a child
+    made by ``vfork``/``posix_spawn`` (how Python starts ffmpeg) until it calls ``exec``. Its smaps then
+    are its parent's, and counting both would count the parent twice."""
+    return _SYS_KCMP is not None and _libc.syscall(_SYS_KCMP, pid, other, 1, 0, 0) == 0  # 1: KCMP_VM
+
+
+def _tree_memory_mb(root: int) -> tuple[float, float, dict[str, float]]:
+    """(PSS, RSS) summed over process ``root`` and its descendants, in MB (0 for vanished processes), and
+    the PSS summed by role (:func:`_role`)."""
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -129,16 +155,22 @@ def _tree_memory_mb(root: int) -> tuple[float, float]:
         tree.update(kids)
         frontier = kids
     pss = rss = 0.0
+    pss_by_role: dict[str, float] = {}
     for pid in tree:
+        if pid != root and _shares_memory(pid, parents[pid]):
+            continue  # not started yet: its memory is its parent's, counted there
         try:
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith(("Pss:", "Rss:")):
                         kb = float(line.split()[1]) / 1024
                         pss, rss = (pss + kb, rss) if line.startswith("Pss:") else (pss, rss + kb)
+                        if line.startswith("Pss:"):
+                            role = _role(pid, root)
+                            pss_by_role[role] = pss_by_role.get(role, 0.0) + kb
         except OSError:
             continue
-    return pss, rss
+    return pss, rss, pss_by_role
 
 
 def run_in_process(name: str, seconds: float, code: Path) -> dict:
@@ -149,11 +181,17 @@ def run_in_process(name: str, seconds: float, code: Path) -> dict:
     args = [sys.executable, __file__, "--one", str(clip or "sample"), "--seconds", str(seconds)]
     load_before = os.getloadavg()[0]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = [0.0, 0.0]
+    peak, at_peak = [0.0, 0.0], {}
+    start = time.perf_counter()
 
     def sample() -> None:
         while proc.poll() is None:
-            pss, rss = _tree_memory_mb(proc.pid)
+            pss, rss, pss_by_role = _tree_memory_mb(proc.pid)
+            if pss > peak[0]:
+                at_peak.update(
+                    seconds=round(time.perf_counter() - start, 1),
+                    pss_mb={k: round(v, 1) for k, v in pss_by_role.items()},
+                )
             peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
             time.sleep(0.2)
 
@@ -168,6 +206,7 @@ def run_in_process(name: str, seconds: float, code: Path) -> dict:
     result.update(
         peak_pss_total_mb=round(peak[0], 1),
         peak_rss_total_mb=round(peak[1], 1),
+        peak_pss_by_process=at_peak,  # the processes' PSS (MB, by role) at the PSS peak, and when (s after start)
         load_avg_1min_before_after=[round(load_before, 2), round(os.getloadavg()[0], 2)],
     )
     return result
@@ -176,7 +215,7 @@ def run_in_process(name: str, seconds: float, code: Path) -> dict:
 def _print(name: str, label: str, run: dict) -> None:
     print(f"\n{name} [{label}]: total {run['total_s']:.1f} s (CPU {run['cpu_s']:.1f} s), peak memory "
           f"{run['peak_pss_total_mb']:.0f} MB PSS / {run['peak_rss_total_mb']:.0f} MB RSS (all processes), "
-          f"load {run['load_avg_1min_before_after']}, restarts {run['restarts']}")  # fmt: skip
+          f"load {run['load_avg_1min_before_after']}, restarts {run['restarts']}\n  at the peak: {run['peak_pss_by_process']}")  # fmt: skip
     for stage, secs in run["stages_s"].items():
         cpu = run["stages_cpu_s"].get(stage)
         print(f"  {stage:<28}{secs:>7.2f} s" + (f"  (CPU {cpu:.2f} s)" if cpu is not None else ""))
