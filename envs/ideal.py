@@ -104,6 +104,9 @@ class IdealEnv(HumanoidEnv):
     ``body_spread``             0.1        relative spread of the random bodies
     ``frame_skip``              6          5 ms MuJoCo steps per control step (33.3 Hz control)
     ``early_termination``       ``True``   end the episode on a fall
+    ``reset_noise_scale``       0.0        start state's joint angles (rad) and velocities (rad/s, m/s) perturbed
+                                           by uniform noise of this half-width, as Gymnasium's
+                                           Humanoid-v5 does (training: a policy robust to its first state)
     ``render_mode``             ``None``   ``"rgb_array"`` for :meth:`render`
     ``width``, ``height``       640, 480   rendered image size (px)
     ``camera``                  ``"side"`` ``"side"`` or ``"front"``
@@ -120,7 +123,7 @@ class IdealEnv(HumanoidEnv):
       joint and each foot's peak vertical force, impulse and loading rate over the control step's
       physics steps (:class:`~motionlab.step_physics.StepPhysics`).
       ``gait="walk"`` (a new argument; default ``"run"``, unchanged) takes a bundled CMU walk as the
-      default style reference.
+      default style reference. ``reset_noise_scale`` (new; default 0, unchanged) perturbs the start state.
     """
 
     DEFAULT_REWARD_WEIGHTS = REWARD_WEIGHTS
@@ -134,8 +137,12 @@ class IdealEnv(HumanoidEnv):
         max_episode_seconds: float = 20.0,
         reward_weights: dict[str, float] | None = None,
         gait: str = "run",
+        reset_noise_scale: float = 0.0,
         **kwargs: Any,
     ):
+        if not 0.0 <= float(reset_noise_scale) <= 0.5:
+            raise ValueError(f"reset_noise_scale={reset_noise_scale} must be in [0, 0.5]")
+        self.reset_noise_scale = float(reset_noise_scale)
         if gait not in STYLE_REFERENCES:
             raise ValueError(f"gait={gait!r}: expected one of {sorted(STYLE_REFERENCES)}")
         self.gait = gait
@@ -190,7 +197,12 @@ class IdealEnv(HumanoidEnv):
         i = int(self.np_random.integers(0, len(self._init_qpos) - 2))
         qpos = self._init_qpos[i].copy()
         qpos[:2] = options["start_xy"] if options and "start_xy" in options else 0.0
-        self._set_state(qpos, self._init_qvel[i] * self.clock_rate)  # time scaling scales every velocity
+        qvel = self._init_qvel[i] * self.clock_rate  # time scaling scales every velocity
+        if self.reset_noise_scale > 0:
+            noise = self.reset_noise_scale
+            qpos[7:] += self.np_random.uniform(-noise, noise, qpos.shape[0] - 7)
+            qvel = qvel + self.np_random.uniform(-noise, noise, qvel.shape)
+        self._set_state(qpos, qvel)
         self._clock_phase = i * self.dt / self.stride_period  # gait phase in cycles
         self.steps = 0
         return self._obs(), self._base_info()

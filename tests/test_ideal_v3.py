@@ -54,3 +54,15 @@ def test_the_shipped_policy_keeps_a_jogging_speed_that_v2_overran():
         assert run.fall_time is None
         speeds[env_id] = (run.qpos[-1, 0] - run.qpos[0, 0]) / run.times[-1]
     assert speeds["MotionLab/Ideal-v2"] > 3.3 and speeds["MotionLab/Ideal-v3"] < 3.1
+
+
+def test_reset_noise_perturbs_the_start_state_within_its_scale():
+    """reset_noise_scale (Gymnasium's Humanoid-v5 argument): the same start phase, joints moved by at most the
+    scale; 0 (the default) starts exactly from the athlete's pose."""
+    plain, noisy = _env(3.5, "MotionLab/Ideal-v1"), _env(3.5, "MotionLab/Ideal-v1", reset_noise_scale=0.05)
+    plain.reset(seed=2)
+    noisy.reset(seed=2)
+    diff = noisy.data.qpos[7:] - plain.data.qpos[7:]
+    assert 0 < np.abs(diff).max() <= 0.05 + 1e-9 and np.abs(noisy.data.qvel - plain.data.qvel).max() <= 0.05 + 1e-9
+    with pytest.raises(ValueError, match="reset_noise_scale"):
+        _env(3.5, reset_noise_scale=-0.1)
