@@ -443,8 +443,8 @@ class IdealV3Env(IdealV2Env):
     scaled to the body's leg length. Ideal-v2 played the athlete's full excursions at people's cadence,
     i.e. the athlete's 2.9 m stride at every speed: too fast a gait below ~3.5 m/s (asked for 2.0-3.0
     m/s, a policy ran 3.0-3.3) and too slow above, which its policies corrected by turning the clock
-    back down to the athlete's cadence. With both the cadence and the stride of people, the zero-action
-    prior moves at the target speed; the policy still sets its own cadence (``a_clock``) and stride.
+    back down to the athlete's cadence. With both the cadence and the stride of people, the prior's
+    stride x cadence is the target speed; the policy still sets its own cadence (``a_clock``) and stride.
 
     ## Episode
     Starts from the athlete's pose at a random phase with its excursions and velocities scaled the same
