@@ -422,8 +422,8 @@ class IdealV2Env(IdealV1Env):
     def _set_target_speed(self, speed: float) -> None:
         self.target_speed = float(speed)
         athlete_cadence = 120.0 / self.stride_period
-        cadence = float(body_cadence(self.target_speed, self.body.leg_length, self.gait))
-        self.clock_rate = float(np.clip(cadence / athlete_cadence, *CLOCK_BOUNDS))
+        self.people_cadence = float(body_cadence(self.target_speed, self.body.leg_length, self.gait))  # steps/min
+        self.clock_rate = float(np.clip(self.people_cadence / athlete_cadence, *CLOCK_BOUNDS))
 
 
 # ---------------------------------------------------------------------------------------------- Ideal-v3
@@ -464,7 +464,7 @@ class IdealV3Env(IdealV2Env):
     def _set_target_speed(self, speed: float) -> None:
         super()._set_target_speed(speed)
         leg = self.body.leg_length
-        people_stride = 120.0 * self.target_speed / float(body_cadence(self.target_speed, leg, self.gait))
+        people_stride = 120.0 * self.target_speed / self.people_cadence
         ref_body = self.style_reference.body
         ref_leg = ref_body.resolved().leg_length if ref_body is not None else REFERENCE_LEG_LENGTH_M
         athlete_stride = self.athlete_speed * self.stride_period * leg / ref_leg
@@ -480,7 +480,8 @@ class IdealV3Env(IdealV2Env):
         lowest = float(d.geom_xpos[feet, 2].min())
         qpos, qvel = d.qpos.copy(), d.qvel.copy()
         qpos[7:] = self._prior_mean + self.prior_amplitude * (qpos[7:] - self._prior_mean)
-        self._set_state(qpos, qvel * self.prior_amplitude)
+        d.qpos[:] = qpos
+        mujoco.mj_kinematics(m, d)  # where the scaled pose puts the feet
         qpos[2] += lowest - float(d.geom_xpos[feet, 2].min())
         self._set_state(qpos, qvel * self.prior_amplitude)
         return self._obs(), self._base_info()

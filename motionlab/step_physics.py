@@ -103,7 +103,7 @@ class StepPhysicsMeter:
         gear = model.actuator_gear[:, 0].copy()
         self._gear = gear
         self._dofs = model.jnt_dofadr[model.actuator_trnid[:, 0]]
-        self._contact_n = (
+        self.contact_n = (  # N: a foot is on the ground above this force
             CONTACT_THRESHOLD_BW * mujoco.mj_getTotalmass(model) * float(np.linalg.norm(model.opt.gravity))
         )
         implicit = model.opt.integrator in (
@@ -131,7 +131,6 @@ class StepPhysicsMeter:
         self.torques = np.zeros((0, model.nu))  # (physics steps, actuators) N m, as MuJoCo reports them
         self.joint_speeds = np.zeros((0, model.nu))  # rad/s after each physics step
         self.foot_forces = np.zeros((0, 2))  # (physics steps, left/right) N, vertical, during each step
-        self.contact_n = self._contact_n  # N: a foot is on the ground above this force
 
     def reset(self, data: mujoco.MjData) -> None:
         """Start from ``data`` (after ``mj_forward``): its foot forces are the first 'previous' forces."""
@@ -179,5 +178,5 @@ class StepPhysicsMeter:
             grf_impulse=grf.sum(axis=0) * h,
             peak_loading_rate=rise / h,
             seconds=k * h,
-            contact_seconds=(grf > self._contact_n).sum(axis=0) * h,
+            contact_seconds=(grf > self.contact_n).sum(axis=0) * h,
         )
